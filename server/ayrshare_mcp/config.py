@@ -1,0 +1,182 @@
+"""Configuration and credentials: where the server reads its settings and the Ayrshare keys.
+
+Credentials are resolved on every tool call, so editing the credentials file takes effect
+without a restart. Keys are held in `Credentials`, whose repr never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_BASE_URL = "https://api.ayrshare.com/api"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+# Hosts give up on a tool call after 60 s; the whole call, retries included, ends well before that.
+DEFAULT_CALL_TIMEOUT = 30.0
+
+ENV_API_KEY = "AYRSHARE_API_KEY"
+ENV_PROFILE_KEY = "AYRSHARE_PROFILE_KEY"
+ENV_CREDENTIALS_FILE = "AYRSHARE_CREDENTIALS_FILE"
+ENV_BASE_URL = "AYRSHARE_BASE_URL"
+ENV_CALL_TIMEOUT = "AYRSHARE_TIMEOUT"
+ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def how_to_provide_a_key(path: Path) -> str:
+    return (
+        f"Set the {ENV_API_KEY} environment variable in the MCP host's server config, "
+        f'or write api_key = "..." to the credentials file {path} (chmod 600).'
+    )
+
+
+class ConfigError(Exception):
+    """The server's own settings are unusable (bad URL, bad number)."""
+
+
+class CredentialsError(Exception):
+    """No usable Ayrshare key; the message says what to fix and never contains a key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings, read once at start-up."""
+
+    base_url: str = DEFAULT_BASE_URL
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
+    log_level: str = "WARNING"
+    # The environment credentials are read from; a copy, so tests can hand in their own.
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        base_url = env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
+        if not base_url.startswith(("https://", "http://")):
+            raise ConfigError(f"{ENV_BASE_URL} must be an http(s) URL, got {base_url!r}.")
+        return cls(
+            base_url=base_url.rstrip("/"),
+            call_timeout=_positive_float(env, ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT),
+            log_level=_log_level(env),
+            environ=env,
+        )
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get(ENV_LOG_LEVEL, "").strip().upper() or "WARNING"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{ENV_LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}, got {level!r}.")
+    return level
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}.") from None
+    if not 0 < value <= 600:
+        raise ConfigError(f"{name} must be between 0 and 600 seconds, got {raw!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An Ayrshare API key, an optional Profile-Key, and where they came from."""
+
+    api_key: str = field(repr=False)
+    profile_key: str | None = field(default=None, repr=False)
+    source: str = "environment"
+
+    def __repr__(self) -> str:
+        profile = "set" if self.profile_key else "none"
+        return f"Credentials(source={self.source!r}, api_key=<redacted>, profile_key=<{profile}>)"
+
+    def with_profile_key(self, profile_key: str | None) -> Credentials:
+        return self if profile_key is None else replace(self, profile_key=profile_key)
+
+
+def credentials_file_path(environ: Mapping[str, str]) -> Path:
+    if explicit := environ.get(ENV_CREDENTIALS_FILE, "").strip():
+        return Path(explicit).expanduser()
+    config_home = environ.get("XDG_CONFIG_HOME", "").strip()
+    base = Path(config_home) if config_home else Path(environ.get("HOME", "~")).expanduser() / ".config"
+    return base / "ayrshare" / "credentials.toml"
+
+
+def resolve_credentials(environ: Mapping[str, str]) -> Credentials:
+    """The first source with a key wins: the environment, then the credentials file.
+
+    Raises:
+        CredentialsError: no source has a key, or the file is unreadable, malformed or too open.
+    """
+    api_key = _clean(environ.get(ENV_API_KEY))
+    profile_key = _clean(environ.get(ENV_PROFILE_KEY))
+    if api_key:
+        return Credentials(api_key=api_key, profile_key=profile_key, source="environment")
+    path = credentials_file_path(environ)
+    if profile_key:
+        # A Profile-Key belongs to one account: pairing it with a key from another source could act on the wrong one.
+        raise CredentialsError(
+            f"{ENV_PROFILE_KEY} is set but {ENV_API_KEY} is not. Set both, or put api_key and profile_key "
+            f"together in {path}."
+        )
+    if not path.exists():
+        raise CredentialsError("No Ayrshare API key is configured. " + how_to_provide_a_key(path))
+    return _read_credentials_file(path)
+
+
+def _clean(value: str | None) -> str | None:
+    return (value.strip() or None) if value else None
+
+
+def _read_credentials_file(path: Path) -> Credentials:
+    check_credentials_file_permissions(path)
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CredentialsError(f"Cannot read the credentials file {path}: {exc.strerror}.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        # The decoder's message quotes no file content, only positions.
+        raise CredentialsError(f"The credentials file {path} is not valid TOML ({_first_line(exc)}).") from None
+    api_key = document.get("api_key")
+    profile_key = document.get("profile_key")
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise CredentialsError(f'The credentials file {path} has no api_key. Add a line: api_key = "..."')
+    if profile_key is not None and (not isinstance(profile_key, str) or not profile_key.strip()):
+        raise CredentialsError(f"In the credentials file {path}, profile_key must be a non-empty string.")
+    return Credentials(
+        api_key=api_key.strip(),
+        profile_key=profile_key.strip() if profile_key else None,
+        source=f"file {path}",
+    )
+
+
+def check_credentials_file_permissions(path: Path) -> None:
+    """Refuse a credentials file that other users can read or write (POSIX only).
+
+    Raises:
+        CredentialsError: the file is not a regular file, or group/others have access.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise CredentialsError(f"Cannot read the credentials file {path}: {exc.strerror}.") from None
+    if not stat.S_ISREG(mode):
+        raise CredentialsError(f"The credentials file {path} is not a regular file.")
+    if os.name == "posix" and mode & 0o077:
+        raise CredentialsError(
+            f"The credentials file {path} is readable by other users (mode {stat.S_IMODE(mode):03o}). "
+            f"Run: chmod 600 {path}"
+        )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -1,0 +1,139 @@
+"""The ways a call to Ayrshare fails, each with a sentence that says what happened and what to do next.
+
+Nothing here knows about MCP: the tools turn these into tool results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Ayrshare's own codes, as documented or observed (see the API reference); the advice is what to do next.
+_CODE_ADVICE: dict[int, str] = {
+    102: "The API key was rejected. Check it on the API Key page of the Ayrshare dashboard and update the "
+    "server's configuration.",
+    114: "No post with that id exists for this profile. Use the top-level Ayrshare post id from post history "
+    "(not a social network's id), and the same Profile-Key that made the post.",
+    156: "A social account is not linked to this profile. Link it in the Ayrshare dashboard, then try again.",
+    192: "This profile has no auto schedule yet. Create one first.",
+    221: "There is no post history in the requested window. Widen the window (lastDays, startDate/endDate) "
+    "or relax the filters.",
+    272: "Ayrshare lost its X/Twitter authorization. Re-link X in the Ayrshare dashboard.",
+    382: "The post still exists on the social network, so it cannot be marked as manually deleted. Delete it "
+    "without markManualDeleted, or remove it in the network's app first.",
+    383: "The post was already deleted. Nothing more to do; post history with status=deleted lists it.",
+}
+
+_STATUS_ADVICE: dict[int, str] = {
+    400: "Ayrshare could not process the request. Check the arguments against the tool's description.",
+    401: "Ayrshare did not accept the credentials. Check the API key on the Ayrshare dashboard.",
+    402: "The Ayrshare plan does not include this feature (auto schedules need Premium or higher). "
+    "Upgrade the plan or use another account.",
+    403: "Ayrshare refused the request: the key or Profile-Key lacks access, or the profile is suspended. "
+    "Check the dashboard.",
+    404: "Ayrshare found nothing at that id. Check the id against post history.",
+    405: "Ayrshare does not allow this method here; this is a bug in ayrshare-mcp, please report it.",
+    419: "X/Twitter calls need the account's own X API credentials. Add them in the Ayrshare dashboard.",
+    429: "Ayrshare's rate limit (300 requests per 5 minutes per profile) is spent. Wait a few minutes before "
+    "retrying, and do not retry in a loop: repeated rate-limit errors can suspend the profile.",
+}
+
+_SERVER_ADVICE = "Ayrshare had a server-side problem. Try again in a minute; if it persists, check status.ayrshare.com."
+
+
+class AyrshareError(Exception):
+    """A call to Ayrshare did not produce a usable answer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """What Ayrshare answered, as far as there was an answer."""
+        return {}
+
+    def explain(self) -> str:
+        """A sentence for a person or a model: what happened, and what to do next."""
+        return self.message
+
+
+class AyrshareConnectionError(AyrshareError):
+    """Ayrshare could not be reached: DNS, refused or reset connection, TLS failure."""
+
+
+class AyrshareTimeoutError(AyrshareError):
+    """Ayrshare did not answer within the call's deadline."""
+
+
+class AyrshareInvalidResponse(AyrshareError):
+    """Ayrshare answered with something that is not a JSON object (an HTML error page, say)."""
+
+    def __init__(self, status: int, content_type: str) -> None:
+        kind = content_type.split(";")[0].strip() or "no content type"
+        super().__init__(f"Ayrshare answered HTTP {status} with a body that is not JSON ({kind}).")
+        self.status = status
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return {"status": self.status}
+
+    def explain(self) -> str:
+        advice = _SERVER_ADVICE if self.status >= 500 else _STATUS_ADVICE.get(self.status, _SERVER_ADVICE)
+        return f"{self.message} {advice}"
+
+
+class AyrshareAPIError(AyrshareError):
+    """Ayrshare answered with an error: an HTTP error status, or `"status": "error"` in the body."""
+
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status = status
+        self.code = error_code(body)
+        self.ayrshare_message = error_message(body)
+        self._body = body
+        super().__init__(self._summary())
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self._body
+
+    def _summary(self) -> str:
+        code = f", code {self.code}" if self.code is not None else ""
+        said = f": {self.ayrshare_message}" if self.ayrshare_message else ""
+        return f"Ayrshare answered HTTP {self.status}{code}{said}"
+
+    def explain(self) -> str:
+        return f"{self.message.rstrip('.')}. {self.advice()}"
+
+    def advice(self) -> str:
+        if self.code is not None and self.code in _CODE_ADVICE:
+            return _CODE_ADVICE[self.code]
+        if self.status >= 500:
+            return _SERVER_ADVICE
+        return _STATUS_ADVICE.get(self.status, _STATUS_ADVICE[400])
+
+
+def _error_object(body: dict[str, Any]) -> dict[str, Any]:
+    """Ayrshare puts the error at the top level, under `history` for history, or in `errors[]` for posts."""
+    nested = body.get("history")
+    if isinstance(nested, dict) and "code" in nested:
+        return nested
+    errors = body.get("errors")
+    if "code" not in body and isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0]
+    return body
+
+
+def error_code(body: dict[str, Any]) -> int | None:
+    code = _error_object(body).get("code")
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    if isinstance(code, str) and code.isdigit():
+        return int(code)
+    return None
+
+
+def error_message(body: dict[str, Any]) -> str | None:
+    message = _error_object(body).get("message")
+    return message.strip()[:500] if isinstance(message, str) and message.strip() else None
