@@ -1,0 +1,3 @@
+from ayrshare_mcp.cli import main
+
+main()

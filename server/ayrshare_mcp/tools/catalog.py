@@ -1,0 +1,266 @@
+"""The four Ayrshare tools. Each is declared once, below, with its arguments, description, annotations and handler.
+
+To add a tool: declare its argument model and handler, then a `ToolSpec`, and list it in `TOOLS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import mcp_types as types
+from pydantic import Field, model_validator
+
+from ayrshare_mcp.client import AyrshareClient, JSONObject
+from ayrshare_mcp.config import Credentials
+from ayrshare_mcp.tools.fields import IsoDates, IsoDateTime, Platforms, PostId, PostIds, TimeSlots, Weekdays
+from ayrshare_mcp.tools.spec import ToolArguments, ToolRefusal, ToolSpec
+
+CREATE_AUTO_SCHEDULE = "AYRSHARE_CREATE_AUTO_SCHEDULE"
+SET_AUTO_SCHEDULE = "AYRSHARE_POST_SET_AUTO_SCHEDULE"
+DELETE_POST = "AYRSHARE_DELETE_DELETE_POST"
+GET_POST_HISTORY = "AYRSHARE_GET_POST_HISTORY"
+
+HistoryStatus = Literal["success", "error", "processing", "pending", "paused", "deleted", "awaiting approval"]
+
+# --- Auto schedules ---------------------------------------------------------------------------------------------
+
+
+class AutoScheduleArguments(ToolArguments):
+    schedule: TimeSlots = Field(
+        min_length=1,
+        description='Daily time slots in UTC, 24-hour HH:MMZ, e.g. ["13:05Z", "20:14Z"]. At least one, no duplicates.',
+    )
+    days_of_week: Weekdays | None = Field(
+        default=None,
+        alias="daysOfWeek",
+        min_length=1,
+        description="Days the slots apply to: 0 = Sunday ... 6 = Saturday, e.g. [1, 3] for Mondays and Wednesdays. "
+        "If omitted, Ayrshare applies its default ([0, 6] in its docs); send all seven days to be sure every day is "
+        "used.",
+    )
+    title: str = Field(
+        default="default",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^*~/\[\]]+$",
+        description="Name of the schedule; a post picks it with autoSchedule: {schedule: true, title}. Exact and "
+        'case-sensitive. Default "default". Must not contain * ~ / [ ].',
+    )
+    exclude_dates: IsoDates | None = Field(
+        default=None,
+        alias="excludeDates",
+        min_length=1,
+        description='Calendar dates (YYYY-MM-DD) on which nothing is auto-scheduled, e.g. ["2026-12-25"]. Applies to '
+        "posts auto-scheduled after this is set.",
+    )
+    set_start_date: IsoDateTime | None = Field(
+        default=None,
+        alias="setStartDate",
+        description="Place posts only from this moment on, ISO-8601 with a time zone, e.g. 2026-07-08T12:30:00Z. "
+        "Posts already scheduled are not moved.",
+    )
+
+
+AUTO_SCHEDULE_BASICS = (
+    "An auto schedule is a named set of daily UTC time slots. A post published through Ayrshare with "
+    "autoSchedule: {schedule: true, title: <this title>} goes into the next free slot of that schedule, on the "
+    "allowed days. Deleting a scheduled post does not free its slot. Needs an Ayrshare Premium, Launch, Business or "
+    "Enterprise plan."
+)
+
+
+def _schedule_titles(listing: JSONObject) -> set[str]:
+    schedules = listing.get("schedules")
+    if isinstance(schedules, dict):
+        return {str(title) for title in schedules}
+    if isinstance(schedules, list):
+        return {str(item["title"]) for item in schedules if isinstance(item, dict) and "title" in item}
+    return set()
+
+
+async def create_auto_schedule(
+    client: AyrshareClient, credentials: Credentials, args: AutoScheduleArguments
+) -> JSONObject:
+    existing = await client.list_auto_schedules(credentials)
+    if args.title in _schedule_titles(existing):
+        raise ToolRefusal(
+            f"An auto schedule titled {args.title!r} already exists for this profile, so nothing was changed. "
+            f"To replace it, call {SET_AUTO_SCHEDULE} with the same title; to keep it, choose another title.",
+            data=existing,
+        )
+    return await client.set_auto_schedule(credentials, args.payload())
+
+
+async def set_auto_schedule(
+    client: AyrshareClient, credentials: Credentials, args: AutoScheduleArguments
+) -> JSONObject:
+    return await client.set_auto_schedule(credentials, args.payload())
+
+
+# --- Posts ------------------------------------------------------------------------------------------------------
+
+
+class DeletePostArguments(ToolArguments):
+    id: PostId | None = Field(
+        default=None,
+        description="The Ayrshare post id to delete: the top-level id from post history, not a social network's id.",
+    )
+    bulk: PostIds | None = Field(
+        default=None,
+        min_length=1,
+        description="Several Ayrshare post ids to delete at once. Ayrshare deletes only those still pending "
+        "(scheduled); published ones are skipped.",
+    )
+    delete_all_scheduled: bool | None = Field(
+        default=None,
+        alias="deleteAllScheduled",
+        description="true deletes every pending scheduled post of the profile. Irreversible; use it alone.",
+    )
+    mark_manual_deleted: bool | None = Field(
+        default=None,
+        alias="markManualDeleted",
+        description="true marks a post as deleted in Ayrshare without calling the networks: for posts already "
+        "removed by hand in the network's app (published Instagram and TikTok posts cannot be deleted via the API).",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DeletePostArguments:
+        if self.id is not None and self.bulk is not None:
+            raise ValueError("Give either id (one post) or bulk (several posts), not both.")
+        if self.delete_all_scheduled and (self.id is not None or self.bulk is not None):
+            raise ValueError(
+                "deleteAllScheduled deletes every pending scheduled post and would ignore id/bulk; send it alone, "
+                "or drop it to delete only the named posts."
+            )
+        if self.delete_all_scheduled and self.mark_manual_deleted:
+            raise ValueError("markManualDeleted applies to one post (id), not to deleteAllScheduled.")
+        if self.id is None and self.bulk is None and not self.delete_all_scheduled:
+            raise ValueError(
+                "Say what to delete: id (one Ayrshare post id from post history), bulk (a list of ids), or "
+                "deleteAllScheduled: true (every pending scheduled post)."
+            )
+        return self
+
+
+async def delete_post(client: AyrshareClient, credentials: Credentials, args: DeletePostArguments) -> JSONObject:
+    return await client.delete_post(credentials, args.payload())
+
+
+class PostHistoryArguments(ToolArguments):
+    start_date: IsoDateTime | None = Field(
+        default=None,
+        alias="startDate",
+        description="Only posts published (or scheduled) at or after this moment, ISO-8601, e.g. 2026-07-01T00:00:00Z.",
+    )
+    end_date: IsoDateTime | None = Field(
+        default=None,
+        alias="endDate",
+        description="Only posts published (or scheduled) at or before this moment, ISO-8601, e.g. "
+        "2026-07-31T23:59:59Z.",
+    )
+    last_days: int | None = Field(
+        default=None,
+        alias="lastDays",
+        ge=0,
+        description="How many days back to look; 0 means all history (capped by limit). Ayrshare's default is 30. "
+        "Ignored when both startDate and endDate are given.",
+    )
+    limit: int | None = Field(
+        default=None, ge=1, le=1000, description="Most posts to return, newest first. Ayrshare's default is 25."
+    )
+    last_records: int | None = Field(
+        default=None,
+        alias="lastRecords",
+        ge=1,
+        le=1000,
+        description="Older name for limit, kept for compatibility; prefer limit. Do not send both.",
+    )
+    status: HistoryStatus | None = Field(
+        default=None,
+        description="Only posts with this status. pending = scheduled for later; deleted posts are listed only with "
+        "status=deleted.",
+    )
+    platforms: Platforms | None = Field(
+        default=None, min_length=1, description="Only posts sent to any of these networks."
+    )
+    type: Literal["immediate", "scheduled"] | None = Field(
+        default=None, description="immediate = posts sent at once; scheduled = posts that were scheduled."
+    )
+
+    @model_validator(mode="after")
+    def _coherent_window(self) -> PostHistoryArguments:
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            raise ValueError(f"startDate ({self.start_date}) is after endDate ({self.end_date}); swap them.")
+        if self.limit is not None and self.last_records is not None:
+            raise ValueError("limit and lastRecords mean the same thing; send only limit.")
+        return self
+
+
+async def get_post_history(client: AyrshareClient, credentials: Credentials, args: PostHistoryArguments) -> JSONObject:
+    return await client.get_history(credentials, args.payload())
+
+
+# --- The catalogue ----------------------------------------------------------------------------------------------
+
+WRITE = types.ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+
+TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec(
+        name=CREATE_AUTO_SCHEDULE,
+        title="Create Auto Schedule",
+        description=(
+            "Create a new Ayrshare auto schedule. Use it to set up a schedule that does not exist yet: it refuses, "
+            f"changing nothing, when a schedule with this title already exists (use {SET_AUTO_SCHEDULE} to change "
+            f"one). {AUTO_SCHEDULE_BASICS}"
+        ),
+        arguments=AutoScheduleArguments,
+        annotations=WRITE,
+        handler=create_auto_schedule,
+    ),
+    ToolSpec(
+        name=SET_AUTO_SCHEDULE,
+        title="Set Auto Schedule",
+        description=(
+            "Create or replace an Ayrshare auto schedule: calling it again with the same title replaces that "
+            "schedule's slots, days and dates, so repeating a call is harmless. Posts already scheduled keep their "
+            f"times. {AUTO_SCHEDULE_BASICS}"
+        ),
+        arguments=AutoScheduleArguments,
+        annotations=WRITE.model_copy(update={"idempotent_hint": True}),
+        handler=set_auto_schedule,
+    ),
+    ToolSpec(
+        name=DELETE_POST,
+        title="Delete a previously published Ayrshare post",
+        description=(
+            "Delete Ayrshare posts, irreversibly. A pending scheduled post is cancelled; a published post is removed "
+            "from every network it went to. Ids are Ayrshare post ids: the top-level id of each post in "
+            f"{GET_POST_HISTORY}, not a social network's post id. Give exactly one of: id (one post), bulk (several "
+            "pending posts), or deleteAllScheduled: true (every pending scheduled post of the profile). Published "
+            "Instagram and TikTok posts (and Facebook image stories) cannot be deleted through the API: remove them "
+            "in the app, then call this with id and markManualDeleted: true so Ayrshare records them as deleted."
+        ),
+        arguments=DeletePostArguments,
+        annotations=types.ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+        ),
+        handler=delete_post,
+    ),
+    ToolSpec(
+        name=GET_POST_HISTORY,
+        title="Get Post History",
+        description=(
+            "List posts sent through Ayrshare, newest first: each with its Ayrshare post id (what "
+            f"{DELETE_POST} takes), text, status, platforms, per-network post ids and errors, and schedule date. "
+            "Without filters it returns up to 25 posts from the last 30 days. Deleted posts are listed only with "
+            "status=deleted. An empty window returns an empty history list, not an error."
+        ),
+        arguments=PostHistoryArguments,
+        annotations=types.ToolAnnotations(
+            read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        ),
+        handler=get_post_history,
+    ),
+)
+
+TOOLS_BY_NAME: dict[str, ToolSpec[Any]] = {spec.name: spec for spec in TOOLS}

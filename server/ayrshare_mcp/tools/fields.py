@@ -1,0 +1,89 @@
+"""Argument types shared by the tools: each carries its JSON-schema constraints and its exact validation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Sequence
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+T = TypeVar("T", bound=Hashable)
+
+
+def _decode_json_array(value: Any) -> Any:
+    """Models sometimes send an array as its JSON text ('["a","b"]'); accept that, the schema is unchanged."""
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _no_duplicates(values: Sequence[T]) -> Sequence[T]:
+    seen: set[T] = set()
+    duplicates = [value for value in values if value in seen or seen.add(value)]  # type: ignore[func-returns-value]
+    if duplicates:
+        raise ValueError(f"remove the duplicate {', '.join(map(str, dict.fromkeys(duplicates)))}")
+    return values
+
+
+def _utc_datetime(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a real date and time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _real_date(value: str) -> str:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("not a real calendar date") from None
+    return value
+
+
+TIME_SLOT_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
+
+TimeSlot = Annotated[str, Field(pattern=TIME_SLOT_PATTERN)]
+Weekday = Annotated[int, Field(ge=0, le=6)]
+IsoDate = Annotated[str, Field(pattern=DATE_PATTERN), AfterValidator(_real_date)]
+# Sent to Ayrshare normalised to UTC with a Z, whatever offset the caller used.
+IsoDateTime = Annotated[str, Field(pattern=DATETIME_PATTERN), AfterValidator(_utc_datetime)]
+Platform = Literal[
+    "bluesky",
+    "facebook",
+    "gmb",
+    "instagram",
+    "linkedin",
+    "pinterest",
+    "reddit",
+    "snapchat",
+    "telegram",
+    "threads",
+    "tiktok",
+    "twitter",
+    "youtube",
+]
+PostId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+# Applied to every array argument: arrays sent as JSON text are decoded, and items must be distinct.
+_ARRAY = (
+    BeforeValidator(_decode_json_array),
+    AfterValidator(_no_duplicates),
+    Field(json_schema_extra={"uniqueItems": True}),
+)
+
+TimeSlots = Annotated[list[TimeSlot], *_ARRAY]
+Weekdays = Annotated[list[Weekday], *_ARRAY]
+IsoDates = Annotated[list[IsoDate], *_ARRAY]
+PostIds = Annotated[list[PostId], *_ARRAY]
+Platforms = Annotated[list[Platform], *_ARRAY]
