@@ -1,0 +1,277 @@
+"""The emulator on the wire: an ASGI app serving Ayrshare's endpoints, with a request log and injectable faults.
+
+Serve it with uvicorn for a real HTTP server on loopback, or hand it to an HTTP client's ASGI transport to run
+in memory. Control endpoints under `/__emulator__/` let a test in another process inject faults and read the log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, AyrshareError, Profile, Reply
+
+ADMIN_PREFIX = "/__emulator__"
+_INDEXED = re.compile(r"^(?P<name>[A-Za-z]+)\[\d+\]$")
+
+Operation = Callable[[Ayrshare, Profile, "RecordedRequest"], Reply]
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the emulator received it, for tests to assert on."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: Any = None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    def query_dict(self) -> dict[str, str]:
+        return dict(self.query)
+
+    def query_list(self, name: str) -> list[str]:
+        """A list parameter in any encoding clients use: name[0]=a, repeated name=a, or name=a,b."""
+        values: list[str] = []
+        for key, value in self.query:
+            match = _INDEXED.match(key)
+            if key == name or (match and match["name"] == name):
+                values.extend(part for part in value.split(",") if part)
+        return values
+
+
+@dataclass
+class Fault:
+    """An answer to give instead of the real one, to matching requests, `times` times (None: until cleared)."""
+
+    status: int = 500
+    body: Any = field(default_factory=lambda: {"status": "error", "message": "Internal server error"})
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    method: str | None = None
+    path: str | None = None
+    times: int | None = 1
+
+    def matches(self, request: RecordedRequest) -> bool:
+        return (self.method is None or self.method == request.method) and (
+            self.path is None or request.path.endswith(self.path)
+        )
+
+    def response(self) -> Response:
+        content = self.body if isinstance(self.body, str) else json.dumps(self.body)
+        return Response(content, status_code=self.status, media_type=self.content_type, headers=self.headers)
+
+
+def _set_auto_schedule(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return service.set_auto_schedule(profile, _json_object(request))
+
+
+def _list_auto_schedules(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return service.list_auto_schedules(profile)
+
+
+def _delete_auto_schedule(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return service.delete_auto_schedule(profile, _json_object(request))
+
+
+def _create_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return service.create_post(profile, _json_object(request))
+
+
+def _delete_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return service.delete_post(profile, _json_object(request))
+
+
+def _history(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return service.history(profile, request.query_dict(), request.query_list("platforms"))
+
+
+def _user(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return service.user(profile)
+
+
+# The documented paths, and the aliases Ayrshare's own SDKs and tests still use.
+ROUTES: dict[tuple[str, str], Operation] = {
+    ("POST", "/api/auto-schedule/set"): _set_auto_schedule,
+    ("POST", "/api/auto-schedule"): _set_auto_schedule,
+    ("GET", "/api/auto-schedule/list"): _list_auto_schedules,
+    ("GET", "/api/auto-schedule"): _list_auto_schedules,
+    ("DELETE", "/api/auto-schedule/delete"): _delete_auto_schedule,
+    ("DELETE", "/api/auto-schedule"): _delete_auto_schedule,
+    ("POST", "/api/post"): _create_post,
+    ("DELETE", "/api/post"): _delete_post,
+    ("DELETE", "/api/delete"): _delete_post,
+    ("GET", "/api/history"): _history,
+    ("GET", "/api/user"): _user,
+}
+
+
+def _json_object(request: RecordedRequest) -> JSON:
+    if isinstance(request.body, dict):
+        return request.body
+    raise AyrshareError(400, "The request body must be a JSON object.")
+
+
+class EmulatorApp:
+    """The ASGI application. `service` holds the data; `requests`, `faults` and `latency` are the test controls."""
+
+    def __init__(self, service: Ayrshare | None = None) -> None:
+        self.service = service or Ayrshare()
+        self.requests: list[RecordedRequest] = []
+        self.faults: list[Fault] = []
+        self.latency = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _run_lifespan(receive, send)
+            return
+        request = Request(scope, receive)
+        if request.url.path.startswith(ADMIN_PREFIX):
+            response = await self._admin(request)
+        else:
+            response = await self._serve(request)
+        await response(scope, receive, send)
+
+    def inject(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    def received(self, path_suffix: str = "", method: str | None = None) -> list[RecordedRequest]:
+        """The requests received so far, optionally only those to one endpoint."""
+        return [
+            request
+            for request in self.requests
+            if request.path.endswith(path_suffix) and (method is None or request.method == method)
+        ]
+
+    async def _serve(self, request: Request) -> Response:
+        recorded = await _record(request)
+        self.requests.append(recorded)
+        if self.latency:
+            await anyio.sleep(self.latency)
+        if fault := self._take_fault(recorded):
+            if fault.delay:
+                await anyio.sleep(fault.delay)
+            return fault.response()
+        reply = self._answer(recorded)
+        return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
+
+    def _take_fault(self, request: RecordedRequest) -> Fault | None:
+        for fault in self.faults:
+            if fault.matches(request):
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                return fault
+        return None
+
+    def _answer(self, request: RecordedRequest) -> Reply:
+        operation = ROUTES.get((request.method, request.path))
+        if operation is None:
+            return Reply(404, {"status": "error", "message": f"No endpoint {request.method} {request.path}."})
+        rate_headers: dict[str, str] = {}
+        try:
+            api_key = self.service.authenticate(request.header("authorization"))
+            profile = self.service.profile(api_key, request.header("profile-key"))
+            rate_headers = self.service.count_request(profile)
+            if isinstance(request.body, _InvalidJSON):
+                raise AyrshareError(400, "The request body is not valid JSON.")
+            reply = operation(self.service, profile, request)
+        except AyrshareError as error:
+            reply = Reply(error.status, error.body, error.headers)
+        reply.headers = {**rate_headers, **reply.headers}
+        return reply
+
+    async def _admin(self, request: Request) -> Response:
+        action = request.url.path.removeprefix(ADMIN_PREFIX)
+        handler = _ADMIN.get((request.method, action))
+        if handler is None:
+            return JSONResponse({"error": f"no control endpoint {request.method} {action}"}, status_code=404)
+        try:
+            payload = await request.json() if request.method == "POST" else {}
+            return JSONResponse(await handler(self, payload))
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
+
+class _InvalidJSON:
+    """Marks a body that did not parse, so the error comes after authentication, as Ayrshare's would."""
+
+
+async def _record(request: Request) -> RecordedRequest:
+    raw = await request.body()
+    body: Any = None
+    if raw:
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = _InvalidJSON()
+    return RecordedRequest(
+        method=request.method,
+        path=request.url.path,
+        query=list(request.query_params.multi_items()),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        body=body,
+    )
+
+
+async def _run_lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _admin_requests(app: EmulatorApp, _: Mapping[str, Any]) -> Any:
+    return [asdict(request) | {"body": _plain(request.body)} for request in app.requests]
+
+
+async def _admin_fault(app: EmulatorApp, payload: Mapping[str, Any]) -> Any:
+    app.inject(Fault(**payload))
+    return {"faults": len(app.faults)}
+
+
+async def _admin_config(app: EmulatorApp, payload: Mapping[str, Any]) -> Any:
+    settings = dict(payload)
+    if "latency" in settings:
+        app.latency = float(settings.pop("latency"))
+    for name, value in settings.items():
+        if not hasattr(app.service.switches, name):
+            raise ValueError(f"unknown switch {name}")
+        setattr(app.service.switches, name, value)
+    return {"latency": app.latency, "switches": asdict(app.service.switches)}
+
+
+async def _admin_reset(app: EmulatorApp, _: Mapping[str, Any]) -> Any:
+    app.requests.clear()
+    app.faults.clear()
+    app.service.profiles.clear()
+    return {"reset": True}
+
+
+def _plain(body: Any) -> Any:
+    return None if isinstance(body, _InvalidJSON) else body
+
+
+_ADMIN: dict[tuple[str, str], Callable[[EmulatorApp, Mapping[str, Any]], Awaitable[Any]]] = {
+    ("GET", "/requests"): _admin_requests,
+    ("POST", "/faults"): _admin_fault,
+    ("POST", "/config"): _admin_config,
+    ("POST", "/reset"): _admin_reset,
+}

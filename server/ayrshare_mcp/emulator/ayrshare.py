@@ -1,0 +1,441 @@
+"""An in-memory Ayrshare: accounts, profiles, posts and auto schedules, answering with Ayrshare's documented shapes.
+
+Nothing here knows about HTTP or about the rest of this package; `app` puts it on the wire. Where Ayrshare's docs
+are silent or contradict themselves, the behaviour is a field of `Switches` so tests can cover every reading.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+JSON = dict[str, Any]
+
+TIME_SLOT = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])[Zz]$")
+BANNED_TITLE_CHARACTERS = set("*~/[]")
+HISTORY_STATUSES = {"success", "error", "processing", "pending", "paused", "deleted", "awaiting approval"}
+UNDELETABLE_WHEN_PUBLISHED = {"instagram", "tiktok"}
+RATE_WINDOW_SECONDS = 300
+EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
+
+
+@dataclass
+class Switches:
+    """Ayrshare behaviour the docs leave open (reference §5); defaults are the most likely reading."""
+
+    # §5.14: a missing or unknown API key is documented both as 401 and as 403 / code 102.
+    auth_failure_status: int = 403
+    # §1.3: "no schedules ever set" is code 192; its HTTP status is not recorded.
+    no_schedules_status: int = 400
+    # §5.1: the documented default daysOfWeek [0,6] may mean every day, or Sunday and Saturday only.
+    default_days_of_week: list[int] = field(default_factory=lambda: list(EVERY_DAY))
+    # §5.6: the docs say published Instagram/TikTok posts cannot be deleted; Ayrshare's own test deletes one.
+    published_ig_tiktok_delete: Literal["refuse", "allow"] = "refuse"
+    # §2: requests per 5-minute window per profile, and whether a 429 carries Retry-After (undocumented).
+    rate_limit: int = 300
+    retry_after_seconds: int | None = None
+
+
+@dataclass
+class Reply:
+    status: int
+    body: JSON
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class AyrshareError(Exception):
+    """An error answer: raised inside an operation, turned into a `Reply` at the edge."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: int | None = None,
+        action: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+        self.body: JSON = {"status": "error", "message": message}
+        if code is not None:
+            self.body["code"] = code
+        if action is not None:
+            self.body["action"] = action
+
+
+@dataclass
+class Profile:
+    """One User Profile's data: what a Profile-Key (or its absence, for the primary profile) selects."""
+
+    title: str
+    schedules: dict[str, JSON] = field(default_factory=dict)
+    posts: list[JSON] = field(default_factory=list)
+    window_started: float = 0.0
+    requests_in_window: int = 0
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(15).replace("-", "x").replace("_", "y")[:20]
+
+
+class Ayrshare:
+    """The emulated service. Every public operation takes the caller's identity and returns a `Reply`."""
+
+    def __init__(
+        self,
+        *,
+        api_keys: set[str] | None = None,
+        switches: Switches | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        # None accepts any non-empty key, so the sandbox and ad-hoc use need no set-up.
+        self.api_keys = api_keys
+        self.switches = switches or Switches()
+        self.clock = clock
+        self._monotonic = monotonic or (lambda: self.clock().timestamp())
+        self.profiles: dict[tuple[str, str | None], Profile] = {}
+
+    # --- identity and rate limit ---------------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> str:
+        scheme, _, key = (authorization or "").partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key or (self.api_keys is not None and key not in self.api_keys):
+            raise AyrshareError(self.switches.auth_failure_status, "API Key not valid.", code=102)
+        return key
+
+    def profile(self, api_key: str, profile_key: str | None) -> Profile:
+        identity = (api_key, profile_key or None)
+        if identity not in self.profiles:
+            title = f"Profile {profile_key[-4:]}" if profile_key else "Primary Profile"
+            self.profiles[identity] = Profile(title=title)
+        return self.profiles[identity]
+
+    def count_request(self, profile: Profile) -> dict[str, str]:
+        """Count one request against the profile's window; the rate-limit headers Ayrshare sends with every answer.
+
+        Raises:
+            AyrshareError: 429 once the window's budget is spent.
+        """
+        now = self._monotonic()
+        if now - profile.window_started >= RATE_WINDOW_SECONDS:
+            profile.window_started, profile.requests_in_window = now, 0
+        profile.requests_in_window += 1
+        headers = {
+            "x-ratelimit-max": str(self.switches.rate_limit),
+            "x-ratelimit-count": str(min(profile.requests_in_window, self.switches.rate_limit)),
+        }
+        if profile.requests_in_window > self.switches.rate_limit:
+            if self.switches.retry_after_seconds is not None:
+                headers["retry-after"] = str(self.switches.retry_after_seconds)
+            raise AyrshareError(429, "Rate limit exceeded. Please wait before making more requests.", headers=headers)
+        return headers
+
+    # --- auto schedules ------------------------------------------------------------------------------------------
+
+    def set_auto_schedule(self, profile: Profile, body: JSON) -> Reply:
+        title = body.get("title", "default")
+        if not isinstance(title, str) or not title or BANNED_TITLE_CHARACTERS & set(title):
+            raise AyrshareError(400, "Title must be a non-empty string without * ~ / [ ].", action="autoSchedule")
+        slots = body.get("schedule")
+        if slots is None and "setStartDate" not in body:
+            raise AyrshareError(400, "Missing schedule.", action="autoSchedule")
+        stored = dict(profile.schedules.get(title, {}))
+        if slots is not None:
+            stored["schedule"] = self._time_slots(slots)
+        if "daysOfWeek" in body:
+            stored["daysOfWeek"] = self._days_of_week(body["daysOfWeek"])
+        if "excludeDates" in body:
+            stored["excludeDates"] = self._string_list(body["excludeDates"], "excludeDates")
+        if "setStartDate" in body:
+            stored["setStartDate"] = self._moment(body["setStartDate"], "setStartDate")
+        profile.schedules[title] = stored
+        echo: JSON = {key: stored[key] for key in ("schedule", "daysOfWeek", "excludeDates") if key in stored}
+        return Reply(200, {"status": "success", "message": "Auto schedule set.", "title": title, **echo})
+
+    def list_auto_schedules(self, profile: Profile) -> Reply:
+        if not profile.schedules:
+            raise AyrshareError(
+                self.switches.no_schedules_status, "No auto schedules found.", code=192, action="autoSchedule"
+            )
+        listing = {
+            title: {k: v for k, v in stored.items() if k != "setStartDate"}
+            for title, stored in profile.schedules.items()
+        }
+        return Reply(200, {"status": "success", "schedules": listing})
+
+    def delete_auto_schedule(self, profile: Profile, body: JSON) -> Reply:
+        title = body.get("title", "default")
+        if title not in profile.schedules:
+            raise AyrshareError(404, f"Auto schedule {title!r} not found.", action="autoSchedule")
+        if body.get("deleteLastScheduleDate") is True:
+            profile.schedules[title].pop("lastScheduleDate", None)
+        else:
+            del profile.schedules[title]
+        return Reply(200, {"status": "success", "title": title})
+
+    def _time_slots(self, slots: Any) -> list[str]:
+        if not isinstance(slots, list) or not slots:
+            raise AyrshareError(400, "schedule must be a non-empty array of times like 13:05Z.", action="autoSchedule")
+        normalised: list[str] = []
+        for slot in slots:
+            if not isinstance(slot, str) or not TIME_SLOT.match(slot):
+                raise AyrshareError(400, f"Invalid schedule time {slot!r}; use HH:MMZ.", action="autoSchedule")
+            normalised.append(slot.upper())
+        return sorted(set(normalised))
+
+    def _days_of_week(self, days: Any) -> list[int]:
+        valid = isinstance(days, list) and len(days) > 0 and all(type(d) is int and 0 <= d <= 6 for d in days)
+        if not valid:
+            raise AyrshareError(400, "daysOfWeek must be an array of integers 0-6.", action="autoSchedule")
+        return sorted(set(days))
+
+    def _string_list(self, values: Any, name: str) -> list[str]:
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise AyrshareError(400, f"{name} must be an array of strings.", action="autoSchedule")
+        return list(values)
+
+    def _moment(self, value: Any, name: str) -> str:
+        try:
+            return _iso(_parse_moment(value))
+        except (TypeError, ValueError):
+            raise AyrshareError(400, f"{name} must be an ISO-8601 date-time.") from None
+
+    # --- posts ---------------------------------------------------------------------------------------------------
+
+    def create_post(self, profile: Profile, body: JSON) -> Reply:
+        """`POST /post`: immediate, at scheduleDate, or into an auto schedule's next free slot."""
+        text, platforms = body.get("post"), body.get("platforms")
+        if not isinstance(text, str) or not text or not isinstance(platforms, list) or not platforms:
+            raise AyrshareError(400, "post (text) and platforms (array) are required.", action="post")
+        auto = body.get("autoSchedule")
+        if isinstance(auto, dict) and auto.get("schedule") is True:
+            when: datetime | None = self._next_free_slot(profile, str(auto.get("title", "default")))
+        elif isinstance(body.get("scheduleDate"), str):
+            when = _parse_moment(body["scheduleDate"])
+        else:
+            when = None
+        post = self.add_post(profile, text=text, platforms=[str(p) for p in platforms], schedule_date=when)
+        return Reply(
+            200,
+            {
+                "status": post["status"] if when else "success",
+                "id": post["id"],
+                "postIds": post["postIds"],
+                "post": text,
+                **({"scheduleDate": post["scheduleDate"]["utc"]} if when else {}),
+            },
+        )
+
+    def add_post(
+        self,
+        profile: Profile,
+        *,
+        text: str,
+        platforms: list[str],
+        schedule_date: datetime | None = None,
+        created: datetime | None = None,
+        status: str | None = None,
+    ) -> JSON:
+        """Record a post as Ayrshare would list it in history; tests use it to seed data."""
+        created = created or self.clock()
+        published = schedule_date is None or schedule_date <= self.clock()
+        post_id = _new_id()
+        post: JSON = {
+            "id": post_id,
+            "post": text,
+            "platforms": platforms,
+            "postIds": [
+                {"status": "success", "id": f"{platform}-{post_id}", "platform": platform}
+                for platform in platforms
+                if published
+            ],
+            "errors": [],
+            "urls": [],
+            "type": "now" if schedule_date is None else "scheduled",
+            "created": _iso(created),
+            "status": status or ("success" if published else "pending"),
+            "scheduleDate": {
+                "_seconds": int((schedule_date or created).timestamp()),
+                "_nanoseconds": 0,
+                "utc": _iso(schedule_date or created),
+            },
+        }
+        profile.posts.insert(0, post)
+        return post
+
+    def _next_free_slot(self, profile: Profile, title: str) -> datetime:
+        """The first slot after the last one used, on an allowed, non-excluded day (Ayrshare's overview)."""
+        stored = profile.schedules.get(title)
+        if not stored or not stored.get("schedule"):
+            raise AyrshareError(400, f"Auto schedule {title!r} not found.", action="post")
+        floor = max(
+            self.clock(),
+            _parse_moment(stored["lastScheduleDate"]) if "lastScheduleDate" in stored else self.clock(),
+            _parse_moment(stored["setStartDate"]) if "setStartDate" in stored else self.clock(),
+        )
+        days = stored.get("daysOfWeek") or self.switches.default_days_of_week
+        excluded = set(stored.get("excludeDates", []))
+        for offset in range(366 * 2):
+            day = (floor + timedelta(days=offset)).date()
+            if (day.isoweekday() % 7) not in days or day.isoformat() in excluded:
+                continue
+            for slot in stored["schedule"]:
+                moment = datetime.combine(day, datetime.strptime(slot[:5], "%H:%M").time(), tzinfo=UTC)
+                if moment > floor:
+                    stored["lastScheduleDate"] = _iso(moment)
+                    return moment
+        raise AyrshareError(400, f"Auto schedule {title!r} has no free slot in the next two years.", action="post")
+
+    def delete_post(self, profile: Profile, body: JSON) -> Reply:
+        if body.get("deleteAllScheduled") is True:
+            deleted = [post for post in profile.posts if post["status"] == "pending"]
+            for post in deleted:
+                post["status"] = "deleted"
+            return Reply(
+                200,
+                {
+                    "status": "success",
+                    "deleteAllScheduled": True,
+                    "count": len(deleted),
+                    "ids": [post["id"] for post in deleted],
+                },
+            )
+        if isinstance(body.get("bulk"), list):
+            return Reply(200, {"status": "success", "bulk": [self._delete_pending(profile, i) for i in body["bulk"]]})
+        post_id = body.get("id")
+        if not isinstance(post_id, str) or not post_id:
+            raise AyrshareError(400, "Missing id, bulk or deleteAllScheduled.", action="delete")
+        return self._delete_one(profile, post_id, manual=body.get("markManualDeleted") is True)
+
+    def _find(self, profile: Profile, post_id: str) -> JSON:
+        for post in profile.posts:
+            if post["id"] == post_id:
+                return post
+        raise AyrshareError(404, "Post not found. Check the Ayrshare post id.", code=114, action="delete")
+
+    def _delete_one(self, profile: Profile, post_id: str, *, manual: bool) -> Reply:
+        post = self._find(profile, post_id)
+        if post["status"] == "deleted":
+            raise AyrshareError(400, "Post already deleted.", code=383, action="delete")
+        published = post["status"] == "success"
+        blocked = UNDELETABLE_WHEN_PUBLISHED & set(post["platforms"]) if published and not manual else set()
+        if blocked and self.switches.published_ig_tiktok_delete == "refuse":
+            names = ", ".join(sorted(blocked))
+            raise AyrshareError(
+                400,
+                f"Published {names} posts cannot be deleted via the API. Delete them in the app, then use "
+                "markManualDeleted.",
+                action="delete",
+            )
+        post["status"] = "deleted"
+        per_network = (
+            {}
+            if manual
+            else {
+                entry["platform"]: {"action": "delete", "status": "success", "id": entry["id"]}
+                for entry in post["postIds"]
+            }
+        )
+        return Reply(200, {"status": "success", "id": post_id, "code": 200, **per_network})
+
+    def _delete_pending(self, profile: Profile, post_id: Any) -> JSON:
+        try:
+            post = self._find(profile, str(post_id))
+        except AyrshareError as error:
+            return {"id": post_id, **error.body}
+        if post["status"] != "pending":
+            return {"id": post_id, "status": "error", "message": "Only pending scheduled posts are deleted in bulk."}
+        post["status"] = "deleted"
+        return {"id": post_id, "status": "success"}
+
+    # --- history -------------------------------------------------------------------------------------------------
+
+    def history(self, profile: Profile, query: Mapping[str, str], platforms: list[str]) -> Reply:
+        wanted_status = query.get("status")
+        if wanted_status is not None and wanted_status not in HISTORY_STATUSES:
+            raise AyrshareError(400, f"Unknown status {wanted_status!r}.", action="get")
+        start, end = self._window(query)
+        wanted_type = {"immediate": "now", "scheduled": "scheduled"}.get(query.get("type", ""))
+        limit = self._limit(query)
+        matches = [
+            post
+            for post in profile.posts
+            if (post["status"] == wanted_status if wanted_status else post["status"] != "deleted")
+            and (start is None or _parse_moment(post["scheduleDate"]["utc"]) >= start)
+            and (end is None or _parse_moment(post["scheduleDate"]["utc"]) <= end)
+            and (not platforms or set(platforms) & set(post["platforms"]))
+            and (wanted_type is None or post["type"] == wanted_type)
+        ][:limit]
+        if not matches:
+            # Observed live: an empty window is an error nested under "history", with HTTP 400.
+            body = {
+                "history": {"code": 221, "action": "get", "status": "error", "message": "History not found."},
+                "count": 0,
+            }
+            return Reply(400, body)
+        now = self.clock()
+        return Reply(
+            200,
+            {
+                "history": matches,
+                "count": len(matches),
+                "refId": f"ref-{id(profile):x}",
+                "lastUpdated": _iso(now),
+                "nextUpdate": _iso(now + timedelta(minutes=1)),
+            },
+        )
+
+    def _window(self, query: Mapping[str, str]) -> tuple[datetime | None, datetime | None]:
+        try:
+            start = _parse_moment(query["startDate"]) if "startDate" in query else None
+            end = _parse_moment(query["endDate"]) if "endDate" in query else None
+            last_days = int(query.get("lastDays", "30"))
+        except ValueError:
+            raise AyrshareError(400, "Invalid startDate, endDate or lastDays.", action="get") from None
+        if start and end:
+            return start, end
+        if last_days > 0:
+            start = (
+                max(start, self.clock() - timedelta(days=last_days))
+                if start
+                else self.clock() - timedelta(days=last_days)
+            )
+        return start, end
+
+    def _limit(self, query: Mapping[str, str]) -> int:
+        raw = query.get("limit", query.get("lastRecords", "25"))
+        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+            raise AyrshareError(400, "limit must be between 1 and 1000.", action="get")
+        return int(raw)
+
+    # --- user ----------------------------------------------------------------------------------------------------
+
+    def user(self, profile: Profile) -> Reply:
+        return Reply(
+            200,
+            {
+                "activeSocialAccounts": ["facebook", "instagram", "linkedin", "twitter"],
+                "email": "sandbox@example.com",
+                "title": profile.title,
+                "refId": f"ref-{id(profile):x}",
+                "created": {"_seconds": 1700000000, "_nanoseconds": 0, "utc": "2023-11-14T22:13:20Z"},
+                "lastApiCall": _iso(self.clock()),
+            },
+        )
