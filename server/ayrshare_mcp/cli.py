@@ -39,8 +39,9 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
-    # httpx2 logs every request URL at INFO; the server logs its own, shorter line at DEBUG.
-    logging.getLogger("httpx2").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # httpx2 logs every request URL at INFO, httpcore2 every connection step at DEBUG; the client logs its own line.
+    for chatty in ("httpx2", "httpcore2"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

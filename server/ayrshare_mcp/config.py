@@ -105,10 +105,22 @@ class Credentials:
 
 def credentials_file_path(environ: Mapping[str, str]) -> Path:
     if explicit := environ.get(ENV_CREDENTIALS_FILE, "").strip():
-        return Path(explicit).expanduser()
+        return _expand_home(explicit, environ)
     config_home = environ.get("XDG_CONFIG_HOME", "").strip()
-    base = Path(config_home) if config_home else Path(environ.get("HOME", "~")).expanduser() / ".config"
+    base = Path(config_home) if config_home else _home(environ) / ".config"
     return base / "ayrshare" / "credentials.toml"
+
+
+def _home(environ: Mapping[str, str]) -> Path:
+    home = environ.get("HOME", "").strip()
+    return Path(home) if home else Path.home()
+
+
+def _expand_home(text: str, environ: Mapping[str, str]) -> Path:
+    # The given environment's HOME, not the process's: hosts and tests hand the server their own.
+    if text == "~" or text.startswith("~/"):
+        return _home(environ) / text[2:]
+    return Path(text)
 
 
 def resolve_credentials(environ: Mapping[str, str]) -> Credentials:

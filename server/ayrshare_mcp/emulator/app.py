@@ -34,6 +34,8 @@ class RecordedRequest:
     query: list[tuple[str, str]]
     headers: dict[str, str]
     body: Any = None
+    # The client's address and port: one value per TCP connection, so tests can see connection reuse.
+    peer: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -225,6 +227,7 @@ async def _record(request: Request) -> RecordedRequest:
         query=list(request.query_params.multi_items()),
         headers={name.lower(): value for name, value in request.headers.items()},
         body=body,
+        peer=f"{request.client.host}:{request.client.port}" if request.client else "",
     )
 
 

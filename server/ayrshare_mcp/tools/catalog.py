@@ -56,8 +56,8 @@ class AutoScheduleArguments(ToolArguments):
     set_start_date: IsoDateTime | None = Field(
         default=None,
         alias="setStartDate",
-        description="Place posts only from this moment on, ISO-8601 with a time zone, e.g. 2026-07-08T12:30:00Z. "
-        "Posts already scheduled are not moved.",
+        description="Place posts only from this moment on: ISO-8601, UTC unless an offset is given, e.g. "
+        "2026-07-08T12:30:00Z. Posts already scheduled are not moved.",
     )
 
 
@@ -150,13 +150,14 @@ class PostHistoryArguments(ToolArguments):
     start_date: IsoDateTime | None = Field(
         default=None,
         alias="startDate",
-        description="Only posts published (or scheduled) at or after this moment, ISO-8601, e.g. 2026-07-01T00:00:00Z.",
+        description="Only posts published (or scheduled) at or after this moment: ISO-8601, UTC unless an offset is "
+        "given, e.g. 2026-07-01T00:00:00Z.",
     )
     end_date: IsoDateTime | None = Field(
         default=None,
         alias="endDate",
-        description="Only posts published (or scheduled) at or before this moment, ISO-8601, e.g. "
-        "2026-07-31T23:59:59Z.",
+        description="Only posts published (or scheduled) at or before this moment: ISO-8601, UTC unless an offset is "
+        "given, e.g. 2026-07-31T23:59:59Z.",
     )
     last_days: int | None = Field(
         default=None,

@@ -165,6 +165,11 @@ def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """A flat, portable JSON schema: no titles, no `$ref`, and optional means "not required", never "or null"."""
     schema = model.model_json_schema(by_alias=True)
     properties = {name: _flatten_property(prop) for name, prop in schema.get("properties", {}).items()}
+    # The tool's own parameters first; the ones every tool shares (Profile-Key) last.
+    shared = {field.alias or name for name, field in ToolArguments.model_fields.items()}
+    properties = {name: prop for name, prop in properties.items() if name not in shared} | {
+        name: prop for name, prop in properties.items() if name in shared
+    }
     flat: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
     if required := schema.get("required"):
         flat["required"] = required
