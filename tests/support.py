@@ -1,0 +1,82 @@
+"""Test helpers: fake keys, the emulator handle, and MCP clients that reach the server as hosts do."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from ayrshare_mcp.config import Settings
+from ayrshare_mcp.emulator import Ayrshare, EmulatorApp
+from ayrshare_mcp.server import build_server
+
+# Distinctive fake secrets: any appearance of "CANARY" in output is a leak.
+API_KEY = "CANARY-API-KEY-7f3a9c1e5b2d"
+OTHER_API_KEY = "CANARY-OTHER-KEY-0b8e4f6a9c"
+PROFILE_KEY = "CANARY-PROFILE-4d2e8b6a1f"
+CANARY = "CANARY"
+
+
+@dataclass
+class RunningEmulator:
+    app: EmulatorApp
+    url: str
+
+    @property
+    def service(self) -> Ayrshare:
+        return self.app.service
+
+    def seed_post(self, *, api_key: str = API_KEY, profile_key: str | None = None, **fields: Any) -> dict[str, Any]:
+        """Put a post in the emulator's history, as if it had been published through Ayrshare."""
+        fields.setdefault("text", "Hello from the tests")
+        fields.setdefault("platforms", ["twitter", "facebook"])
+        return self.service.add_post(self.service.profile(api_key, profile_key), **fields)
+
+
+def server_env(emulator: RunningEmulator, home: Path, **extra: str) -> dict[str, str]:
+    env = {"AYRSHARE_BASE_URL": emulator.url, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    env.update(extra)
+    return env
+
+
+def settings_for(emulator: RunningEmulator, home: Path, **extra: str) -> Settings:
+    return Settings.from_environ(server_env(emulator, home, **extra))
+
+
+@asynccontextmanager
+async def memory_client(settings: Settings) -> AsyncIterator[Client]:
+    """The server in this process, reached through the SDK's in-memory transport."""
+    async with Client(build_server(settings)) as client:
+        yield client
+
+
+@asynccontextmanager
+async def stdio_session(env: Mapping[str, str], *, errlog: Any = None) -> AsyncIterator[Client]:
+    """The server as a host runs it: `python -m ayrshare_mcp` in a subprocess, spoken to over stdin/stdout."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", "ayrshare_mcp"], env=child_env(env))
+    with _errlog(errlog) as log:
+        async with Client(stdio_client(params, errlog=log)) as client:
+            yield client
+
+
+def child_env(env: Mapping[str, str]) -> dict[str, str]:
+    """What a host passes: only what it is told to, plus the basics a Python process needs."""
+    basics = {name: os.environ[name] for name in ("PATH", "SYSTEMROOT", "LANG") if name in os.environ}
+    return {**basics, **env}
+
+
+@contextmanager
+def _errlog(errlog: Any) -> Iterator[Any]:
+    if errlog is not None:
+        yield errlog
+        return
+    with tempfile.TemporaryFile("w+") as sink:
+        yield sink

@@ -1,0 +1,126 @@
+"""Where the Ayrshare key comes from: the environment first, then a private credentials file, read on every call."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import anyio
+import pytest
+
+from ayrshare_mcp.config import Credentials, CredentialsError, credentials_file_path, resolve_credentials
+from tests.envelope import fail, succeed
+from tests.support import API_KEY, OTHER_API_KEY, PROFILE_KEY, RunningEmulator, memory_client, settings_for
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+
+
+def write_credentials(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def test_the_environment_key_wins_over_the_file(home: Path) -> None:
+    write_credentials(home / ".config/ayrshare/credentials.toml", f'api_key = "{OTHER_API_KEY}"\n')
+
+    credentials = resolve_credentials({"HOME": str(home), "AYRSHARE_API_KEY": API_KEY})
+
+    assert credentials.api_key == API_KEY
+    assert credentials.source == "environment"
+
+
+def test_the_file_is_used_when_the_environment_has_no_key(home: Path) -> None:
+    path = write_credentials(
+        home / ".config/ayrshare/credentials.toml", f'api_key = "{API_KEY}"\nprofile_key = "{PROFILE_KEY}"\n'
+    )
+
+    credentials = resolve_credentials({"HOME": str(home), "AYRSHARE_API_KEY": "  "})
+
+    assert (credentials.api_key, credentials.profile_key) == (API_KEY, PROFILE_KEY)
+    assert credentials.source == f"file {path}"
+
+
+def test_the_file_location_follows_the_explicit_variable_then_xdg_then_home(home: Path, tmp_path: Path) -> None:
+    assert credentials_file_path({"HOME": str(home)}) == home / ".config/ayrshare/credentials.toml"
+    assert credentials_file_path({"HOME": str(home), "XDG_CONFIG_HOME": str(tmp_path)}) == (
+        tmp_path / "ayrshare/credentials.toml"
+    )
+    explicit = {"HOME": str(home), "XDG_CONFIG_HOME": str(tmp_path), "AYRSHARE_CREDENTIALS_FILE": "~/keys.toml"}
+    assert credentials_file_path(explicit) == home / "keys.toml"
+
+
+def test_no_key_anywhere_names_both_ways_to_provide_one(home: Path) -> None:
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials({"HOME": str(home)})
+
+    assert "AYRSHARE_API_KEY" in str(raised.value)
+    assert str(home / ".config/ayrshare/credentials.toml") in str(raised.value)
+
+
+def test_a_profile_key_without_an_api_key_in_the_environment_is_refused(home: Path) -> None:
+    write_credentials(home / ".config/ayrshare/credentials.toml", f'api_key = "{API_KEY}"\n')
+
+    with pytest.raises(CredentialsError, match="AYRSHARE_PROFILE_KEY is set but AYRSHARE_API_KEY is not"):
+        resolve_credentials({"HOME": str(home), "AYRSHARE_PROFILE_KEY": PROFILE_KEY})
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('api_key = "unterminated\n', "is not valid TOML"),
+        ("apikey = 'typo'\n", "has no api_key"),
+        ("api_key = 42\n", "has no api_key"),
+        (f'api_key = "{API_KEY}"\nprofile_key = ""\n', "profile_key must be a non-empty string"),
+    ],
+)
+def test_a_malformed_file_is_reported_with_its_path_and_problem(home: Path, content: str, problem: str) -> None:
+    path = write_credentials(home / "creds.toml", content)
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials({"HOME": str(home), "AYRSHARE_CREDENTIALS_FILE": str(path)})
+
+    assert problem in str(raised.value)
+    assert str(path) in str(raised.value)
+    assert API_KEY not in str(raised.value)
+
+
+@posix_only
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660])
+def test_a_file_other_users_can_read_is_refused_with_the_chmod_fix(home: Path, mode: int) -> None:
+    path = write_credentials(home / "creds.toml", f'api_key = "{API_KEY}"\n', mode=mode)
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials({"HOME": str(home), "AYRSHARE_CREDENTIALS_FILE": str(path)})
+
+    assert f"chmod 600 {path}" in str(raised.value)
+
+
+def test_credentials_never_show_their_keys_in_a_repr() -> None:
+    credentials = Credentials(api_key=API_KEY, profile_key=PROFILE_KEY)
+
+    assert API_KEY not in repr(credentials)
+    assert PROFILE_KEY not in repr(credentials)
+    assert API_KEY not in str(credentials)
+
+
+@pytest.mark.anyio
+async def test_editing_the_file_takes_effect_on_the_next_call_without_a_restart(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    path = home / ".config/ayrshare/credentials.toml"
+    write_credentials(path, f'api_key = "{API_KEY}"\n')
+
+    with anyio.fail_after(10):
+        async with memory_client(settings_for(emulator, home)) as client:
+            await succeed(client, "AYRSHARE_GET_POST_HISTORY", {})
+            write_credentials(path, f'api_key = "{OTHER_API_KEY}"\nprofile_key = "{PROFILE_KEY}"\n')
+            await succeed(client, "AYRSHARE_GET_POST_HISTORY", {})
+            path.chmod(0o644)
+            refused = await fail(client, "AYRSHARE_GET_POST_HISTORY", {})
+
+    first, second = emulator.app.requests
+    assert (first.header("authorization"), first.header("profile-key")) == (f"Bearer {API_KEY}", None)
+    assert (second.header("authorization"), second.header("profile-key")) == (f"Bearer {OTHER_API_KEY}", PROFILE_KEY)
+    assert "chmod 600" in refused["error"]

@@ -1,0 +1,107 @@
+"""Canary keys, set through every source, never appear in logs, tool results or error text, on any path."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+
+from ayrshare_mcp.emulator import Fault, bind
+from tests.envelope import call
+from tests.support import API_KEY, CANARY, PROFILE_KEY, RunningEmulator, server_env, stdio_session
+
+pytestmark = pytest.mark.anyio
+
+HISTORY = "AYRSHARE_GET_POST_HISTORY"
+DELETE = "AYRSHARE_DELETE_DELETE_POST"
+
+
+async def drive_every_path(client: Client, emulator: RunningEmulator) -> list[dict[str, Any]]:
+    """Success, Ayrshare errors (4xx, 5xx, HTML, timeout, an echoed key) and bad input, all at DEBUG."""
+    post = emulator.seed_post(profile_key=PROFILE_KEY)
+    results = [
+        await call(client, HISTORY, {}),
+        await call(client, DELETE, {"id": post["id"]}),
+        await call(client, DELETE, {"id": "unknownPost"}),
+        await call(client, HISTORY, {"Profile-Key": PROFILE_KEY + " "}),
+        await call(client, HISTORY, {"limit": "many"}),
+    ]
+    emulator.app.inject(Fault(status=500, body={"status": "error", "message": f"Key {API_KEY} / {PROFILE_KEY}"}))
+    emulator.app.inject(Fault(status=502, body="<html>Bad Gateway</html>", content_type="text/html"))
+    emulator.app.inject(Fault(status=200, body={"history": []}, delay=3))
+    results += [await call(client, HISTORY, {}) for _ in range(3)]
+    return results
+
+
+async def test_keys_from_the_environment_never_leak(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(
+        emulator,
+        home,
+        AYRSHARE_API_KEY=API_KEY,
+        AYRSHARE_PROFILE_KEY=PROFILE_KEY,
+        AYRSHARE_MCP_LOG_LEVEL="DEBUG",
+        AYRSHARE_TIMEOUT="0.5",
+    )
+    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
+        async with stdio_session(env, errlog=log) as client:
+            results = await drive_every_path(client, emulator)
+        log.seek(0)
+        stderr = log.read()
+
+    assert_no_canary(stderr, results)
+    assert [result["successful"] for result in results[:2]] == [True, True]
+    assert "[redacted]" in results[5]["data"]["message"]
+    assert "within 0.5 s" in results[7]["error"]
+    assert all(request.header("profile-key") == PROFILE_KEY for request in emulator.app.requests)
+
+
+async def test_keys_from_the_credentials_file_never_leak(emulator: RunningEmulator, home: Path) -> None:
+    path = home / ".config" / "ayrshare" / "credentials.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(f'api_key = "{API_KEY}"\nprofile_key = "{PROFILE_KEY}"\n', encoding="utf-8")
+    path.chmod(0o600)
+    env = server_env(emulator, home, AYRSHARE_MCP_LOG_LEVEL="DEBUG", AYRSHARE_TIMEOUT="0.5")
+    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
+        async with stdio_session(env, errlog=log) as client:
+            results = await drive_every_path(client, emulator)
+            path.chmod(0o644)
+            results.append(await call(client, HISTORY, {}))
+        log.seek(0)
+        stderr = log.read()
+
+    assert_no_canary(stderr, results)
+    assert results[0]["successful"]
+    assert "chmod 600" in results[-1]["error"]
+
+
+async def test_keys_never_leak_when_ayrshare_is_unreachable(home: Path) -> None:
+    with bind() as sock:
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+    env = {
+        "AYRSHARE_BASE_URL": closed,
+        "HOME": str(home),
+        "AYRSHARE_API_KEY": API_KEY,
+        "AYRSHARE_PROFILE_KEY": PROFILE_KEY,
+        "AYRSHARE_MCP_LOG_LEVEL": "DEBUG",
+    }
+    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
+        async with stdio_session(env, errlog=log) as client:
+            results = [await call(client, HISTORY, {}), await call(client, DELETE, {"id": "abc"})]
+        log.seek(0)
+        stderr = log.read()
+
+    assert_no_canary(stderr, results)
+    assert all("Could not reach Ayrshare" in result["error"] for result in results)
+
+
+def assert_no_canary(stderr: str, results: list[dict[str, Any]]) -> None:
+    assert "DEBUG" in stderr, "the server did not log at DEBUG, so this test proves nothing"
+    for text in (stderr, json.dumps(results)):
+        assert API_KEY not in text
+        assert PROFILE_KEY not in text
+        assert CANARY not in text

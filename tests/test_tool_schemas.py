@@ -1,0 +1,129 @@
+"""The advertised tool schemas are the contract: portable for every client, and true to what the tools accept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+
+from ayrshare_mcp.server import TOOL_LISTING
+from ayrshare_mcp.tools import OUTPUT_SCHEMA, TOOLS
+
+SCHEDULE_PARAMETERS = {"schedule", "daysOfWeek", "title", "excludeDates", "setStartDate", "Profile-Key"}
+CONTRACT = {
+    "AYRSHARE_CREATE_AUTO_SCHEDULE": SCHEDULE_PARAMETERS,
+    "AYRSHARE_POST_SET_AUTO_SCHEDULE": SCHEDULE_PARAMETERS,
+    "AYRSHARE_DELETE_DELETE_POST": {"id", "bulk", "deleteAllScheduled", "markManualDeleted", "Profile-Key"},
+    "AYRSHARE_GET_POST_HISTORY": {
+        "Profile-Key", "endDate", "lastDays", "lastRecords", "limit", "startDate", "status", "platforms", "type",
+    },
+}  # fmt: skip
+
+
+def walk(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every schema node: the schema itself, its properties' schemas and its items' schemas, recursively."""
+    yield schema
+    for child in schema.get("properties", {}).values():
+        yield from walk(child)
+    if isinstance(schema.get("items"), dict):
+        yield from walk(schema["items"])
+
+
+def test_the_tools_and_their_parameters_are_exactly_the_contract() -> None:
+    advertised = {tool.name: set(tool.input_schema["properties"]) for tool in TOOL_LISTING.tools}
+    assert advertised == CONTRACT
+
+
+@pytest.mark.parametrize("tool", TOOL_LISTING.tools, ids=lambda tool: tool.name)
+def test_input_schemas_are_flat_and_portable(tool: Any) -> None:
+    schema = tool.input_schema
+    assert schema["type"] == "object"
+    assert schema["additionalProperties"] is False
+    for node in walk(schema):
+        assert not {"$ref", "$defs", "anyOf", "oneOf", "allOf", "title"} & set(node), node
+    for name, prop in schema["properties"].items():
+        assert re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name)
+        assert prop["type"] in {"string", "integer", "boolean", "array"}, name
+        assert len(prop["description"]) > 20, name
+        assert "default" not in prop or prop["default"] is not None
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_required_parameters_are_only_the_schedule() -> None:
+    required = {tool.name: tool.input_schema.get("required", []) for tool in TOOL_LISTING.tools}
+    assert required == {
+        "AYRSHARE_CREATE_AUTO_SCHEDULE": ["schedule"],
+        "AYRSHARE_POST_SET_AUTO_SCHEDULE": ["schedule"],
+        "AYRSHARE_DELETE_DELETE_POST": [],
+        "AYRSHARE_GET_POST_HISTORY": [],
+    }
+
+
+def test_constraints_are_json_schema_keywords() -> None:
+    by_name = {tool.name: tool.input_schema["properties"] for tool in TOOL_LISTING.tools}
+    schedule = by_name["AYRSHARE_POST_SET_AUTO_SCHEDULE"]
+    history = by_name["AYRSHARE_GET_POST_HISTORY"]
+    assert schedule["schedule"]["items"]["pattern"] == r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"
+    assert schedule["schedule"]["minItems"] == 1
+    assert schedule["schedule"]["uniqueItems"] is True
+    assert schedule["daysOfWeek"]["items"] == {"type": "integer", "minimum": 0, "maximum": 6}
+    assert schedule["title"]["default"] == "default"
+    assert (history["limit"]["minimum"], history["limit"]["maximum"]) == (1, 1000)
+    assert history["lastDays"]["minimum"] == 0
+    assert history["status"]["enum"] == [
+        "success", "error", "processing", "pending", "paused", "deleted", "awaiting approval",
+    ]  # fmt: skip
+    assert history["startDate"]["pattern"].startswith("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+
+
+def test_every_tool_declares_the_envelope_as_its_output_schema() -> None:
+    assert all(tool.output_schema == OUTPUT_SCHEMA for tool in TOOL_LISTING.tools)
+    assert OUTPUT_SCHEMA["required"] == ["data", "successful"]
+    assert {name: prop["type"] for name, prop in OUTPUT_SCHEMA["properties"].items()} == {
+        "data": "object",
+        "error": "string",
+        "successful": "boolean",
+    }
+    jsonschema.Draft202012Validator.check_schema(OUTPUT_SCHEMA)
+
+
+@pytest.mark.parametrize("spec", TOOLS, ids=lambda spec: spec.name)
+def test_arguments_the_schema_accepts_are_accepted_by_the_tool(spec: Any) -> None:
+    properties = spec.tool.input_schema["properties"]
+    example = {
+        name: value
+        for name, value in {
+            "schedule": ["13:05Z"],
+            "daysOfWeek": [0, 6],
+            "title": "Launch week",
+            "excludeDates": ["2026-12-25"],
+            "setStartDate": "2026-12-01T09:00:00Z",
+            "Profile-Key": "PROFILE-1234",
+            "id": "rhn6u7wwz2WxGv6MZGK9",
+            "startDate": "2026-11-01T00:00:00Z",
+            "endDate": "2026-11-30T00:00:00Z",
+            "lastDays": 0,
+            "limit": 1000,
+            "status": "awaiting approval",
+            "platforms": ["twitter", "gmb"],
+            "type": "scheduled",
+        }.items()
+        if name in properties
+    }
+    jsonschema.validate(example, spec.tool.input_schema)
+    spec.arguments.model_validate(example)
+
+
+def test_descriptions_tell_the_model_where_post_ids_come_from_and_what_cannot_be_deleted() -> None:
+    by_name = {tool.name: tool for tool in TOOL_LISTING.tools}
+    delete = by_name["AYRSHARE_DELETE_DELETE_POST"].description or ""
+    history = by_name["AYRSHARE_GET_POST_HISTORY"].description or ""
+    create = by_name["AYRSHARE_CREATE_AUTO_SCHEDULE"].description or ""
+    assert "AYRSHARE_GET_POST_HISTORY" in delete
+    assert "Instagram and TikTok" in delete
+    assert "markManualDeleted" in delete
+    assert "AYRSHARE_DELETE_DELETE_POST" in history
+    assert "AYRSHARE_POST_SET_AUTO_SCHEDULE" in create
