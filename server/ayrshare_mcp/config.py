@@ -24,6 +24,14 @@ ENV_CREDENTIALS_FILE = "AYRSHARE_CREDENTIALS_FILE"
 ENV_BASE_URL = "AYRSHARE_BASE_URL"
 ENV_CALL_TIMEOUT = "AYRSHARE_TIMEOUT"
 ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
+ENV_ACCESS_TOKEN = "AYRSHARE_MCP_TOKEN"  # noqa: S105 - the variable name, not a token
+MIN_ACCESS_TOKEN_LENGTH = 16
+
+# Per-request credentials over HTTP. `Authorization` is deliberately not one: it guards access to this server.
+HEADER_API_KEY_DISPLAY = "X-Ayrshare-Api-Key"
+HEADER_PROFILE_KEY_DISPLAY = "X-Ayrshare-Profile-Key"
+HEADER_API_KEY = HEADER_API_KEY_DISPLAY.lower()
+HEADER_PROFILE_KEY = HEADER_PROFILE_KEY_DISPLAY.lower()
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -40,6 +48,10 @@ class ConfigError(Exception):
 
 class CredentialsError(Exception):
     """No usable Ayrshare key; the message says what to fix and never contains a key."""
+
+
+class MissingCredentialsError(CredentialsError):
+    """No source has a key at all."""
 
 
 @dataclass(frozen=True)
@@ -123,8 +135,39 @@ def _expand_home(text: str, environ: Mapping[str, str]) -> Path:
     return Path(text)
 
 
-def resolve_credentials(environ: Mapping[str, str]) -> Credentials:
-    """The first source with a key wins: the environment, then the credentials file.
+def resolve_credentials(
+    environ: Mapping[str, str], headers: Mapping[str, str] | None = None, *, lend_server_key: bool = True
+) -> Credentials:
+    """The credentials for one tool call.
+
+    Over HTTP (`headers` given) a key in X-Ayrshare-Api-Key wins and is used for that request only; otherwise, and
+    on stdio, the server's own key applies: the environment first, then the credentials file. A server that must
+    not lend its key (`lend_server_key=False`) uses request keys only.
+
+    Raises:
+        CredentialsError: no usable key, or the credentials file is unreadable, malformed or too open.
+    """
+    if headers is None:
+        return server_credentials(environ)
+    api_key = _clean(headers.get(HEADER_API_KEY))
+    profile_key = _clean(headers.get(HEADER_PROFILE_KEY))
+    if api_key:
+        return Credentials(api_key=api_key, profile_key=profile_key, source="request headers")
+    if not lend_server_key:
+        raise CredentialsError(
+            f"This server serves callers it cannot authenticate, so it never uses its own Ayrshare key: send yours "
+            f"in the {HEADER_API_KEY_DISPLAY} header (and a profile key in {HEADER_PROFILE_KEY_DISPLAY})."
+        )
+    try:
+        return server_credentials(environ).with_profile_key(profile_key)
+    except MissingCredentialsError as missing:
+        raise MissingCredentialsError(
+            f"No Ayrshare API key: send one in the {HEADER_API_KEY_DISPLAY} header, or give the server one. {missing}"
+        ) from None
+
+
+def server_credentials(environ: Mapping[str, str]) -> Credentials:
+    """The server's own key: the environment first, then the credentials file.
 
     Raises:
         CredentialsError: no source has a key, or the file is unreadable, malformed or too open.
@@ -141,8 +184,42 @@ def resolve_credentials(environ: Mapping[str, str]) -> Credentials:
             f"together in {path}."
         )
     if not path.exists():
-        raise CredentialsError("No Ayrshare API key is configured. " + how_to_provide_a_key(path))
+        raise MissingCredentialsError("No Ayrshare API key is configured. " + how_to_provide_a_key(path))
     return _read_credentials_file(path)
+
+
+def server_key_configured(environ: Mapping[str, str]) -> bool:
+    """Whether the server has a key of its own to lend (a broken credentials file counts: it may be fixed later)."""
+    return bool(_clean(environ.get(ENV_API_KEY))) or credentials_file_path(environ).exists()
+
+
+def load_access_token(environ: Mapping[str, str], token_file: Path | None) -> str | None:
+    """The token HTTP callers must present, from --token-file or AYRSHARE_MCP_TOKEN; None when access is open.
+
+    Raises:
+        ConfigError: the token file is unreadable, too open, or empty, or the token is too short to be a secret.
+    """
+    if token_file is not None:
+        try:
+            check_private_file(token_file, "token file")
+            token = token_file.read_text(encoding="utf-8").strip()
+        except CredentialsError as exc:
+            raise ConfigError(str(exc)) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Cannot read the token file {token_file}: {exc}.") from None
+        source = str(token_file)
+    else:
+        token = environ.get(ENV_ACCESS_TOKEN, "").strip()
+        source = ENV_ACCESS_TOKEN
+        if not token:
+            return None
+    if len(token) < MIN_ACCESS_TOKEN_LENGTH:
+        raise ConfigError(
+            f"The access token from {source} is {'empty' if not token else 'too short'}: use at least "
+            f"{MIN_ACCESS_TOKEN_LENGTH} random characters, e.g. the output of: python3 -c "
+            "'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return token
 
 
 def _clean(value: str | None) -> str | None:
@@ -150,7 +227,7 @@ def _clean(value: str | None) -> str | None:
 
 
 def _read_credentials_file(path: Path) -> Credentials:
-    check_credentials_file_permissions(path)
+    check_private_file(path)
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -171,22 +248,21 @@ def _read_credentials_file(path: Path) -> Credentials:
     )
 
 
-def check_credentials_file_permissions(path: Path) -> None:
-    """Refuse a credentials file that other users can read or write (POSIX only).
+def check_private_file(path: Path, what: str = "credentials file") -> None:
+    """Refuse a secrets file that other users can read or write (POSIX only).
 
     Raises:
-        CredentialsError: the file is not a regular file, or group/others have access.
+        CredentialsError: the file is missing, not a regular file, or group/others have access.
     """
     try:
         mode = path.stat().st_mode
     except OSError as exc:
-        raise CredentialsError(f"Cannot read the credentials file {path}: {exc.strerror}.") from None
+        raise CredentialsError(f"Cannot read the {what} {path}: {exc.strerror}.") from None
     if not stat.S_ISREG(mode):
-        raise CredentialsError(f"The credentials file {path} is not a regular file.")
+        raise CredentialsError(f"The {what} {path} is not a regular file.")
     if os.name == "posix" and mode & 0o077:
         raise CredentialsError(
-            f"The credentials file {path} is readable by other users (mode {stat.S_IMODE(mode):03o}). "
-            f"Run: chmod 600 {path}"
+            f"The {what} {path} is readable by other users (mode {stat.S_IMODE(mode):03o}). Run: chmod 600 {path}"
         )
 
 

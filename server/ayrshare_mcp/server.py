@@ -1,21 +1,20 @@
-"""The MCP server: advertises the tool catalogue, routes calls to it, and runs on a transport.
+"""The MCP server: advertises the tool catalogue, routes calls to it, and picks each call's credentials.
 
-It owns the process-wide Ayrshare client (opened in the lifespan, closed on shutdown) and decides which
-credentials each call uses.
+The process has one pooled Ayrshare client (`Upstream`), shared by every session on every transport.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
 
+import anyio
 import httpx2
 import mcp_types as types
 from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
-from mcp.server.stdio import stdio_server
+from starlette.requests import Request
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.client import AyrshareClient
@@ -44,21 +43,58 @@ TOOL_LISTING = types.ListToolsResult(tools=[spec.tool for spec in TOOLS])
 _INPUT_SCHEMAS = {spec.name: spec.tool.input_schema for spec in TOOLS}
 
 
+class Upstream:
+    """The process's one pooled Ayrshare client, open while any server lifespan (or the HTTP app) borrows it.
+
+    SSE enters the server lifespan once per connection; borrowing keeps that from opening a pool per client.
+    """
+
+    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> None:
+        self._settings = settings
+        self._transport = transport
+        self._lock = anyio.Lock()
+        self._borrowers = 0
+        self._client: AyrshareClient | None = None
+        self._stack = AsyncExitStack()
+
+    @asynccontextmanager
+    async def borrow(self) -> AsyncIterator[AyrshareClient]:
+        async with self._lock:
+            if self._client is None:
+                self._client = await self._stack.enter_async_context(
+                    AyrshareClient.connect(self._settings, transport=self._transport)
+                )
+            self._borrowers += 1
+            client = self._client
+        try:
+            yield client
+        finally:
+            async with self._lock:
+                self._borrowers -= 1
+                if self._borrowers == 0:
+                    self._client = None
+                    await self._stack.aclose()
+
+
 @dataclass(frozen=True)
 class AppState:
     client: AyrshareClient
 
 
-def build_server(settings: Settings, *, upstream: httpx2.AsyncBaseTransport | None = None) -> Server[AppState]:
-    """The server for these settings; `upstream` replaces the network to Ayrshare (the sandbox uses it)."""
+def build_server(
+    settings: Settings, *, upstream: Upstream | None = None, lend_server_key: bool = True
+) -> Server[AppState]:
+    """The server for these settings.
+
+    `upstream` is the shared Ayrshare client (a fresh one by default); `lend_server_key=False` makes HTTP callers
+    bring their own Ayrshare key instead of using the server's.
+    """
+    shared = upstream or Upstream(settings)
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
-        async with AyrshareClient.connect(settings, transport=upstream) as client:
+        async with shared.borrow() as client:
             yield AppState(client=client)
-
-    def credentials() -> Credentials:
-        return resolve_credentials(settings.environ)
 
     async def list_tools(
         ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
@@ -68,6 +104,11 @@ def build_server(settings: Settings, *, upstream: httpx2.AsyncBaseTransport | No
     async def call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        headers = _http_headers(ctx)
+
+        def credentials() -> Credentials:
+            return resolve_credentials(settings.environ, headers, lend_server_key=lend_server_key)
+
         return await dispatch(params, ctx.lifespan_context.client, credentials)
 
     return Server(
@@ -82,6 +123,11 @@ def build_server(settings: Settings, *, upstream: httpx2.AsyncBaseTransport | No
     )
 
 
+def _http_headers(ctx: ServerRequestContext[AppState]) -> Mapping[str, str] | None:
+    """The headers of the HTTP request that carried this call; None on stdio and in memory."""
+    return ctx.request.headers if isinstance(ctx.request, Request) else None
+
+
 async def dispatch(
     params: types.CallToolRequestParams, client: AyrshareClient, credentials: Callable[[], Credentials]
 ) -> types.CallToolResult:
@@ -89,8 +135,3 @@ async def dispatch(
     if spec is None:
         raise MCPError(types.INVALID_PARAMS, f"Unknown tool {params.name!r}; call tools/list for the tools there are.")
     return await spec.run(params.arguments, client, credentials)
-
-
-async def serve_stdio(server: Server[Any]) -> None:
-    async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())

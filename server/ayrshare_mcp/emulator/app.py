@@ -64,11 +64,15 @@ class Fault:
     delay: float = 0.0
     method: str | None = None
     path: str | None = None
+    # Only requests carrying this header value, e.g. ("profile-key", "P1"): a fault for one session among many.
+    header: tuple[str, str] | None = None
     times: int | None = 1
 
     def matches(self, request: RecordedRequest) -> bool:
-        return (self.method is None or self.method == request.method) and (
-            self.path is None or request.path.endswith(self.path)
+        return (
+            (self.method is None or self.method == request.method)
+            and (self.path is None or request.path.endswith(self.path))
+            and (self.header is None or request.header(self.header[0]) == self.header[1])
         )
 
     def response(self) -> Response:
@@ -134,6 +138,7 @@ class EmulatorApp:
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.latency = 0.0
+        self._waiters: list[tuple[int, anyio.Event]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -150,6 +155,19 @@ class EmulatorApp:
         self.faults.append(fault)
         return fault
 
+    async def wait_for_requests(self, count: int) -> None:
+        """Return once at least `count` requests have arrived (bound the wait with a timeout)."""
+        if len(self.requests) < count:
+            arrived = anyio.Event()
+            self._waiters.append((count, arrived))
+            await arrived.wait()
+
+    def _record_arrival(self, request: RecordedRequest) -> None:
+        self.requests.append(request)
+        for waiter in [waiter for waiter in self._waiters if waiter[0] <= len(self.requests)]:
+            self._waiters.remove(waiter)
+            waiter[1].set()
+
     def received(self, path_suffix: str = "", method: str | None = None) -> list[RecordedRequest]:
         """The requests received so far, optionally only those to one endpoint."""
         return [
@@ -160,7 +178,7 @@ class EmulatorApp:
 
     async def _serve(self, request: Request) -> Response:
         recorded = await _record(request)
-        self.requests.append(recorded)
+        self._record_arrival(recorded)
         if self.latency:
             await anyio.sleep(self.latency)
         if fault := self._take_fault(recorded):
