@@ -11,12 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx2
+import uvicorn
 from mcp import Client, StdioServerParameters
+from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
 
 from ayrshare_mcp.config import Settings
-from ayrshare_mcp.emulator import Ayrshare, EmulatorApp
-from ayrshare_mcp.server import build_server
+from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
+from ayrshare_mcp.server import Upstream, build_server
+from ayrshare_mcp.transports import HttpOptions, http_app
 
 # Distinctive fake secrets: any appearance of "CANARY" in output is a leak.
 API_KEY = "CANARY-API-KEY-7f3a9c1e5b2d"
@@ -55,6 +61,36 @@ def settings_for(emulator: RunningEmulator, home: Path, **extra: str) -> Setting
 async def memory_client(settings: Settings) -> AsyncIterator[Client]:
     """The server in this process, reached through the SDK's in-memory transport."""
     async with Client(build_server(settings)) as client:
+        yield client
+
+
+@asynccontextmanager
+async def http_server(settings: Settings, options: HttpOptions) -> AsyncIterator[str]:
+    """The server's HTTP app, as the CLI builds it, served by uvicorn on a loopback port; yields its base URL."""
+    upstream = Upstream(settings)
+    server = build_server(settings, upstream=upstream, lend_server_key=options.lends_server_key)
+    app = http_app(server, upstream, options)
+    config = uvicorn.Config(app, log_config=None, access_log=False)
+    with bind() as sock:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(uvicorn.Server(config).serve, [sock])
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+            tg.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def http_session(
+    base_url: str, *, transport: str = "streamable-http", headers: Mapping[str, str] | None = None, mode: str = "auto"
+) -> AsyncIterator[Client]:
+    """An SDK client session over streamable HTTP or SSE, sending `headers` with every request."""
+    if transport == "sse":
+        async with Client(sse_client(base_url + "/sse", headers=dict(headers or {})), mode=mode) as client:
+            yield client
+        return
+    async with (
+        httpx2.AsyncClient(headers=dict(headers or {}), timeout=httpx2.Timeout(30, read=300)) as http,
+        Client(streamable_http_client(base_url + "/mcp", http_client=http), mode=mode) as client,
+    ):
         yield client
 
 
