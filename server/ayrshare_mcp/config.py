@@ -24,6 +24,9 @@ ENV_CREDENTIALS_FILE = "AYRSHARE_CREDENTIALS_FILE"
 ENV_BASE_URL = "AYRSHARE_BASE_URL"
 ENV_CALL_TIMEOUT = "AYRSHARE_TIMEOUT"
 ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
+ENV_SANDBOX = "AYRSHARE_SANDBOX"
+SANDBOX_API_KEY = "sandbox-key"
+SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
 ENV_ACCESS_TOKEN = "AYRSHARE_MCP_TOKEN"  # noqa: S105 - the variable name, not a token
 MIN_ACCESS_TOKEN_LENGTH = 16
 
@@ -62,6 +65,8 @@ class Settings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     log_level: str = "WARNING"
+    # Serve against the built-in emulator instead of Ayrshare (see `sandbox`).
+    sandbox: bool = False
     # The environment credentials are read from; a copy, so tests can hand in their own.
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
 
@@ -71,12 +76,28 @@ class Settings:
         base_url = env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
         if not base_url.startswith(("https://", "http://")):
             raise ConfigError(f"{ENV_BASE_URL} must be an http(s) URL, got {base_url!r}.")
-        return cls(
+        settings = cls(
             base_url=base_url.rstrip("/"),
             call_timeout=_positive_float(env, ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT),
             log_level=_log_level(env),
             environ=env,
         )
+        return settings.as_sandbox() if _flag(env, ENV_SANDBOX) else settings
+
+    def as_sandbox(self) -> Settings:
+        """The same settings with Ayrshare and every real key replaced by the built-in emulator's."""
+        real_keys = {ENV_API_KEY, ENV_PROFILE_KEY, ENV_CREDENTIALS_FILE}
+        environ = {name: value for name, value in self.environ.items() if name not in real_keys}
+        return replace(self, sandbox=True, base_url=SANDBOX_BASE_URL, environ={**environ, ENV_API_KEY: SANDBOX_API_KEY})
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (_clean(env.get(name)) or "").lower()
+    if raw in {"", "0", "false", "no", "off"}:
+        return False
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}.")
 
 
 def _log_level(env: Mapping[str, str]) -> str:
@@ -223,7 +244,11 @@ def load_access_token(environ: Mapping[str, str], token_file: Path | None) -> st
 
 
 def _clean(value: str | None) -> str | None:
-    return (value.strip() or None) if value else None
+    value = (value or "").strip()
+    # A host that fails to substitute an empty user setting may pass the placeholder itself.
+    if not value or (value.startswith("${") and value.endswith("}")):
+        return None
+    return value
 
 
 def _read_credentials_file(path: Path) -> Credentials:

@@ -20,8 +20,13 @@ from ayrshare_mcp import __version__
 from ayrshare_mcp.client import AyrshareClient
 from ayrshare_mcp.config import Credentials, Settings, resolve_credentials
 from ayrshare_mcp.tools import TOOLS, TOOLS_BY_NAME
+from ayrshare_mcp.tools.spec import with_notice
 
 SERVER_NAME = "ayrshare"
+SANDBOX_NOTICE = (
+    "Sandbox: this result came from ayrshare-mcp's built-in Ayrshare emulator (--sandbox); "
+    "no real Ayrshare account or social post was touched."
+)
 
 INSTRUCTIONS = """\
 Tools for the Ayrshare social-media API.
@@ -51,7 +56,7 @@ class Upstream:
 
     def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self._settings = settings
-        self._transport = transport
+        self._transport = transport or _sandbox_transport(settings)
         self._lock = anyio.Lock()
         self._borrowers = 0
         self._client: AyrshareClient | None = None
@@ -74,6 +79,15 @@ class Upstream:
                 if self._borrowers == 0:
                     self._client = None
                     await self._stack.aclose()
+
+
+def _sandbox_transport(settings: Settings) -> httpx2.AsyncBaseTransport | None:
+    if not settings.sandbox:
+        return None
+    # Imported only in sandbox mode: the emulator is not needed to talk to Ayrshare.
+    from ayrshare_mcp.sandbox import sandbox_transport
+
+    return sandbox_transport()
 
 
 @dataclass(frozen=True)
@@ -109,7 +123,8 @@ def build_server(
         def credentials() -> Credentials:
             return resolve_credentials(settings.environ, headers, lend_server_key=lend_server_key)
 
-        return await dispatch(params, ctx.lifespan_context.client, credentials)
+        result = await dispatch(params, ctx.lifespan_context.client, credentials)
+        return with_notice(result, "sandbox", SANDBOX_NOTICE) if settings.sandbox else result
 
     return Server(
         SERVER_NAME,

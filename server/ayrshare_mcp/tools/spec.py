@@ -32,6 +32,10 @@ OUTPUT_SCHEMA: dict[str, Any] = {
             "description": "Present only on failure: what went wrong, the Ayrshare code if any, and what to do next.",
         },
         "successful": {"type": "boolean", "description": "True when the call did what was asked."},
+        "sandbox": {
+            "type": "string",
+            "description": "Present only when the server runs in sandbox mode: the result is simulated.",
+        },
     },
     "required": ["data", "successful"],
 }
@@ -128,14 +132,23 @@ def failure(error: str, data: JSONObject | None = None, *, secrets: Credentials 
     return _envelope({"data": data or {}, "error": error, "successful": False}, secrets)
 
 
+def with_notice(result: types.CallToolResult, field: str, notice: str) -> types.CallToolResult:
+    """The same result with one more envelope field, in both its structured and its text form."""
+    return _as_result({**(result.structured_content or {}), field: notice})
+
+
 def _envelope(envelope: dict[str, Any], secrets: Credentials | None) -> types.CallToolResult:
     text = json.dumps(envelope, ensure_ascii=False)
     if secrets is not None and _contains_secret(text, secrets):
         # Ayrshare should never echo a key back, but a result is the one place a leak would reach the model.
         envelope = _redact(envelope, secrets)
         text = json.dumps(envelope, ensure_ascii=False)
+    return _as_result(envelope, text)
+
+
+def _as_result(envelope: dict[str, Any], text: str | None = None) -> types.CallToolResult:
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text)],
+        content=[types.TextContent(type="text", text=text or json.dumps(envelope, ensure_ascii=False))],
         structured_content=envelope,
         is_error=not envelope["successful"],
     )
