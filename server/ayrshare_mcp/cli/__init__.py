@@ -1,0 +1,118 @@
+"""The `ayrshare-mcp` command: serve MCP (the default), or `check`, `tools`, `call` and `config`.
+
+Every message from here goes to stderr, except what a subcommand is asked to print: on stdio, stdout carries the
+protocol and nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ayrshare_mcp import __version__
+from ayrshare_mcp.config import LOG_LEVELS, ConfigError, Settings
+
+HOSTS = ("claude", "claude-code", "cursor", "vscode")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ayrshare-mcp",
+        description="MCP server for the Ayrshare social-media API. Without a command it serves MCP (stdio by default).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the built-in Ayrshare emulator instead of Ayrshare: no key, no network, no real account "
+        "(also AYRSHARE_SANDBOX=1)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        type=str.upper,
+        help="stderr log level (default: AYRSHARE_MCP_LOG_LEVEL or WARNING)",
+    )
+    serving = parser.add_argument_group("serving")
+    serving.add_argument(
+        "--transport",
+        choices=["stdio", "streamable-http", "sse"],
+        default="stdio",
+        help="how MCP clients connect (default: stdio; streamable-http serves /mcp, sse serves /sse)",
+    )
+    serving.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: 127.0.0.1)")
+    serving.add_argument("--port", type=int, default=8000, help="HTTP port (default: 8000)")
+    serving.add_argument("--stateless", action="store_true", help="streamable HTTP without server-side sessions")
+    serving.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a public hostname the HTTP server answers to (and its https origin); repeatable",
+    )
+    serving.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help="file (chmod 600) with the access token HTTP callers must send; default: AYRSHARE_MCP_TOKEN",
+    )
+
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("check", help="check the configuration and whether Ayrshare accepts the key")
+    tools = commands.add_parser("tools", help="print the tool catalogue")
+    tools_format = tools.add_mutually_exclusive_group()
+    tools_format.add_argument("--json", action="store_true", help="print tools/list as JSON")
+    tools_format.add_argument("--markdown", action="store_true", help="print the README's tool reference")
+    call = commands.add_parser("call", help="run one tool in this process and print its result")
+    call.add_argument("tool", help="tool name, e.g. AYRSHARE_GET_POST_HISTORY")
+    call.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object ('-': stdin)")
+    config = commands.add_parser("config", help="print a ready-to-paste MCP client configuration")
+    config.add_argument("host", choices=HOSTS, help="the MCP client to configure")
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # httpx2 logs every request URL at INFO, httpcore2 every connection step at DEBUG; the client logs its own line.
+    for chatty in ("httpx2", "httpcore2"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.stateless and args.transport != "streamable-http":
+        parser.error("--stateless applies to --transport streamable-http only")
+    try:
+        settings = Settings.from_environ()
+    except ConfigError as exc:
+        sys.exit(f"ayrshare-mcp: {exc}")
+    if args.sandbox:
+        settings = settings.as_sandbox()
+    configure_logging(args.log_level or settings.log_level)
+
+    # Each command imports what it needs, so --help, tools and config answer without loading the MCP SDK server.
+    if args.command == "check":
+        from ayrshare_mcp.cli.check import run_check
+
+        sys.exit(run_check(settings))
+    if args.command == "tools":
+        from ayrshare_mcp.cli.catalogue import print_tools
+
+        sys.exit(print_tools(as_json=args.json, markdown=args.markdown))
+    if args.command == "call":
+        from ayrshare_mcp.cli.catalogue import run_call
+
+        sys.exit(run_call(settings, args.tool, args.arguments))
+    if args.command == "config":
+        from ayrshare_mcp.cli.hosts import print_config
+
+        sys.exit(print_config(args.host, sandbox=settings.sandbox))
+    from ayrshare_mcp.cli.serve import serve
+
+    serve(settings, args)

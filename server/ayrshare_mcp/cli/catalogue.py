@@ -1,0 +1,107 @@
+"""`ayrshare-mcp tools` prints the tool catalogue; `ayrshare-mcp call` runs one tool in this process.
+
+`call` goes through the same MCP server the hosts talk to, over the SDK's in-memory transport, so what it prints is
+exactly the result a host would get.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+import anyio
+from mcp import Client
+from mcp.types import CallToolResult, Tool
+
+from ayrshare_mcp.config import Settings
+from ayrshare_mcp.server import TOOL_LISTING, build_server
+from ayrshare_mcp.tools import TOOLS_BY_NAME
+
+_SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+EXIT_TOOL_ERROR = 1
+EXIT_USAGE = 2
+
+
+def print_tools(*, as_json: bool = False, markdown: bool = False) -> int:
+    if as_json:
+        text = json.dumps(TOOL_LISTING.model_dump(mode="json", by_alias=True, exclude_none=True), indent=2)
+    elif markdown:
+        text = markdown_reference()
+    else:
+        text = "\n\n".join(_plain(tool) for tool in TOOL_LISTING.tools)
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+def _plain(tool: Tool) -> str:
+    required = set(tool.input_schema.get("required", []))
+    lines = [f"{tool.name}  ({tool.title}; {kind_of(tool)})", f"  {_first_sentence(tool.description or '')}"]
+    for name, prop in tool.input_schema["properties"].items():
+        mark = "*" if name in required else " "
+        lines.append(f"  {mark} {name:<19} {describe_type(prop):<18} {_first_sentence(prop['description'])}")
+    return "\n".join(lines)
+
+
+def _first_sentence(text: str) -> str:
+    return _SENTENCE_END.split(text, maxsplit=1)[0]
+
+
+def kind_of(tool: Tool) -> str:
+    hints = tool.annotations
+    if hints and hints.read_only_hint:
+        return "read-only"
+    return "destructive" if hints and hints.destructive_hint else "write"
+
+
+def describe_type(prop: dict[str, Any]) -> str:
+    if prop["type"] == "array":
+        return f"array of {describe_type(prop['items'])}"
+    if "enum" in prop:
+        return " | ".join(str(value) for value in prop["enum"]) if len(prop["enum"]) <= 3 else "string (enum)"
+    return str(prop["type"])
+
+
+def markdown_reference() -> str:
+    """The README's tool reference, generated from what tools/list advertises."""
+    sections = []
+    for tool in TOOL_LISTING.tools:
+        lines = [f"### `{tool.name}` — {tool.title} ({kind_of(tool)})", "", tool.description or "", ""]
+        lines += ["| Parameter | Type | Required | Description |", "|---|---|---|---|"]
+        required = set(tool.input_schema.get("required", []))
+        for name, prop in tool.input_schema["properties"].items():
+            cells = [f"`{name}`", _markdown_type(prop), "yes" if name in required else "no", prop["description"]]
+            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections)
+
+
+def _markdown_type(prop: dict[str, Any]) -> str:
+    if prop["type"] == "array":
+        return f"array of {_markdown_type(prop['items'])}"
+    if "enum" in prop:
+        return " | ".join(f"`{value}`" for value in prop["enum"])
+    return str(prop["type"])
+
+
+def run_call(settings: Settings, tool: str, raw_arguments: str) -> int:
+    if tool not in TOOLS_BY_NAME:
+        sys.stderr.write(f"ayrshare-mcp: no tool {tool!r}; the tools are: {', '.join(TOOLS_BY_NAME)}\n")
+        return EXIT_USAGE
+    try:
+        arguments = json.loads(sys.stdin.read() if raw_arguments == "-" else raw_arguments)
+    except ValueError as exc:
+        sys.stderr.write(f"ayrshare-mcp: the arguments are not valid JSON ({exc}); pass an object like '{{}}'\n")
+        return EXIT_USAGE
+    if not isinstance(arguments, dict):
+        sys.stderr.write("ayrshare-mcp: the arguments must be a JSON object, like '{\"limit\": 5}'\n")
+        return EXIT_USAGE
+    result = anyio.run(_call, settings, tool, arguments)
+    sys.stdout.write(json.dumps(result.structured_content, indent=2, ensure_ascii=False) + "\n")
+    return EXIT_TOOL_ERROR if result.is_error else 0
+
+
+async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> CallToolResult:
+    async with Client(build_server(settings)) as client:
+        return await client.call_tool(tool, arguments)

@@ -1,0 +1,90 @@
+"""`ayrshare-mcp check`: is the configuration usable, and does Ayrshare accept the key?
+
+Prints one line per check, each failure with a one-line fix, and exits 0 only when all is well. Keys are shown by
+their last four characters only; this is the one place they are shown at all.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import anyio
+
+from ayrshare_mcp.client import AyrshareClient
+from ayrshare_mcp.config import (
+    ENV_API_KEY,
+    Credentials,
+    CredentialsError,
+    Settings,
+    check_private_file,
+    credentials_file_path,
+    server_credentials,
+)
+from ayrshare_mcp.errors import AyrshareError
+from ayrshare_mcp.server import Upstream
+
+
+@dataclass(frozen=True)
+class Finding:
+    ok: bool
+    text: str
+    fix: str = ""
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok else "FAIL"
+        return f"[{mark}] {self.text}" + (f"\n       fix: {self.fix}" if self.fix else "")
+
+
+def masked(secret: str) -> str:
+    return f"...{secret[-4:]}" if len(secret) >= 12 else "(too short to show)"
+
+
+def run_check(settings: Settings) -> int:
+    findings = anyio.run(_check, settings)
+    for finding in findings:
+        sys.stdout.write(finding.line() + "\n")
+    healthy = all(finding.ok for finding in findings)
+    sys.stdout.write("All good.\n" if healthy else "Some checks failed; see the fixes above.\n")
+    return 0 if healthy else 1
+
+
+async def _check(settings: Settings) -> list[Finding]:
+    if settings.sandbox:
+        findings = [Finding(True, "Sandbox mode: checking the built-in Ayrshare emulator and its key, not Ayrshare.")]
+    else:
+        findings = [_file_finding(settings)]
+    try:
+        credentials = server_credentials(settings.environ)
+    except CredentialsError as exc:
+        return [*findings, Finding(False, "No usable Ayrshare API key.", str(exc))]
+    if not settings.sandbox:
+        findings.append(Finding(True, f"API key: from the {credentials.source}, ending {masked(credentials.api_key)}."))
+    async with Upstream(settings).borrow() as client:
+        findings.append(await _ask_ayrshare(client, Credentials(credentials.api_key), "the API key"))
+        if credentials.profile_key:
+            findings.append(await _ask_ayrshare(client, credentials, f"profile key {masked(credentials.profile_key)}"))
+        else:
+            findings.append(Finding(True, "Profile key: none configured; calls act for the primary profile."))
+    return findings
+
+
+def _file_finding(settings: Settings) -> Finding:
+    path = credentials_file_path(settings.environ)
+    if not path.exists():
+        return Finding(True, f"Credentials file: {path} does not exist (optional).")
+    try:
+        check_private_file(path)
+    except CredentialsError as exc:
+        return Finding(False, f"Credentials file: {path} is not private.", str(exc))
+    note = f" (not used: {ENV_API_KEY} is set and wins)" if settings.environ.get(ENV_API_KEY, "").strip() else ""
+    return Finding(True, f"Credentials file: {path} is readable by you alone{note}.")
+
+
+async def _ask_ayrshare(client: AyrshareClient, credentials: Credentials, what: str) -> Finding:
+    try:
+        user = await client.get_user(credentials)
+    except AyrshareError as exc:
+        return Finding(False, f"Ayrshare did not accept {what}.", exc.explain())
+    title = user.get("title") or user.get("email") or "an account"
+    return Finding(True, f"Ayrshare accepts {what} (profile: {title}).")
