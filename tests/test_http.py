@@ -176,7 +176,7 @@ async def test_sse_sessions_share_one_pooled_connection_to_ayrshare(emulator: Ru
 
 
 @pytest.mark.parametrize("transport", ["streamable-http", "sse"])
-@pytest.mark.parametrize("bind", ["127.0.0.1", "0.0.0.0"])  # noqa: S104 - the point is the public bind
+@pytest.mark.parametrize("bind", ["127.0.0.1", "0.0.0.0"])
 async def test_a_foreign_origin_gets_403_and_a_foreign_host_421_on_every_bind(
     emulator: RunningEmulator, home: Path, transport: str, bind: str
 ) -> None:
@@ -198,7 +198,7 @@ async def test_a_foreign_origin_gets_403_and_a_foreign_host_421_on_every_bind(
 
 
 async def test_an_allowed_host_admits_that_hostname_and_its_https_origin(emulator: RunningEmulator, home: Path) -> None:
-    options = HttpOptions(host="0.0.0.0", allowed_hosts=("mcp.example.com",), access_token=TOKEN)  # noqa: S104
+    options = HttpOptions(host="0.0.0.0", allowed_hosts=("mcp.example.com",), access_token=TOKEN)
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}"}
 
     with anyio.fail_after(20):
@@ -244,7 +244,7 @@ async def test_with_an_access_token_every_request_but_the_health_check_must_pres
 async def test_a_server_that_must_not_lend_its_key_asks_each_request_for_one(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    public = HttpOptions(host="0.0.0.0")  # noqa: S104 - public bind, no token: callers bring their own keys
+    public = HttpOptions(host="0.0.0.0")
 
     with anyio.fail_after(20):
         async with http_server(keyless_settings(emulator, home), public) as url:

@@ -51,7 +51,7 @@ async def test_a_public_bind_with_a_server_key_and_no_token_refuses_to_start(hom
     env = {"HOME": str(home), "AYRSHARE_API_KEY": API_KEY}
 
     with anyio.fail_after(20):
-        code, stderr = await run_to_exit(["--transport", "streamable-http", "--host", "0.0.0.0"], env)  # noqa: S104
+        code, stderr = await run_to_exit(["--transport", "streamable-http", "--host", "0.0.0.0"], env)
 
     assert code != 0
     assert "Refusing to serve on 0.0.0.0:8000" in stderr

@@ -86,6 +86,7 @@ def test_every_tool_declares_the_envelope_as_its_output_schema() -> None:
         "data": "object",
         "error": "string",
         "successful": "boolean",
+        "sandbox": "string",
     }
     jsonschema.Draft202012Validator.check_schema(OUTPUT_SCHEMA)
 

