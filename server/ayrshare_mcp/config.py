@@ -23,8 +23,11 @@ ENV_PROFILE_KEY = "AYRSHARE_PROFILE_KEY"
 ENV_CREDENTIALS_FILE = "AYRSHARE_CREDENTIALS_FILE"
 ENV_BASE_URL = "AYRSHARE_BASE_URL"
 ENV_CALL_TIMEOUT = "AYRSHARE_TIMEOUT"
+ENV_MAX_RETRIES = "AYRSHARE_MAX_RETRIES"
+DEFAULT_MAX_RETRIES = 2
 ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
 ENV_SANDBOX = "AYRSHARE_SANDBOX"
+ENV_READ_ONLY = "AYRSHARE_READ_ONLY"
 SANDBOX_API_KEY = "sandbox-key"
 SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
 ENV_ACCESS_TOKEN = "AYRSHARE_MCP_TOKEN"  # noqa: S105 - the variable name, not a token
@@ -65,8 +68,12 @@ class Settings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     log_level: str = "WARNING"
+    max_retries: int = DEFAULT_MAX_RETRIES
+    retry_base_delay: float = 0.5
     # Serve against the built-in emulator instead of Ayrshare (see `sandbox`).
     sandbox: bool = False
+    # Serve the read-only tools only.
+    read_only: bool = False
     # The environment credentials are read from; a copy, so tests can hand in their own.
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
 
@@ -80,6 +87,8 @@ class Settings:
             base_url=base_url.rstrip("/"),
             call_timeout=_positive_float(env, ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT),
             log_level=_log_level(env),
+            max_retries=_max_retries(env),
+            read_only=_flag(env, ENV_READ_ONLY),
             environ=env,
         )
         return settings.as_sandbox() if _flag(env, ENV_SANDBOX) else settings
@@ -105,6 +114,15 @@ def _log_level(env: Mapping[str, str]) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"{ENV_LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}, got {level!r}.")
     return level
+
+
+def _max_retries(env: Mapping[str, str]) -> int:
+    raw = env.get(ENV_MAX_RETRIES, "").strip()
+    if not raw:
+        return DEFAULT_MAX_RETRIES
+    if raw not in {"0", "1", "2"}:
+        raise ConfigError(f"{ENV_MAX_RETRIES} must be 0, 1 or 2, got {raw!r}.")
+    return int(raw)
 
 
 def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -65,6 +65,42 @@ class AyrshareTimeoutError(AyrshareError):
     """Ayrshare did not answer within the call's deadline."""
 
 
+class AyrshareRateLimited(AyrshareError):
+    """The profile's rate-limit budget is spent: known before sending, or learnt from Ayrshare's 429 (`answer`)."""
+
+    def __init__(
+        self, retry_in: float, *, used: int | None = None, limit: int | None = None, answer: AyrshareError | None = None
+    ) -> None:
+        budget = f" ({used} of {limit} requests used)" if used is not None and limit is not None else ""
+        sent = "Ayrshare answered 429 Too Many Requests" if answer else "nothing was sent"
+        super().__init__(
+            f"Ayrshare's rate limit for this profile is spent{budget}; {sent}. Try again in about "
+            f"{max(1, round(retry_in))} s, and do not retry in a loop: repeated rate-limit errors can get the "
+            "profile suspended."
+        )
+        self.retry_in = retry_in
+        self._answer = answer
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self._answer.body if self._answer else {}
+
+
+class AyrshareOutcomeUnknown(AyrshareError):
+    """A change may or may not have happened: the request may have reached Ayrshare, and it is not retried."""
+
+    def __init__(self, cause: AyrshareError, how_to_check: str) -> None:
+        super().__init__(
+            f"The outcome is unknown: Ayrshare may or may not have carried this out ({cause.message.rstrip('.')}). "
+            f"It was not retried, because repeating it could act twice. {how_to_check}"
+        )
+        self.cause = cause
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.cause.body
+
+
 class AyrshareInvalidResponse(AyrshareError):
     """Ayrshare answered with something that is not a JSON object (an HTML error page, say)."""
 
