@@ -5,9 +5,10 @@ The process has one pooled Ayrshare client (`Upstream`), shared by every session
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 import httpx2
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from ayrshare_mcp import __version__
 from ayrshare_mcp.client import AyrshareClient
 from ayrshare_mcp.config import Credentials, Settings, resolve_credentials
+from ayrshare_mcp.confirmation import confirmer
 from ayrshare_mcp.tools import TOOLS, TOOLS_BY_NAME
 from ayrshare_mcp.tools.spec import with_notice
 
@@ -45,7 +47,6 @@ profile applies.
 """
 
 TOOL_LISTING = types.ListToolsResult(tools=[spec.tool for spec in TOOLS])
-_INPUT_SCHEMAS = {spec.name: spec.tool.input_schema for spec in TOOLS}
 
 
 class Upstream:
@@ -101,9 +102,11 @@ def build_server(
     """The server for these settings.
 
     `upstream` is the shared Ayrshare client (a fresh one by default); `lend_server_key=False` makes HTTP callers
-    bring their own Ayrshare key instead of using the server's.
+    bring their own Ayrshare key instead of using the server's. In read-only mode only read-only tools exist.
     """
     shared = upstream or Upstream(settings)
+    catalogue = {spec.name: spec for spec in TOOLS if spec.read_only or not settings.read_only}
+    listing = types.ListToolsResult(tools=[spec.tool for spec in catalogue.values()])
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
@@ -113,18 +116,26 @@ def build_server(
     async def list_tools(
         ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return TOOL_LISTING
+        return listing
 
     async def call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        spec = catalogue.get(params.name)
+        if spec is None:
+            raise MCPError(types.INVALID_PARAMS, _unknown_tool(params.name, read_only=settings.read_only))
         headers = _http_headers(ctx)
 
         def credentials() -> Credentials:
             return resolve_credentials(settings.environ, headers, lend_server_key=lend_server_key)
 
-        result = await dispatch(params, ctx.lifespan_context.client, credentials)
-        return with_notice(result, "sandbox", SANDBOX_NOTICE) if settings.sandbox else result
+        result = await spec.run(params.arguments, ctx.lifespan_context.client, credentials, confirmer(ctx, params))
+        if settings.sandbox and isinstance(result, types.CallToolResult):
+            return with_notice(result, "sandbox", SANDBOX_NOTICE)
+        return result
+
+    def input_schema(name: str) -> dict[str, Any] | None:
+        return catalogue[name].tool.input_schema if name in catalogue else None
 
     return Server(
         SERVER_NAME,
@@ -132,7 +143,7 @@ def build_server(
         title="Ayrshare",
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
-        get_tool_input_schema=_INPUT_SCHEMAS.get,
+        get_tool_input_schema=input_schema,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
@@ -143,10 +154,7 @@ def _http_headers(ctx: ServerRequestContext[AppState]) -> Mapping[str, str] | No
     return ctx.request.headers if isinstance(ctx.request, Request) else None
 
 
-async def dispatch(
-    params: types.CallToolRequestParams, client: AyrshareClient, credentials: Callable[[], Credentials]
-) -> types.CallToolResult:
-    spec = TOOLS_BY_NAME.get(params.name)
-    if spec is None:
-        raise MCPError(types.INVALID_PARAMS, f"Unknown tool {params.name!r}; call tools/list for the tools there are.")
-    return await spec.run(params.arguments, client, credentials)
+def _unknown_tool(name: str, *, read_only: bool) -> str:
+    if read_only and name in TOOLS_BY_NAME:
+        return f"{name} is not available: this server runs read-only (--read-only / AYRSHARE_READ_ONLY)."
+    return f"Unknown tool {name!r}; call tools/list for the tools there are."

@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ayrshare_mcp import __version__
@@ -29,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the built-in Ayrshare emulator instead of Ayrshare: no key, no network, no real account "
         "(also AYRSHARE_SANDBOX=1)",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="serve only the read-only tool (post history); the others are neither listed nor callable "
+        "(also AYRSHARE_READ_ONLY=1)",
     )
     parser.add_argument(
         "--log-level",
@@ -94,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"ayrshare-mcp: {exc}")
     if args.sandbox:
         settings = settings.as_sandbox()
+    if args.read_only:
+        settings = replace(settings, read_only=True)
     configure_logging(args.log_level or settings.log_level)
 
     # Each command imports what it needs, so --help, tools and config answer without loading the MCP SDK server.

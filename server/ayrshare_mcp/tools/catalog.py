@@ -146,6 +146,16 @@ async def delete_post(client: AyrshareClient, credentials: Credentials, args: De
     return await client.delete_post(credentials, args.payload())
 
 
+def confirm_bulk_delete(args: DeletePostArguments) -> str | None:
+    """Deleting many posts at once is asked about first; deleting one named post is not."""
+    if args.delete_all_scheduled:
+        return "Delete EVERY pending scheduled post of this Ayrshare profile? This cannot be undone."
+    if args.bulk:
+        shown = ", ".join(args.bulk[:10]) + (f" and {len(args.bulk) - 10} more" if len(args.bulk) > 10 else "")
+        return f"Delete {len(args.bulk)} Ayrshare posts ({shown})? This cannot be undone."
+    return None
+
+
 class PostHistoryArguments(ToolArguments):
     start_date: IsoDateTime | None = Field(
         default=None,
@@ -246,6 +256,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
             read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
         ),
         handler=delete_post,
+        confirmation=confirm_bulk_delete,
     ),
     ToolSpec(
         name=GET_POST_HISTORY,

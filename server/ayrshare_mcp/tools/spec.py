@@ -69,6 +69,9 @@ class ToolArguments(BaseModel):
 
 ArgsT = TypeVar("ArgsT", bound=ToolArguments)
 Handler = Callable[[AyrshareClient, Credentials, ArgsT], Awaitable[JSONObject]]
+# Asks the user a yes/no question; an InputRequiredResult means "ask through the client and call again".
+Confirm = Callable[[str], Awaitable[bool | types.InputRequiredResult]]
+DECLINED = "Nothing was deleted: the user declined the confirmation. Do not try again unless the user asks for it."
 
 
 class ToolRefusal(Exception):
@@ -90,6 +93,8 @@ class ToolSpec(Generic[ArgsT]):
     arguments: type[ArgsT]
     annotations: types.ToolAnnotations
     handler: Handler[ArgsT]
+    # The question to put to the user before acting, for arguments that call for one.
+    confirmation: Callable[[ArgsT], str | None] | None = None
     tool: types.Tool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -103,10 +108,18 @@ class ToolSpec(Generic[ArgsT]):
         )
         object.__setattr__(self, "tool", tool)
 
+    @property
+    def read_only(self) -> bool:
+        return bool(self.annotations.read_only_hint)
+
     async def run(
-        self, arguments: Mapping[str, Any] | None, client: AyrshareClient, credentials: Callable[[], Credentials]
-    ) -> types.CallToolResult:
-        """Validate, resolve credentials, call Ayrshare; every outcome is an envelope, never an exception."""
+        self,
+        arguments: Mapping[str, Any] | None,
+        client: AyrshareClient,
+        credentials: Callable[[], Credentials],
+        confirm: Confirm | None = None,
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        """Validate, resolve credentials, confirm, call Ayrshare; every outcome is an envelope, never an exception."""
         try:
             args = self.arguments.model_validate(arguments or {})
         except ValidationError as exc:
@@ -115,8 +128,15 @@ class ToolSpec(Generic[ArgsT]):
             creds = credentials().with_profile_key(args.profile_key)
         except CredentialsError as exc:
             return failure(str(exc))
+        if confirm is not None and self.confirmation is not None and (question := self.confirmation(args)):
+            answer = await confirm(question)
+            if isinstance(answer, types.InputRequiredResult):
+                return answer
+            if not answer:
+                return failure(DECLINED)
         try:
-            data = await self.handler(client, creds, args)
+            with client.deadline():
+                data = await self.handler(client, creds, args)
         except ToolRefusal as refusal:
             return failure(refusal.message, refusal.data, secrets=creds)
         except AyrshareError as exc:
