@@ -95,11 +95,11 @@ async def http_session(
 
 
 @asynccontextmanager
-async def stdio_session(env: Mapping[str, str], *, errlog: Any = None) -> AsyncIterator[Client]:
+async def stdio_session(env: Mapping[str, str], *, errlog: Any = None, mode: str = "auto") -> AsyncIterator[Client]:
     """The server as a host runs it: `python -m ayrshare_mcp` in a subprocess, spoken to over stdin/stdout."""
     params = StdioServerParameters(command=sys.executable, args=["-m", "ayrshare_mcp"], env=child_env(env))
     with _errlog(errlog) as log:
-        async with Client(stdio_client(params, errlog=log)) as client:
+        async with Client(stdio_client(params, errlog=log), mode=mode) as client:
             yield client
 
 

@@ -210,7 +210,7 @@ async def test_a_key_ayrshare_rejects_is_a_tool_error_naming_code_102(emulator: 
 
 
 async def test_an_html_error_page_from_ayrshare_becomes_a_clear_error(emulator: RunningEmulator, home: Path) -> None:
-    emulator.app.inject(Fault(status=502, body="<html><h1>Bad Gateway</h1></html>", content_type="text/html"))
+    emulator.app.inject(Fault(status=502, body="<html><h1>Bad Gateway</h1></html>", content_type="text/html", times=3))
 
     with anyio.fail_after(30):
         async with stdio_session(keyed_env(emulator, home)) as client:

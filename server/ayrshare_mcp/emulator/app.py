@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from starlette.requests import Request
@@ -36,6 +36,9 @@ class RecordedRequest:
     body: Any = None
     # The client's address and port: one value per TCP connection, so tests can see connection reuse.
     peer: str = ""
+    # When it arrived (anyio's clock), and whether the client hung up before the answer was sent.
+    arrived: float = 0.0
+    aborted: bool = False
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -67,6 +70,8 @@ class Fault:
     # Only requests carrying this header value, e.g. ("profile-key", "P1"): a fault for one session among many.
     header: tuple[str, str] | None = None
     times: int | None = 1
+    # "respond": answer with the above; "reset": start the answer, then drop the connection mid-body.
+    action: Literal["respond", "reset"] = "respond"
 
     def matches(self, request: RecordedRequest) -> bool:
         return (
@@ -77,7 +82,17 @@ class Fault:
 
     def response(self) -> Response:
         content = self.body if isinstance(self.body, str) else json.dumps(self.body)
+        if self.action == "reset":
+            return _CutShort(content, status_code=self.status, media_type=self.content_type, headers=self.headers)
         return Response(content, status_code=self.status, media_type=self.content_type, headers=self.headers)
+
+
+class _CutShort(Response):
+    """Promises the whole body, sends half, and ends: the server then drops the connection mid-response."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
 
 
 def _set_auto_schedule(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
@@ -139,6 +154,7 @@ class EmulatorApp:
         self.faults: list[Fault] = []
         self.latency = 0.0
         self._waiters: list[tuple[int, anyio.Event]] = []
+        self._abort_waiters: list[tuple[int, anyio.Event]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -162,10 +178,28 @@ class EmulatorApp:
             self._waiters.append((count, arrived))
             await arrived.wait()
 
+    async def wait_for_abort(self, count: int) -> None:
+        """Return once at least `count` requests were abandoned by their client (bound the wait with a timeout)."""
+        if self._aborted() < count:
+            hung_up = anyio.Event()
+            self._abort_waiters.append((count, hung_up))
+            await hung_up.wait()
+
+    def _aborted(self) -> int:
+        return sum(request.aborted for request in self.requests)
+
     def _record_arrival(self, request: RecordedRequest) -> None:
         self.requests.append(request)
-        for waiter in [waiter for waiter in self._waiters if waiter[0] <= len(self.requests)]:
-            self._waiters.remove(waiter)
+        self._notify(self._waiters, len(self.requests))
+
+    def _record_abort(self, request: RecordedRequest) -> None:
+        request.aborted = True
+        self._notify(self._abort_waiters, self._aborted())
+
+    @staticmethod
+    def _notify(waiters: list[tuple[int, anyio.Event]], reached: int) -> None:
+        for waiter in [waiter for waiter in waiters if waiter[0] <= reached]:
+            waiters.remove(waiter)
             waiter[1].set()
 
     def received(self, path_suffix: str = "", method: str | None = None) -> list[RecordedRequest]:
@@ -179,11 +213,12 @@ class EmulatorApp:
     async def _serve(self, request: Request) -> Response:
         recorded = await _record(request)
         self._record_arrival(recorded)
-        if self.latency:
-            await anyio.sleep(self.latency)
-        if fault := self._take_fault(recorded):
-            if fault.delay:
-                await anyio.sleep(fault.delay)
+        fault = self._take_fault(recorded)
+        delay = self.latency + (fault.delay if fault else 0.0)
+        if delay and await _hung_up_within(request, delay):
+            self._record_abort(recorded)
+            return _NoAnswer()
+        if fault:
             return fault.response()
         reply = self._answer(recorded)
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
@@ -227,6 +262,31 @@ class EmulatorApp:
             return JSONResponse({"error": str(exc)}, status_code=400)
 
 
+class _NoAnswer(Response):
+    """Nothing to send: the client is gone."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+
+async def _hung_up_within(request: Request, seconds: float) -> bool:
+    """Wait `seconds`, unless the client disconnects first; True when it did."""
+    hung_up = False
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            nonlocal hung_up
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            hung_up = True
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(watch)
+        await anyio.sleep(seconds)
+        tg.cancel_scope.cancel()
+    return hung_up
+
+
 class _InvalidJSON:
     """Marks a body that did not parse, so the error comes after authentication, as Ayrshare's would."""
 
@@ -246,6 +306,7 @@ async def _record(request: Request) -> RecordedRequest:
         headers={name.lower(): value for name, value in request.headers.items()},
         body=body,
         peer=f"{request.client.host}:{request.client.port}" if request.client else "",
+        arrived=anyio.current_time(),
     )
 
 

@@ -1,0 +1,275 @@
+"""Fault injection: what the server sends Ayrshare, and what the model is told, when Ayrshare misbehaves.
+
+Each test asserts the exact upstream requests (so a retry that could act twice would show) and the envelope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import anyio
+import pytest
+from mcp import Client
+
+from ayrshare_mcp.config import Settings
+from ayrshare_mcp.emulator import Fault, bind
+from ayrshare_mcp.server import build_server
+from tests.envelope import call, fail, succeed
+from tests.support import API_KEY, RunningEmulator, server_env, stdio_session
+
+pytestmark = pytest.mark.anyio
+
+HISTORY = "AYRSHARE_GET_POST_HISTORY"
+DELETE = "AYRSHARE_DELETE_DELETE_POST"
+SET = "AYRSHARE_POST_SET_AUTO_SCHEDULE"
+CREATE = "AYRSHARE_CREATE_AUTO_SCHEDULE"
+HTML_502 = Fault(status=502, body="<html><body>Bad Gateway</body></html>", content_type="text/html")
+
+
+@asynccontextmanager
+async def server(ayrshare_url: str, home: Path, call_timeout: float = 10.0) -> AsyncIterator[Client]:
+    """The real server in this process, its backoff shortened so tests do not wait for it; Ayrshare over HTTP."""
+    environ = {"AYRSHARE_BASE_URL": ayrshare_url, "AYRSHARE_API_KEY": API_KEY, "HOME": str(home)}
+    settings = replace(Settings.from_environ(environ), retry_base_delay=0.01, call_timeout=call_timeout)
+    with anyio.fail_after(call_timeout + 20):
+        async with Client(build_server(settings)) as client:
+            yield client
+
+
+def sent(emulator: RunningEmulator) -> list[tuple[str, str]]:
+    return [(request.method, request.path.removeprefix("/api")) for request in emulator.app.requests]
+
+
+def published_post(emulator: RunningEmulator) -> str:
+    return str(emulator.seed_post()["id"])
+
+
+async def test_a_429_with_retry_after_is_retried_after_that_long(emulator: RunningEmulator, home: Path) -> None:
+    emulator.app.inject(
+        Fault(status=429, body={"status": "error", "message": "Too many"}, headers={"Retry-After": "1"})
+    )
+
+    async with server(emulator.url, home) as client:
+        await succeed(client, HISTORY, {})
+
+    first, second = emulator.app.requests
+    assert sent(emulator) == [("GET", "/history"), ("GET", "/history")]
+    assert second.arrived - first.arrived >= 1.0
+
+
+async def test_a_429_without_retry_after_is_retried_with_backoff_for_every_tool_even_delete(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    post_id = published_post(emulator)
+    emulator.app.inject(Fault(status=429, body={"status": "error", "message": "Too many"}, method="DELETE"))
+
+    async with server(emulator.url, home) as client:
+        await succeed(client, DELETE, {"id": post_id})
+
+    assert sent(emulator) == [("DELETE", "/post"), ("DELETE", "/post")]
+
+
+async def test_a_429_that_persists_ends_after_two_retries_with_when_to_come_back(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.app.inject(Fault(status=429, body={"status": "error", "message": "Too many"}, times=None))
+
+    async with server(emulator.url, home) as client:
+        envelope = await fail(client, HISTORY, {})
+
+    assert sent(emulator) == [("GET", "/history")] * 3
+    assert "rate limit" in envelope["error"]
+    assert envelope["data"] == {"status": "error", "message": "Too many"}
+
+
+async def test_a_long_retry_after_is_not_waited_out_and_the_next_call_is_not_sent(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.app.inject(Fault(status=429, body={"status": "error"}, headers={"Retry-After": "3600"}))
+
+    async with server(emulator.url, home) as client:
+        first = await fail(client, HISTORY, {})
+        second = await fail(client, HISTORY, {})
+        third = await fail(client, DELETE, {"id": "abc"})
+
+    assert sent(emulator) == [("GET", "/history")]
+    assert "Try again in about 3600 s" in first["error"]
+    assert "nothing was sent" in second["error"]
+    assert "nothing was sent" in third["error"]
+
+
+async def test_when_the_budget_is_spent_calls_are_answered_at_once_without_earning_a_429(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.rate_limit = 2
+
+    async with server(emulator.url, home) as client:
+        await succeed(client, HISTORY, {})
+        await succeed(client, HISTORY, {})
+        refused = await fail(client, HISTORY, {})
+
+    assert len(emulator.app.requests) == 2
+    assert "(2 of 2 requests used)" in refused["error"]
+    assert "nothing was sent" in refused["error"]
+    assert "Try again in about 300 s" in refused["error"]
+
+
+async def test_a_500_is_not_retried(emulator: RunningEmulator, home: Path) -> None:
+    emulator.app.inject(Fault(status=500, body={"status": "error", "code": 999, "message": "Boom"}))
+
+    async with server(emulator.url, home) as client:
+        envelope = await fail(client, HISTORY, {})
+
+    assert sent(emulator) == [("GET", "/history")]
+    assert "HTTP 500, code 999: Boom" in envelope["error"]
+    assert "server-side problem" in envelope["error"]
+
+
+async def test_a_502_with_an_html_body_is_retried_for_history(emulator: RunningEmulator, home: Path) -> None:
+    emulator.app.inject(replace(HTML_502))
+
+    async with server(emulator.url, home) as client:
+        data = await succeed(client, HISTORY, {})
+
+    assert sent(emulator) == [("GET", "/history")] * 2
+    assert data["history"] == []
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+async def test_gateway_errors_are_retried_when_setting_a_schedule(
+    emulator: RunningEmulator, home: Path, status: int
+) -> None:
+    emulator.app.inject(Fault(status=status, body={"status": "error"}, times=2))
+
+    async with server(emulator.url, home) as client:
+        await succeed(client, SET, {"schedule": ["10:00Z"]})
+
+    assert sent(emulator) == [("POST", "/auto-schedule/set")] * 3
+
+
+async def test_create_retries_its_listing_and_its_setting(emulator: RunningEmulator, home: Path) -> None:
+    emulator.app.inject(Fault(status=503, body={"status": "error"}, path="/list"))
+    emulator.app.inject(Fault(status=503, body={"status": "error"}, path="/set"))
+
+    async with server(emulator.url, home) as client:
+        await succeed(client, CREATE, {"schedule": ["10:00Z"]})
+
+    assert sent(emulator) == [("GET", "/auto-schedule/list")] * 2 + [("POST", "/auto-schedule/set")] * 2
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(status=503, body={"status": "error"}),
+        replace(HTML_502),
+        Fault(status=200, body='{"status": "succ', content_type="application/json"),
+        Fault(status=200, body={"status": "success"}, action="reset"),
+    ],
+    ids=["503", "502-html", "malformed-json", "reset-mid-response"],
+)
+async def test_a_delete_that_ayrshare_may_have_received_is_never_retried_and_says_how_to_check(
+    emulator: RunningEmulator, home: Path, fault: Fault
+) -> None:
+    post_id = published_post(emulator)
+    emulator.app.inject(replace(fault, method="DELETE", times=None))
+
+    async with server(emulator.url, home) as client:
+        envelope = await fail(client, DELETE, {"id": post_id})
+
+    assert sent(emulator) == [("DELETE", "/post")]
+    assert envelope["error"].startswith("The outcome is unknown")
+    assert "status=deleted" in envelope["error"]
+
+
+async def test_a_delete_slower_than_the_deadline_is_reported_as_unknown_not_retried(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    post_id = published_post(emulator)
+    emulator.app.inject(Fault(status=200, body={"status": "success"}, method="DELETE", delay=30))
+
+    async with server(emulator.url, home, call_timeout=1.0) as client:
+        envelope = await fail(client, DELETE, {"id": post_id})
+
+    assert sent(emulator) == [("DELETE", "/post")]
+    assert envelope["error"].startswith("The outcome is unknown")
+    assert "in time" in envelope["error"]
+
+
+async def test_a_read_slower_than_the_deadline_ends_with_a_timeout_error(emulator: RunningEmulator, home: Path) -> None:
+    emulator.app.inject(Fault(status=200, body={"history": []}, delay=30, times=None))
+
+    async with server(emulator.url, home, call_timeout=1.0) as client:
+        envelope = await fail(client, HISTORY, {})
+
+    assert sent(emulator) == [("GET", "/history")]
+    assert "did not answer GET /history in time (this call may take 1 s in all)" in envelope["error"]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(status=200, body='{"history": [', content_type="application/json"), Fault(action="reset", status=200)],
+    ids=["malformed-json", "reset-mid-response"],
+)
+async def test_a_broken_answer_to_a_read_is_reported_or_retried_never_a_crash(
+    emulator: RunningEmulator, home: Path, fault: Fault
+) -> None:
+    emulator.app.inject(replace(fault, body=fault.body if fault.action == "respond" else '{"history": []}'))
+
+    async with server(emulator.url, home) as client:
+        envelope = await call(client, HISTORY, {})
+
+    if fault.action == "reset":
+        assert envelope["successful"] is True
+        assert sent(emulator) == [("GET", "/history")] * 2
+    else:
+        assert "not JSON" in envelope["error"]
+        assert sent(emulator) == [("GET", "/history")]
+
+
+async def test_a_refused_connection_is_reported_for_every_tool_even_delete(home: Path) -> None:
+    with bind() as sock:
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+
+    async with server(closed, home) as client:
+        history = await fail(client, HISTORY, {})
+        delete = await fail(client, DELETE, {"id": "abc"})
+
+    assert history["error"].startswith("Could not reach Ayrshare at 127.0.0.1")
+    assert delete["error"].startswith("Could not reach Ayrshare at 127.0.0.1")
+
+
+async def test_bulk_deletes_are_never_duplicated_by_any_fault(emulator: RunningEmulator, home: Path) -> None:
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    ids = [emulator.seed_post(schedule_date=tomorrow)["id"] for _ in range(3)]
+    emulator.app.inject(Fault(status=504, body={"status": "error"}, method="DELETE", times=None))
+
+    async with server(emulator.url, home) as client:
+        envelope = await fail(client, DELETE, {"bulk": ids})
+
+    assert sent(emulator) == [("DELETE", "/post")]
+    assert "post history with status=deleted" in envelope["error"]
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_a_cancelled_call_aborts_its_upstream_request(emulator: RunningEmulator, home: Path, mode: str) -> None:
+    emulator.app.inject(Fault(status=200, body={"history": []}, delay=60))
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+
+    with anyio.fail_after(30):
+        async with stdio_session(env, mode=mode) as client:
+            await client.list_tools()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.call_tool, HISTORY, {})
+                await emulator.app.wait_for_requests(1)
+                tg.cancel_scope.cancel()
+            await emulator.app.wait_for_abort(1)
+            still_serving = await succeed(client, HISTORY, {})
+
+    [cancelled, after] = emulator.app.requests
+    assert cancelled.aborted
+    assert not after.aborted
+    assert still_serving["history"] == []
