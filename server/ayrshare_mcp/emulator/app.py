@@ -70,15 +70,23 @@ class Fault:
     # Only requests carrying this header value, e.g. ("profile-key", "P1"): a fault for one session among many.
     header: tuple[str, str] | None = None
     times: int | None = 1
-    # "respond": answer with the above; "reset": start the answer, then drop the connection mid-body.
-    action: Literal["respond", "reset"] = "respond"
+    # Only every n-th matching request (1: each one), for a steady trickle of faults under load.
+    every: int = 1
+    # "respond": answer with the above; "reset": start the answer, then drop the connection mid-body;
+    # "crash": raise inside the app (a 500 over HTTP; an exception in the caller with an in-memory transport).
+    action: Literal["respond", "reset", "crash"] = "respond"
+
+    seen: int = field(default=0, init=False, repr=False)
 
     def matches(self, request: RecordedRequest) -> bool:
-        return (
+        if not (
             (self.method is None or self.method == request.method)
             and (self.path is None or request.path.endswith(self.path))
             and (self.header is None or request.header(self.header[0]) == self.header[1])
-        )
+        ):
+            return False
+        self.seen += 1
+        return self.seen % self.every == 0
 
     def response(self) -> Response:
         content = self.body if isinstance(self.body, str) else json.dumps(self.body)
@@ -218,6 +226,8 @@ class EmulatorApp:
         if delay and await _hung_up_within(request, delay):
             self._record_abort(recorded)
             return _NoAnswer()
+        if fault and fault.action == "crash":
+            raise RuntimeError("emulator fault: crash")
         if fault:
             return fault.response()
         reply = self._answer(recorded)

@@ -406,7 +406,8 @@ class Ayrshare:
         try:
             start = _parse_moment(query["startDate"]) if "startDate" in query else None
             end = _parse_moment(query["endDate"]) if "endDate" in query else None
-            last_days = int(query.get("lastDays", "30"))
+            # Beyond a century back is all of history; a larger number must not overflow the calendar.
+            last_days = min(int(query.get("lastDays", "30")), 36_500)
         except ValueError:
             raise AyrshareError(400, "Invalid startDate, endDate or lastDays.", action="get") from None
         if start and end:

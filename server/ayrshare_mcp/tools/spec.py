@@ -7,6 +7,7 @@ Every result, success or failure, is the same envelope `{data, error?, successfu
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
@@ -18,6 +19,8 @@ from pydantic_core import ErrorDetails
 from ayrshare_mcp.client import AyrshareClient, JSONObject
 from ayrshare_mcp.config import Credentials, CredentialsError
 from ayrshare_mcp.errors import AyrshareError
+
+logger = logging.getLogger(__name__)
 
 OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -141,7 +144,22 @@ class ToolSpec(Generic[ArgsT]):
             return failure(refusal.message, refusal.data, secrets=creds)
         except AyrshareError as exc:
             return failure(exc.explain(), exc.body, secrets=creds)
+        except Exception as exc:  # the tool boundary: a bug must still reach the model as a readable tool error
+            logger.exception("%s failed unexpectedly", self.name)
+            return failure(unexpected(self, exc), secrets=creds)
         return success(data, secrets=creds)
+
+
+def unexpected(spec: ToolSpec[Any], exc: Exception) -> str:
+    check = (
+        " Ayrshare may or may not have acted: check post history (status=deleted) before trying again."
+        if spec.annotations.destructive_hint
+        else ""
+    )
+    return (
+        f"ayrshare-mcp hit an unexpected error ({type(exc).__name__}) in {spec.name}; it is in the server's log."
+        f"{check} Please report it."
+    )
 
 
 def success(data: JSONObject, *, secrets: Credentials | None = None) -> types.CallToolResult:
