@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import httpx2
 import uvicorn
 from mcp import Client, StdioServerParameters
@@ -116,3 +118,32 @@ def _errlog(errlog: Any) -> Iterator[Any]:
         return
     with tempfile.TemporaryFile("w+") as sink:
         yield sink
+
+
+@asynccontextmanager
+async def serving(
+    args: list[str], env: Mapping[str, str], *, log_level: str = "INFO"
+) -> AsyncIterator[tuple[anyio.abc.Process, str, bytearray]]:
+    """`ayrshare-mcp ARGS --port P` as a process, yielded once uvicorn listens: the process, its URL, and its
+    stderr so far (kept being read, so a chatty server never blocks on a full pipe)."""
+    with bind() as sock:
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "ayrshare_mcp", *args, "--port", str(port), "--log-level", log_level]
+    log = bytearray()
+    listening = anyio.Event()
+
+    async def collect(stream: anyio.abc.ByteReceiveStream) -> None:
+        async for chunk in stream:
+            log.extend(chunk)
+            if b"Uvicorn running on" in log:
+                listening.set()
+
+    async with await anyio.open_process(command, env=child_env(env), stderr=subprocess.PIPE) as process:
+        assert process.stderr
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(collect, process.stderr)
+            await listening.wait()
+            yield process, f"http://127.0.0.1:{port}", log
+            if process.returncode is None:
+                process.terminate()
+            await process.wait()

@@ -12,12 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
 
 from ayrshare_mcp.config import Settings
-from ayrshare_mcp.emulator import Fault, bind
-from ayrshare_mcp.server import build_server
+from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, Fault, bind
+from ayrshare_mcp.server import Upstream, build_server
 from tests.envelope import call, fail, succeed
 from tests.support import API_KEY, RunningEmulator, server_env, stdio_session
 
@@ -273,3 +274,19 @@ async def test_a_cancelled_call_aborts_its_upstream_request(emulator: RunningEmu
     assert cancelled.aborted
     assert not after.aborted
     assert still_serving["history"] == []
+
+
+async def test_an_unexpected_exception_below_a_tool_becomes_a_tool_error_not_a_protocol_error(home: Path) -> None:
+    emulator = EmulatorApp(Ayrshare())
+    emulator.inject(Fault(action="crash", method="DELETE"))
+    settings = replace(Settings.from_environ({"HOME": str(home)}).as_sandbox(), retry_base_delay=0.01)
+    upstream = Upstream(settings, transport=httpx2.ASGITransport(app=emulator))
+
+    with anyio.fail_after(10):
+        async with Client(build_server(settings, upstream=upstream)) as client:
+            envelope = await fail(client, DELETE, {"id": "abc"})
+            after = await succeed(client, HISTORY, {})
+
+    assert envelope["error"].startswith("ayrshare-mcp hit an unexpected error (RuntimeError)")
+    assert "check post history (status=deleted)" in envelope["error"]
+    assert after["history"] == []

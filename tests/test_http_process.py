@@ -3,48 +3,24 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
-import anyio.abc
 import pytest
 
 from ayrshare_mcp.emulator import Fault, bind
 from tests.envelope import succeed
-from tests.support import API_KEY, RunningEmulator, child_env, http_session, server_env
+from tests.support import API_KEY, RunningEmulator, child_env, http_session, server_env, serving
 
 pytestmark = pytest.mark.anyio
 
 COMMAND = [sys.executable, "-m", "ayrshare_mcp"]
 
 
-def free_port() -> int:
-    with bind() as sock:
-        port: int = sock.getsockname()[1]
-    return port
-
-
 async def run_to_exit(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     result = await anyio.run_process([*COMMAND, *args], env=child_env(env), check=False)
     return result.returncode, result.stderr.decode()
-
-
-@asynccontextmanager
-async def serving(args: list[str], env: dict[str, str]) -> AsyncIterator[tuple[anyio.abc.Process, str]]:
-    """Start the server and yield once uvicorn says it is listening; the process and its base URL."""
-    port = free_port()
-    command = [*COMMAND, *args, "--port", str(port), "--log-level", "INFO"]
-    async with await anyio.open_process(command, env=child_env(env), stderr=subprocess.PIPE) as process:
-        assert process.stderr
-        log = b""
-        while b"Uvicorn running on" not in log:
-            chunk = await process.stderr.receive()
-            log += chunk
-        yield process, f"http://127.0.0.1:{port}"
 
 
 async def test_a_public_bind_with_a_server_key_and_no_token_refuses_to_start(home: Path) -> None:
@@ -90,7 +66,7 @@ async def test_a_signal_stops_the_server_with_exit_code_0_and_releases_the_port(
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
     with anyio.fail_after(30):
-        async with serving(["--transport", transport], env) as (process, url):
+        async with serving(["--transport", transport], env) as (process, url, _):
             async with http_session(url, transport=transport) as client:
                 await succeed(client, "AYRSHARE_GET_POST_HISTORY", {})
             process.send_signal(signum)
@@ -112,7 +88,7 @@ async def test_a_call_in_flight_at_shutdown_still_gets_its_answer(emulator: Runn
             answers.append(await succeed(client, "AYRSHARE_GET_POST_HISTORY", {}))
 
     with anyio.fail_after(30):
-        async with serving(["--transport", "streamable-http"], env) as (process, url):
+        async with serving(["--transport", "streamable-http"], env) as (process, url, _):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(call, url)
                 await emulator.app.wait_for_requests(1)

@@ -8,12 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
 
 from ayrshare_mcp.emulator import Fault, bind
 from tests.envelope import call
-from tests.support import API_KEY, CANARY, PROFILE_KEY, RunningEmulator, server_env, stdio_session
+from tests.support import (
+    API_KEY,
+    CANARY,
+    PROFILE_KEY,
+    RunningEmulator,
+    http_session,
+    server_env,
+    serving,
+    stdio_session,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -110,3 +120,23 @@ def assert_no_canary(stderr: str, results: list[dict[str, Any]]) -> None:
         assert API_KEY not in text
         assert PROFILE_KEY not in text
         assert CANARY not in text
+
+
+async def test_keys_and_the_access_token_sent_over_http_never_leak(emulator: RunningEmulator, home: Path) -> None:
+    token = "CANARY-ACCESS-TOKEN-8e2b4d6f0a1c"
+    env = server_env(emulator, home, AYRSHARE_MCP_TOKEN=token, AYRSHARE_TIMEOUT="0.5")
+    headers = {"Authorization": f"Bearer {token}", "X-Ayrshare-Api-Key": API_KEY, "X-Ayrshare-Profile-Key": PROFILE_KEY}
+
+    with anyio.fail_after(60):
+        async with serving(["--transport", "streamable-http"], env, log_level="DEBUG") as (_, url, log):
+            results: list[dict[str, Any]] = []
+            for mode in ("auto", "legacy"):
+                async with http_session(url, headers=headers, mode=mode) as client:
+                    results += await drive_every_path(client, emulator)
+            async with httpx2.AsyncClient() as http:
+                refused = await http.post(url + "/mcp", json={}, headers={"Authorization": f"Bearer {token}-wrong"})
+
+    assert refused.status_code == 401
+    assert_no_canary(log.decode(), [*results, {"refused": refused.text}])
+    assert token not in log.decode()
+    assert all(request.header("authorization") == f"Bearer {API_KEY}" for request in emulator.app.requests)

@@ -56,3 +56,27 @@ async def _read_until_answered(stdout: anyio.abc.ByteReceiveStream, ids: set[int
     while not ids <= {json.loads(line).get("id") for line in received.splitlines() if line.strip()}:
         received += await stdout.receive()
     return received
+
+
+async def test_garbage_truncated_json_and_an_early_eof_get_protocol_errors_and_a_clean_exit(home: Path) -> None:
+    env = child_env({"HOME": str(home), "AYRSHARE_SANDBOX": "1", "AYRSHARE_MCP_LOG_LEVEL": "DEBUG"})
+    lines = [
+        b"this is not json\n",
+        request(1, "initialize", INITIALIZE) + INITIALIZED,
+        b'{"jsonrpc": "2.0", "id": 2, "method": "tools/li\n',
+        b"[1, 2, 3]\n",
+        b'{"jsonrpc": "2.0", "id": 3}\n',
+        request(4, "tools/call", {"name": "AYRSHARE_GET_POST_HISTORY", "arguments": {"limit": 1}}),
+        b'{"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"na',  # EOF in the middle of a line
+    ]
+    with anyio.fail_after(30):
+        result = await anyio.run_process([sys.executable, "-m", "ayrshare_mcp"], input=b"".join(lines), env=env)
+
+    messages = [json.loads(line) for line in result.stdout.splitlines()]
+    errors = [message["error"]["code"] for message in messages if "error" in message]
+    answered = {message["id"] for message in messages if "result" in message}
+    assert errors == [-32700, -32700, -32600, -32600, -32700]
+    assert answered == {1, 4}
+    assert all(message["jsonrpc"] == "2.0" for message in messages)
+    assert result.returncode == 0
+    assert b"Traceback" not in result.stderr
