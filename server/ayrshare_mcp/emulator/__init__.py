@@ -17,7 +17,13 @@ __all__ = ["Ayrshare", "EmulatorApp", "Fault", "RecordedRequest", "Switches", "b
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """A listening socket; with port 0 the OS picks a free port, known before the server starts."""
-    sock = socket.create_server((host, port))
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # An explicit IPPROTO_TCP: asyncio turns Nagle off only on sockets that say so, and without that every
+    # keep-alive answer written in two parts waits out the client's 40 ms delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
     sock.setblocking(False)
     return sock
 

@@ -16,8 +16,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--api-key", action="append", help="accept only these keys (default: any key)")
+    parser.add_argument("--rate-limit", type=int, default=300, help="requests per 5 minutes per profile (default 300)")
     args = parser.parse_args()
     app = EmulatorApp(Ayrshare(api_keys=set(args.api_key) if args.api_key else None))
+    app.service.switches.rate_limit = args.rate_limit
     app.latency = args.latency
     sock = bind(args.host, args.port)
     sys.stderr.write(f"Ayrshare emulator on http://{args.host}:{sock.getsockname()[1]}/api\n")

@@ -1,0 +1,353 @@
+"""Benchmark: what ayrshare-mcp adds on top of the MCP SDK and of the network, measured side by side.
+
+    .venv/bin/python bench/run.py            # full run (a few minutes); writes bench/results.json
+    .venv/bin/python bench/run.py --quick    # small counts, as CI runs it so the benchmark cannot rot
+
+Everything runs on this machine in one process tree: the Ayrshare emulator (its own process), this server and the
+floor server (`floor_server.py`: the same SDK, one trivial tool), and the clients (here, on the official SDK).
+Medians of repeated runs; ratios against the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+import httpx2
+from anyio.streams.buffered import BufferedByteReceiveStream
+from mcp import Client, StdioServerParameters
+
+HERE = Path(__file__).parent
+PYTHON = sys.executable
+API_KEY = "bench-key-0000"
+OURS_STDIO = [PYTHON, "-m", "ayrshare_mcp"]
+FLOOR_STDIO = [PYTHON, str(HERE / "floor_server.py")]
+HISTORY = ("AYRSHARE_GET_POST_HISTORY", {})
+ECHO = ("echo", {"text": "hello"})
+
+
+@dataclass(frozen=True)
+class Counts:
+    cold_starts: int
+    calls: int
+    in_flight: int
+    memory_calls: int
+
+
+FULL = Counts(cold_starts=15, calls=1000, in_flight=100, memory_calls=2000)
+QUICK = Counts(cold_starts=3, calls=50, in_flight=20, memory_calls=200)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def base_env(ayrshare_url: str, home: str) -> dict[str, str]:
+    keep = ("PATH", "LANG", "SYSTEMROOT", "PYTHONPATH")
+    env = {name: os.environ[name] for name in keep if name in os.environ}
+    return {**env, "HOME": home, "AYRSHARE_BASE_URL": ayrshare_url, "AYRSHARE_API_KEY": API_KEY}
+
+
+async def wait_for_port(port: int) -> None:
+    while True:
+        try:
+            stream = await anyio.connect_tcp("127.0.0.1", port)
+        except OSError:
+            await anyio.sleep(0.02)
+        else:
+            await stream.aclose()
+            return
+
+
+@asynccontextmanager
+async def running(command: list[str], env: dict[str, str], port: int | None = None) -> AsyncIterator[int]:
+    """A background process; with `port`, yielded once it accepts connections. Yields its pid."""
+    async with await anyio.open_process(command, env=env, stderr=subprocess.DEVNULL) as process:
+        if port is not None:
+            with anyio.fail_after(30):
+                await wait_for_port(port)
+        try:
+            yield process.pid
+        finally:
+            process.terminate()
+            await process.wait()
+
+
+@asynccontextmanager
+async def emulator(latency: float) -> AsyncIterator[str]:
+    port = free_port()
+    command = [PYTHON, "-m", "ayrshare_mcp.emulator", "--port", str(port), "--latency", str(latency)]
+    async with running([*command, "--rate-limit", "100000000"], dict(os.environ), port):
+        url = f"http://127.0.0.1:{port}/api"
+        async with httpx2.AsyncClient(base_url=url + "/", headers={"Authorization": f"Bearer {API_KEY}"}) as http:
+            for text in ("Launch day!", "Behind the scenes", "Weekly roundup"):
+                await http.post("post", json={"post": text, "platforms": ["twitter", "linkedin"]})
+        yield url
+
+
+# --- cold start -------------------------------------------------------------------------------------------------
+
+INIT = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}
+
+
+def frame(message: dict[str, Any]) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", **message}).encode() + b"\n"
+
+
+async def cold_start(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds from spawn to the initialize result, and to the tools/list result."""
+    started = time.perf_counter()
+    async with await anyio.open_process(command, env=env, stderr=subprocess.DEVNULL) as process:
+        assert process.stdin and process.stdout
+        stdout = BufferedByteReceiveStream(process.stdout)
+        await process.stdin.send(frame({"id": 1, "method": "initialize", "params": INIT}))
+        await stdout.receive_until(b"\n", 10**7)
+        initialized = time.perf_counter() - started
+        await process.stdin.send(frame({"method": "notifications/initialized"}) + frame({"id": 2, "method": "tools/list"}))
+        await stdout.receive_until(b"\n", 10**7)
+        listed = time.perf_counter() - started
+        await process.stdin.aclose()
+        await process.wait()
+    return initialized, listed
+
+
+async def measure_cold_starts(env: dict[str, str], runs: int) -> dict[str, Any]:
+    samples: dict[str, list[tuple[float, float]]] = {"ours": [], "floor": []}
+    for _ in range(runs):  # interleaved, so drift hits both alike
+        samples["ours"].append(await cold_start(OURS_STDIO, env))
+        samples["floor"].append(await cold_start(FLOOR_STDIO, env))
+    result: dict[str, Any] = {}
+    for phase, index in (("initialize", 0), ("tools/list", 1)):
+        ours = statistics.median(sample[index] for sample in samples["ours"])
+        floor = statistics.median(sample[index] for sample in samples["floor"])
+        result[phase] = {"ours_ms": ours * 1000, "floor_ms": floor * 1000, "ratio": ours / floor}
+    return result
+
+
+# --- per-call latency ------------------------------------------------------------------------------------------
+
+
+def summary(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    return {
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[int(0.99 * (len(ordered) - 1))] * 1000,
+        "calls_per_s": len(ordered) / sum(ordered),
+    }
+
+
+async def timed(call: Callable[[], Awaitable[Any]], count: int) -> list[float]:
+    for _ in range(min(20, count)):  # warm-up: connections, caches, first-call imports
+        await call()
+    durations = []
+    for _ in range(count):
+        started = time.perf_counter()
+        await call()
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
+async def tool_calls(client: Client, tool: tuple[str, dict[str, Any]], count: int) -> list[float]:
+    name, arguments = tool
+
+    async def one() -> None:
+        result = await client.call_tool(name, arguments)
+        assert not result.is_error, result
+
+    await client.list_tools()
+    return await timed(one, count)
+
+
+async def direct_calls(ayrshare_url: str, count: int) -> list[float]:
+    """The same Ayrshare request, made directly: what the network and the emulator cost."""
+    headers = {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json"}
+    async with httpx2.AsyncClient(base_url=ayrshare_url + "/", headers=headers) as http:
+
+        async def one() -> None:
+            (await http.get("history")).raise_for_status()
+
+        return await timed(one, count)
+
+
+def stdio(command: list[str], env: dict[str, str]) -> Client:
+    return Client(StdioServerParameters(command=command[0], args=command[1:], env=env))
+
+
+@asynccontextmanager
+async def http_server(command: list[str], env: dict[str, str]) -> AsyncIterator[str]:
+    port = free_port()
+    async with running([*command, str(port)], env, port):
+        yield f"http://127.0.0.1:{port}/mcp"
+
+
+OURS_HTTP = [*OURS_STDIO, "--transport", "streamable-http", "--port"]
+FLOOR_HTTP = [*FLOOR_STDIO, "--http"]
+
+
+async def measure_per_call(env: dict[str, str], ayrshare_url: str, count: int) -> dict[str, Any]:
+    direct = summary(await direct_calls(ayrshare_url, count))
+    result: dict[str, Any] = {"direct_httpx2": direct}
+    async with stdio(OURS_STDIO, env) as client:
+        ours = summary(await tool_calls(client, HISTORY, count))
+    async with stdio(FLOOR_STDIO, env) as client:
+        floor = summary(await tool_calls(client, ECHO, count))
+    result["stdio"] = _share(ours, floor, direct)
+    async with http_server(OURS_HTTP, env) as url, Client(url) as client:
+        ours = summary(await tool_calls(client, HISTORY, count))
+    async with http_server(FLOOR_HTTP, env) as url, Client(url) as client:
+        floor = summary(await tool_calls(client, ECHO, count))
+    result["streamable_http"] = _share(ours, floor, direct)
+    return result
+
+
+def _share(ours: dict[str, float], floor: dict[str, float], direct: dict[str, float]) -> dict[str, Any]:
+    return {
+        "ours": ours,
+        "floor": floor,
+        "server_share_p50_ms": ours["p50_ms"] - floor["p50_ms"] - direct["p50_ms"],
+    }
+
+
+# --- concurrency -----------------------------------------------------------------------------------------------
+
+
+async def in_flight(clients: list[Client], total: int) -> float:
+    """Seconds for `total` history calls started at once, spread evenly over `clients`."""
+    for client in clients:
+        await client.call_tool(*HISTORY)
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for number in range(total):
+            tg.start_soon(clients[number % len(clients)].call_tool, *HISTORY)
+    return time.perf_counter() - started
+
+
+async def measure_concurrency(env: dict[str, str], total: int) -> dict[str, Any]:
+    async with stdio(OURS_STDIO, env) as client:
+        one_session = await in_flight([client], total)
+    async with http_server(OURS_HTTP, env) as url, AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(Client(url)) for _ in range(10)]
+        ten_sessions = await in_flight(clients, total)
+    return {
+        "calls_in_flight": total,
+        "upstream_latency_ms": 100,
+        "stdio_one_session_s": one_session,
+        "http_ten_sessions_s": ten_sessions,
+    }
+
+
+# --- memory ----------------------------------------------------------------------------------------------------
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {"rss_kib": int(fields["VmRSS"].split()[0]), "peak_kib": int(fields["VmHWM"].split()[0])}
+
+
+async def memory_profile(command: list[str], env: dict[str, str], tool: tuple[str, dict[str, Any]], calls: int) -> Any:
+    port = free_port()
+    async with running([*command, str(port)], env, port) as pid, Client(f"http://127.0.0.1:{port}/mcp") as client:
+        await client.list_tools()
+        idle = memory_kib(pid)
+        for _ in range(calls // 10):
+            await client.call_tool(*tool)
+        early = memory_kib(pid)
+        for _ in range(calls - calls // 10):
+            await client.call_tool(*tool)
+        return {"idle": idle, f"after_{calls // 10}": early, f"after_{calls}": memory_kib(pid)}
+
+
+async def measure_memory(env: dict[str, str], calls: int) -> dict[str, Any]:
+    return {
+        "ours": await memory_profile(OURS_HTTP, env, HISTORY, calls),
+        "floor": await memory_profile(FLOOR_HTTP, env, ECHO, calls),
+        "transport": "streamable-http (one long-lived process, so its memory can be read)",
+    }
+
+
+# --- report ----------------------------------------------------------------------------------------------------
+
+
+def report(results: dict[str, Any]) -> str:
+    cold, calls, conc, memory = (results[k] for k in ("cold_start", "per_call", "concurrency", "memory"))
+    rows = [
+        ("Cold start to initialize", f"{cold['initialize']['ours_ms']:.0f} ms", f"{cold['initialize']['floor_ms']:.0f} ms",
+         f"{cold['initialize']['ratio']:.2f}x", "<= 1.10x"),
+        ("Cold start to tools/list", f"{cold['tools/list']['ours_ms']:.0f} ms", f"{cold['tools/list']['floor_ms']:.0f} ms",
+         f"{cold['tools/list']['ratio']:.2f}x", "<= 1.10x"),
+    ]  # fmt: skip
+    for transport, target in (("stdio", 0.5), ("streamable_http", 1.0)):
+        leg = calls[transport]
+        rows.append((
+            f"Call p50, {transport}", f"{leg['ours']['p50_ms']:.2f} ms",
+            f"{leg['floor']['p50_ms']:.2f} + {calls['direct_httpx2']['p50_ms']:.2f} ms",
+            f"share {leg['server_share_p50_ms']:+.2f} ms", f"< {target} ms",
+        ))  # fmt: skip
+        rows.append((f"Call p99 / calls per s, {transport}", f"{leg['ours']['p99_ms']:.2f} ms / {leg['ours']['calls_per_s']:.0f}",
+                     f"{leg['floor']['p99_ms']:.2f} ms / {leg['floor']['calls_per_s']:.0f}", "", ""))  # fmt: skip
+    rows += [
+        (f"{conc['calls_in_flight']} calls in flight, 1 stdio session", f"{conc['stdio_one_session_s']:.3f} s",
+         "0.100 s ideal", "", "< 0.3 s"),
+        (f"{conc['calls_in_flight']} calls in flight, 10 HTTP sessions", f"{conc['http_ten_sessions_s']:.3f} s",
+         "0.100 s ideal", "", "< 0.5 s"),
+    ]  # fmt: skip
+    ours, floor = memory["ours"], memory["floor"]
+    last = [key for key in ours if key.startswith("after_")][-1]
+    rows += [
+        ("Peak RSS idle", f"{ours['idle']['peak_kib'] / 1024:.1f} MB", f"{floor['idle']['peak_kib'] / 1024:.1f} MB",
+         f"{(ours['idle']['peak_kib'] - floor['idle']['peak_kib']) / 1024:+.1f} MB", "<= +15 MB"),
+        (f"Peak RSS {last.replace('_', ' ')} calls", f"{ours[last]['peak_kib'] / 1024:.1f} MB",
+         f"{floor[last]['peak_kib'] / 1024:.1f} MB", f"{(ours[last]['peak_kib'] - floor[last]['peak_kib']) / 1024:+.1f} MB",
+         "<= +15 MB, flat"),
+    ]  # fmt: skip
+    header = ("Measure", "ayrshare-mcp", "floor (+ direct)", "difference", "target")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(5)]
+    lines = [" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *rows]]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+async def main(counts: Counts, output: Path) -> None:
+    results: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "counts": counts.__dict__,
+    }
+    with tempfile.TemporaryDirectory() as home:
+        async with emulator(latency=0.0) as fast:
+            env = base_env(fast, home)
+            results["cold_start"] = await measure_cold_starts(env, counts.cold_starts)
+            results["per_call"] = await measure_per_call(env, fast, counts.calls)
+            results["memory"] = await measure_memory(env, counts.memory_calls)
+        async with emulator(latency=0.1) as slow:
+            results["concurrency"] = await measure_concurrency(base_env(slow, home), counts.in_flight)
+    table = report(results)
+    results["table"] = table
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(table + f"\n\n({results['machine']['cpus']} CPUs, {results['machine']['platform']}; "
+                     f"written to {output})\n")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small counts, for CI")
+    parser.add_argument("--output", type=Path, default=HERE / "results.json")
+    arguments = parser.parse_args()
+    anyio.run(main, QUICK if arguments.quick else FULL, arguments.output)
