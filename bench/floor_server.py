@@ -1,7 +1,7 @@
 """The floor: the smallest server on the same SDK, with one trivial tool. What the SDK costs by itself.
 
-    python bench/floor_server.py                      # stdio
-    python bench/floor_server.py --http PORT          # streamable HTTP on 127.0.0.1:PORT/mcp
+python bench/floor_server.py                      # stdio
+python bench/floor_server.py --http PORT          # streamable HTTP on 127.0.0.1:PORT/mcp
 """
 
 from __future__ import annotations

@@ -37,8 +37,8 @@ PYTHON = sys.executable
 API_KEY = "bench-key-0000"
 OURS_STDIO = [PYTHON, "-m", "ayrshare_mcp"]
 FLOOR_STDIO = [PYTHON, str(HERE / "floor_server.py")]
-HISTORY = ("AYRSHARE_GET_POST_HISTORY", {})
-ECHO = ("echo", {"text": "hello"})
+HISTORY: tuple[str, dict[str, Any]] = ("AYRSHARE_GET_POST_HISTORY", {})
+ECHO: tuple[str, dict[str, Any]] = ("echo", {"text": "hello"})
 
 
 @dataclass(frozen=True)
@@ -116,12 +116,15 @@ async def cold_start(command: list[str], env: dict[str, str]) -> tuple[float, fl
     """Seconds from spawn to the initialize result, and to the tools/list result."""
     started = time.perf_counter()
     async with await anyio.open_process(command, env=env, stderr=subprocess.DEVNULL) as process:
-        assert process.stdin and process.stdout
+        assert process.stdin
+        assert process.stdout
         stdout = BufferedByteReceiveStream(process.stdout)
         await process.stdin.send(frame({"id": 1, "method": "initialize", "params": INIT}))
         await stdout.receive_until(b"\n", 10**7)
         initialized = time.perf_counter() - started
-        await process.stdin.send(frame({"method": "notifications/initialized"}) + frame({"id": 2, "method": "tools/list"}))
+        await process.stdin.send(
+            frame({"method": "notifications/initialized"}) + frame({"id": 2, "method": "tools/list"})
+        )
         await stdout.receive_until(b"\n", 10**7)
         listed = time.perf_counter() - started
         await process.stdin.aclose()
@@ -286,43 +289,43 @@ async def measure_memory(env: dict[str, str], calls: int) -> dict[str, Any]:
 # --- report ----------------------------------------------------------------------------------------------------
 
 
+def _mb(kib: int) -> str:
+    return f"{kib / 1024:.1f} MB"
+
+
 def report(results: dict[str, Any]) -> str:
     cold, calls, conc, memory = (results[k] for k in ("cold_start", "per_call", "concurrency", "memory"))
-    rows = [
-        ("Cold start to initialize", f"{cold['initialize']['ours_ms']:.0f} ms", f"{cold['initialize']['floor_ms']:.0f} ms",
-         f"{cold['initialize']['ratio']:.2f}x", "<= 1.10x"),
-        ("Cold start to tools/list", f"{cold['tools/list']['ours_ms']:.0f} ms", f"{cold['tools/list']['floor_ms']:.0f} ms",
-         f"{cold['tools/list']['ratio']:.2f}x", "<= 1.10x"),
-    ]  # fmt: skip
-    for transport, target in (("stdio", 0.5), ("streamable_http", 1.0)):
-        leg = calls[transport]
-        rows.append((
-            f"Call p50, {transport}", f"{leg['ours']['p50_ms']:.2f} ms",
-            f"{leg['floor']['p50_ms']:.2f} + {calls['direct_httpx2']['p50_ms']:.2f} ms",
-            f"share {leg['server_share_p50_ms']:+.2f} ms", f"< {target} ms",
-        ))  # fmt: skip
-        rows.append((f"Call p99 / calls per s, {transport}", f"{leg['ours']['p99_ms']:.2f} ms / {leg['ours']['calls_per_s']:.0f}",
-                     f"{leg['floor']['p99_ms']:.2f} ms / {leg['floor']['calls_per_s']:.0f}", "", ""))  # fmt: skip
-    rows += [
-        (f"{conc['calls_in_flight']} calls in flight, 1 stdio session", f"{conc['stdio_one_session_s']:.3f} s",
-         "0.100 s ideal", "", "< 0.3 s"),
-        (f"{conc['calls_in_flight']} calls in flight, 10 HTTP sessions", f"{conc['http_ten_sessions_s']:.3f} s",
-         "0.100 s ideal", "", "< 0.5 s"),
-    ]  # fmt: skip
-    ours, floor = memory["ours"], memory["floor"]
-    last = [key for key in ours if key.startswith("after_")][-1]
-    rows += [
-        ("Peak RSS idle", f"{ours['idle']['peak_kib'] / 1024:.1f} MB", f"{floor['idle']['peak_kib'] / 1024:.1f} MB",
-         f"{(ours['idle']['peak_kib'] - floor['idle']['peak_kib']) / 1024:+.1f} MB", "<= +15 MB"),
-        (f"Peak RSS {last.replace('_', ' ')} calls", f"{ours[last]['peak_kib'] / 1024:.1f} MB",
-         f"{floor[last]['peak_kib'] / 1024:.1f} MB", f"{(ours[last]['peak_kib'] - floor[last]['peak_kib']) / 1024:+.1f} MB",
-         "<= +15 MB, flat"),
-    ]  # fmt: skip
+    rows: list[tuple[str, str, str, str, str]] = []
+    for phase in ("initialize", "tools/list"):
+        leg = cold[phase]
+        ratio = f"{leg['ratio']:.2f}x"
+        rows.append(
+            (f"Cold start to {phase}", f"{leg['ours_ms']:.0f} ms", f"{leg['floor_ms']:.0f} ms", ratio, "<= 1.10x")
+        )
+    direct = calls["direct_httpx2"]["p50_ms"]
+    for transport, target in (("stdio", "< 0.5 ms"), ("streamable_http", "< 1 ms")):
+        ours, floor = calls[transport]["ours"], calls[transport]["floor"]
+        share = f"share {calls[transport]['server_share_p50_ms']:+.2f} ms"
+        rows.append((f"Call p50, {transport}", f"{ours['p50_ms']:.2f} ms", f"{floor['p50_ms']:.2f} + {direct:.2f} ms",
+                     share, target))  # fmt: skip
+        rows.append((f"Call p99 | calls/s, {transport}", f"{ours['p99_ms']:.2f} ms | {ours['calls_per_s']:.0f}",
+                     f"{floor['p99_ms']:.2f} ms | {floor['calls_per_s']:.0f}", "", ""))  # fmt: skip
+    in_flight = conc["calls_in_flight"]
+    rows.append((f"{in_flight} calls in flight, 1 stdio session", f"{conc['stdio_one_session_s']:.3f} s",
+                 "0.100 s ideal", "", "< 0.3 s"))  # fmt: skip
+    rows.append((f"{in_flight} calls in flight, 10 HTTP sessions", f"{conc['http_ten_sessions_s']:.3f} s",
+                 "0.100 s ideal", "", "< 0.5 s"))  # fmt: skip
+    ours_mem, floor_mem = memory["ours"], memory["floor"]
+    for moment in ours_mem:
+        ours_kib, floor_kib = ours_mem[moment]["peak_kib"], floor_mem[moment]["peak_kib"]
+        label = "idle" if moment == "idle" else moment.replace("_", " ") + " calls"
+        rows.append((f"Peak RSS, {label}", _mb(ours_kib), _mb(floor_kib), f"{(ours_kib - floor_kib) / 1024:+.1f} MB",
+                     "<= +15 MB, flat"))  # fmt: skip
     header = ("Measure", "ayrshare-mcp", "floor (+ direct)", "difference", "target")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(5)]
-    lines = [" | ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *rows]]
     lines.insert(1, "-+-".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 async def main(counts: Counts, output: Path) -> None:
@@ -340,9 +343,9 @@ async def main(counts: Counts, output: Path) -> None:
             results["concurrency"] = await measure_concurrency(base_env(slow, home), counts.in_flight)
     table = report(results)
     results["table"] = table
-    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    sys.stdout.write(table + f"\n\n({results['machine']['cpus']} CPUs, {results['machine']['platform']}; "
-                     f"written to {output})\n")  # fmt: skip
+    await anyio.Path(output).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    machine = results["machine"]
+    sys.stdout.write(f"{table}\n\n({machine['cpus']} CPUs, {machine['platform']}; written to {output})\n")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal
@@ -51,8 +51,11 @@ class AyrshareClient:
     sent at all while the profile's rate-limit budget is known to be spent.
     """
 
-    def __init__(self, http: httpx2.AsyncClient, *, call_timeout: float, retry: RetryPolicy | None = None) -> None:
-        self._http = http
+    def __init__(
+        self, open_http: Callable[[], httpx2.AsyncClient], *, call_timeout: float, retry: RetryPolicy | None = None
+    ) -> None:
+        self._open_http = open_http
+        self._client: httpx2.AsyncClient | None = None
         self._call_timeout = call_timeout
         self._retry = retry or RetryPolicy()
         self.rate_limits = RateLimits()
@@ -62,14 +65,37 @@ class AyrshareClient:
     async def connect(
         cls, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
     ) -> AsyncIterator[AyrshareClient]:
-        """Open the pooled HTTP client for the life of the server; `transport` swaps the network (sandbox)."""
-        timeout = httpx2.Timeout(settings.call_timeout, connect=settings.connect_timeout)
-        headers = {"Accept": "application/json", "User-Agent": f"ayrshare-mcp/{__version__}"}
+        """The client for the life of the server; `transport` swaps the network (sandbox).
+
+        The pooled HTTP client opens on first use: building it loads the TLS trust store, which a host that only
+        lists tools should not wait for.
+        """
+
+        def open_http() -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(
+                base_url=settings.base_url + "/",
+                timeout=httpx2.Timeout(settings.call_timeout, connect=settings.connect_timeout),
+                headers={"Accept": "application/json", "User-Agent": f"ayrshare-mcp/{__version__}"},
+                transport=transport,
+            )
+
         retry = RetryPolicy(max_retries=settings.max_retries, base_delay=settings.retry_base_delay)
-        async with httpx2.AsyncClient(
-            base_url=settings.base_url + "/", timeout=timeout, headers=headers, transport=transport
-        ) as http:
-            yield cls(http, call_timeout=settings.call_timeout, retry=retry)
+        client = cls(open_http, call_timeout=settings.call_timeout, retry=retry)
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            self._client = self._open_http()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     @contextmanager
     def deadline(self, seconds: float | None = None) -> Iterator[None]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -270,6 +269,8 @@ def _clean(value: str | None) -> str | None:
 
 
 def _read_credentials_file(path: Path) -> Credentials:
+    import tomllib  # only when there is a file to read: most hosts pass the key in the environment
+
     check_private_file(path)
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))

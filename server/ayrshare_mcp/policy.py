@@ -12,7 +12,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 
 import anyio
 
@@ -45,6 +44,8 @@ def parse_retry_after(headers: Mapping[str, str], now: Callable[[], float] | Non
         return max(0.0, float(raw))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare: Ayrshare sends seconds, if anything
+
     try:
         moment = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
