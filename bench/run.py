@@ -39,18 +39,20 @@ OURS_STDIO = [PYTHON, "-m", "ayrshare_mcp"]
 FLOOR_STDIO = [PYTHON, str(HERE / "floor_server.py")]
 HISTORY: tuple[str, dict[str, Any]] = ("AYRSHARE_GET_POST_HISTORY", {})
 ECHO: tuple[str, dict[str, Any]] = ("echo", {"text": "hello"})
+FORWARD: tuple[str, dict[str, Any]] = ("forward", {})
 
 
 @dataclass(frozen=True)
 class Counts:
     cold_starts: int
     calls: int
+    rounds: int
     in_flight: int
     memory_calls: int
 
 
-FULL = Counts(cold_starts=15, calls=1000, in_flight=100, memory_calls=2000)
-QUICK = Counts(cold_starts=3, calls=50, in_flight=20, memory_calls=200)
+FULL = Counts(cold_starts=15, calls=2000, rounds=10, in_flight=100, memory_calls=2000)
+QUICK = Counts(cold_starts=3, calls=100, rounds=2, in_flight=20, memory_calls=200)
 
 
 def free_port() -> int:
@@ -157,37 +159,28 @@ def summary(seconds: list[float]) -> dict[str, float]:
     }
 
 
-async def timed(call: Callable[[], Awaitable[Any]], count: int) -> list[float]:
-    for _ in range(min(20, count)):  # warm-up: connections, caches, first-call imports
+async def warm_up(call: Callable[[], Awaitable[Any]]) -> None:
+    for _ in range(20):  # connections, caches, first-call imports
         await call()
-    durations = []
+
+
+async def durations(call: Callable[[], Awaitable[Any]], count: int) -> list[float]:
+    samples = []
     for _ in range(count):
         started = time.perf_counter()
         await call()
-        durations.append(time.perf_counter() - started)
-    return durations
+        samples.append(time.perf_counter() - started)
+    return samples
 
 
-async def tool_calls(client: Client, tool: tuple[str, dict[str, Any]], count: int) -> list[float]:
+def tool_call(client: Client, tool: tuple[str, dict[str, Any]]) -> Callable[[], Awaitable[None]]:
     name, arguments = tool
 
     async def one() -> None:
         result = await client.call_tool(name, arguments)
         assert not result.is_error, result
 
-    await client.list_tools()
-    return await timed(one, count)
-
-
-async def direct_calls(ayrshare_url: str, count: int) -> list[float]:
-    """The same Ayrshare request, made directly: what the network and the emulator cost."""
-    headers = {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json"}
-    async with httpx2.AsyncClient(base_url=ayrshare_url + "/", headers=headers) as http:
-
-        async def one() -> None:
-            (await http.get("history")).raise_for_status()
-
-        return await timed(one, count)
+    return one
 
 
 def stdio(command: list[str], env: dict[str, str]) -> Client:
@@ -205,28 +198,67 @@ OURS_HTTP = [*OURS_STDIO, "--transport", "streamable-http", "--port"]
 FLOOR_HTTP = [*FLOOR_STDIO, "--http"]
 
 
-async def measure_per_call(env: dict[str, str], ayrshare_url: str, count: int) -> dict[str, Any]:
-    direct = summary(await direct_calls(ayrshare_url, count))
-    result: dict[str, Any] = {"direct_httpx2": direct}
-    async with stdio(OURS_STDIO, env) as client:
-        ours = summary(await tool_calls(client, HISTORY, count))
-    async with stdio(FLOOR_STDIO, env) as client:
-        floor = summary(await tool_calls(client, ECHO, count))
-    result["stdio"] = _share(ours, floor, direct)
-    async with http_server(OURS_HTTP, env) as url, Client(url) as client:
-        ours = summary(await tool_calls(client, HISTORY, count))
-    async with http_server(FLOOR_HTTP, env) as url, Client(url) as client:
-        floor = summary(await tool_calls(client, ECHO, count))
-    result["streamable_http"] = _share(ours, floor, direct)
-    return result
-
-
-def _share(ours: dict[str, float], floor: dict[str, float], direct: dict[str, float]) -> dict[str, Any]:
-    return {
-        "ours": ours,
-        "floor": floor,
-        "server_share_p50_ms": ours["p50_ms"] - floor["p50_ms"] - direct["p50_ms"],
+async def compare_calls(
+    ours: Client, floor: Client, direct: Callable[[], Awaitable[Any]], count: int, rounds: int
+) -> dict[str, Any]:
+    """Interleave the three measurements in rounds, so drift on a shared machine hits all three alike."""
+    await ours.list_tools()
+    await floor.list_tools()
+    calls = {
+        "ours": tool_call(ours, HISTORY),
+        "floor": tool_call(floor, ECHO),
+        "direct": direct,
+        "contract_floor": tool_call(floor, FORWARD),
     }
+    for call in calls.values():
+        await warm_up(call)
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    shares, beyond_contract = [], []
+    for _ in range(rounds):
+        medians = {}
+        for name, call in calls.items():
+            taken = await durations(call, count // rounds)
+            samples[name] += taken
+            medians[name] = statistics.median(taken)
+        shares.append(medians["ours"] - medians["floor"] - medians["direct"])
+        beyond_contract.append(medians["ours"] - medians["contract_floor"])
+    return {
+        "ours": summary(samples["ours"]),
+        "floor": summary(samples["floor"]),
+        "direct_httpx2": summary(samples["direct"]),
+        "contract_floor": summary(samples["contract_floor"]),
+        "server_share_p50_ms": statistics.median(shares) * 1000,
+        "server_share_by_round_ms": [share * 1000 for share in shares],
+        # What the SDK makes any server pay for this contract: a bare forwarder's own "share".
+        "contract_floor_share_p50_ms": (
+            statistics.median(samples["contract_floor"])
+            - statistics.median(samples["floor"])
+            - statistics.median(samples["direct"])
+        )
+        * 1000,
+        "beyond_contract_floor_p50_ms": statistics.median(beyond_contract) * 1000,
+    }
+
+
+async def measure_per_call(env: dict[str, str], ayrshare_url: str, count: int, rounds: int) -> dict[str, Any]:
+    """The same Ayrshare request made directly with httpx2 is what the network and the emulator cost."""
+    headers = {"Authorization": f"Bearer {API_KEY}", "Accept": "application/json"}
+    result: dict[str, Any] = {}
+    async with httpx2.AsyncClient(base_url=ayrshare_url + "/", headers=headers) as http:
+
+        async def direct() -> None:
+            (await http.get("history")).raise_for_status()
+
+        async with stdio(OURS_STDIO, env) as ours, stdio(FLOOR_STDIO, env) as floor:
+            result["stdio"] = await compare_calls(ours, floor, direct, count, rounds)
+        async with (
+            http_server(OURS_HTTP, env) as ours_url,
+            http_server(FLOOR_HTTP, env) as floor_url,
+            Client(ours_url) as ours,
+            Client(floor_url) as floor,
+        ):
+            result["streamable_http"] = await compare_calls(ours, floor, direct, count, rounds)
+    return result
 
 
 # --- concurrency -----------------------------------------------------------------------------------------------
@@ -302,14 +334,19 @@ def report(results: dict[str, Any]) -> str:
         rows.append(
             (f"Cold start to {phase}", f"{leg['ours_ms']:.0f} ms", f"{leg['floor_ms']:.0f} ms", ratio, "<= 1.10x")
         )
-    direct = calls["direct_httpx2"]["p50_ms"]
     for transport, target in (("stdio", "< 0.5 ms"), ("streamable_http", "< 1 ms")):
         ours, floor = calls[transport]["ours"], calls[transport]["floor"]
+        direct = calls[transport]["direct_httpx2"]["p50_ms"]
         share = f"share {calls[transport]['server_share_p50_ms']:+.2f} ms"
         rows.append((f"Call p50, {transport}", f"{ours['p50_ms']:.2f} ms", f"{floor['p50_ms']:.2f} + {direct:.2f} ms",
                      share, target))  # fmt: skip
         rows.append((f"Call p99 | calls/s, {transport}", f"{ours['p99_ms']:.2f} ms | {ours['calls_per_s']:.0f}",
                      f"{floor['p99_ms']:.2f} ms | {floor['calls_per_s']:.0f}", "", ""))  # fmt: skip
+        contract = calls[transport]
+        rows.append((f"  same request + envelope, bare SDK, {transport}",
+                     f"{contract['contract_floor']['p50_ms']:.2f} ms",
+                     f"share {contract['contract_floor_share_p50_ms']:+.2f} ms",
+                     f"ours {contract['beyond_contract_floor_p50_ms']:+.2f} ms", "(SDK's part)"))  # fmt: skip
     in_flight = conc["calls_in_flight"]
     rows.append((f"{in_flight} calls in flight, 1 stdio session", f"{conc['stdio_one_session_s']:.3f} s",
                  "0.100 s ideal", "", "< 0.3 s"))  # fmt: skip
@@ -337,7 +374,7 @@ async def main(counts: Counts, output: Path) -> None:
         async with emulator(latency=0.0) as fast:
             env = base_env(fast, home)
             results["cold_start"] = await measure_cold_starts(env, counts.cold_starts)
-            results["per_call"] = await measure_per_call(env, fast, counts.calls)
+            results["per_call"] = await measure_per_call(env, fast, counts.calls, counts.rounds)
             results["memory"] = await measure_memory(env, counts.memory_calls)
         async with emulator(latency=0.1) as slow:
             results["concurrency"] = await measure_concurrency(base_env(slow, home), counts.in_flight)

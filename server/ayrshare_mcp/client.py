@@ -123,7 +123,7 @@ class AyrshareClient:
 
     async def get_history(self, credentials: Credentials, query: Mapping[str, QueryValue]) -> JSONObject:
         try:
-            return await self._call("GET", "history", credentials, params=encode_query(query))
+            return await self._call("GET", "history", credentials, params=encode_query(query) if query else None)
         except AyrshareAPIError as error:
             if error.code == HISTORY_NOT_FOUND:
                 return {"history": [], "count": 0}
@@ -207,7 +207,7 @@ class AyrshareClient:
         except httpx2.TransportError as exc:
             raise _Failed(self._unreachable(exc), maybe_sent=True, retry="if_repeatable") from None
         logger.debug(
-            "%s /%s -> %s in %.0f ms", method, path, response.status_code, (time.perf_counter() - started) * 1000
+            "%s /%s -> %s in %.3f ms", method, path, response.status_code, (time.perf_counter() - started) * 1000
         )
         self.rate_limits.observe(bucket, response.headers)
         try:

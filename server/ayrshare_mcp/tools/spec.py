@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 import mcp_types as types
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -176,20 +177,25 @@ def with_notice(result: types.CallToolResult, field: str, notice: str) -> types.
 
 
 def _envelope(envelope: dict[str, Any], secrets: Credentials | None) -> types.CallToolResult:
-    text = json.dumps(envelope, ensure_ascii=False)
+    text = _json(envelope)
     if secrets is not None and _contains_secret(text, secrets):
         # Ayrshare should never echo a key back, but a result is the one place a leak would reach the model.
         envelope = _redact(envelope, secrets)
-        text = json.dumps(envelope, ensure_ascii=False)
+        text = _json(envelope)
     return _as_result(envelope, text)
 
 
 def _as_result(envelope: dict[str, Any], text: str | None = None) -> types.CallToolResult:
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text or json.dumps(envelope, ensure_ascii=False))],
+        content=[types.TextContent(type="text", text=text or _json(envelope))],
         structured_content=envelope,
         is_error=not envelope["successful"],
     )
+
+
+def _json(value: Any) -> str:
+    # pydantic-core's encoder: the same JSON as json.dumps, several times faster on every result.
+    return pydantic_core.to_json(value).decode()
 
 
 def _secret_values(credentials: Credentials) -> list[str]:
