@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import mcp_types as types
 from mcp.server import ServerRequestContext
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from ayrshare_mcp.tools.spec import Confirm
 
 ANSWER_KEY = "confirm"
 QUESTION_SCHEMA: dict[str, Any] = {
@@ -28,8 +29,6 @@ QUESTION_SCHEMA: dict[str, Any] = {
     },
     "required": [ANSWER_KEY],
 }
-
-Confirm = Callable[[str], Awaitable[bool | types.InputRequiredResult]]
 
 
 def confirmer(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> Confirm:
