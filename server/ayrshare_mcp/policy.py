@@ -61,7 +61,6 @@ def identity(api_key: str, profile_key: str | None) -> str:
 @dataclass
 class _Bucket:
     window_started: float | None = None
-    last_count: int = 0
     used: int = 0
     limit: int = 0
     blocked_until: float = 0.0
@@ -80,7 +79,10 @@ class RateLimits:
         if state is None:
             return 0.0, None, None
         remaining = state.blocked_until - self.clock()
-        return (remaining, state.used, state.limit) if remaining > 0 else (0.0, None, None)
+        if remaining <= 0:
+            return 0.0, None, None
+        # A bucket paused by a 429 that carried no x-ratelimit headers has no budget to report.
+        return (remaining, state.used, state.limit) if state.limit else (remaining, None, None)
 
     def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
         try:
@@ -89,10 +91,10 @@ class RateLimits:
             return
         state = self._buckets.setdefault(bucket, _Bucket())
         now = self.clock()
-        if state.window_started is None or used < state.last_count:
+        if state.window_started is None or used < state.used:
             # A count that went down means a new window; its start is at most one request ago.
             state.window_started = now
-        state.last_count, state.used, state.limit = used, used, limit
+        state.used, state.limit = used, limit
         if used >= limit:
             reset = _reset_header(headers)
             state.blocked_until = now + reset if reset is not None else state.window_started + RATE_WINDOW_SECONDS
