@@ -21,9 +21,9 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from ayrshare_mcp.config import Settings
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
 from ayrshare_mcp.server import Upstream, build_server
+from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.transports import HttpOptions, http_app
 
 # Distinctive fake secrets: any appearance of "CANARY" in output is a leak.

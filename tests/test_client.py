@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from ayrshare_mcp.client import AyrshareClient, encode_query
-from ayrshare_mcp.config import Credentials, Settings
+from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.emulator import Fault, bind
 from ayrshare_mcp.errors import (
     AyrshareAPIError,
@@ -17,6 +17,7 @@ from ayrshare_mcp.errors import (
     AyrshareInvalidResponse,
     AyrshareTimeoutError,
 )
+from ayrshare_mcp.settings import Settings
 from tests.support import API_KEY, PROFILE_KEY, RunningEmulator
 
 pytestmark = pytest.mark.anyio

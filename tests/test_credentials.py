@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from ayrshare_mcp.config import Credentials, CredentialsError, credentials_file_path, resolve_credentials
+from ayrshare_mcp.credentials import Credentials, CredentialsError, credentials_file_path, resolve_credentials
 from tests.envelope import fail, succeed
 from tests.support import API_KEY, OTHER_API_KEY, PROFILE_KEY, RunningEmulator, memory_client, settings_for
 

@@ -16,9 +16,9 @@ import httpx2
 import pytest
 from mcp import Client
 
-from ayrshare_mcp.config import Settings
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, Fault, bind
 from ayrshare_mcp.server import Upstream, build_server
+from ayrshare_mcp.settings import Settings
 from tests.envelope import call, fail, succeed
 from tests.support import API_KEY, RunningEmulator, server_env, stdio_session
 

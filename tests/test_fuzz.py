@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp.types import CallToolResult
 
-from ayrshare_mcp.config import Settings
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, RecordedRequest
 from ayrshare_mcp.server import TOOL_LISTING, Upstream, build_server
+from ayrshare_mcp.settings import Settings
 from tests.envelope import envelope_of
 from tests.support import API_KEY
 

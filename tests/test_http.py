@@ -8,8 +8,8 @@ import anyio
 import httpx2
 import pytest
 
-from ayrshare_mcp.config import Settings
 from ayrshare_mcp.emulator import Fault
+from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.transports import HttpOptions
 from tests.envelope import fail, succeed
 from tests.support import (

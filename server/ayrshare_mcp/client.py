@@ -17,7 +17,7 @@ import anyio
 import httpx2
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.config import Credentials, Settings
+from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.errors import (
     AyrshareAPIError,
     AyrshareConnectionError,
@@ -28,6 +28,7 @@ from ayrshare_mcp.errors import (
     AyrshareTimeoutError,
 )
 from ayrshare_mcp.policy import RETRYABLE_SERVER_STATUSES, RateLimits, RetryPolicy, identity, parse_retry_after
+from ayrshare_mcp.settings import Settings
 
 logger = logging.getLogger(__name__)
 

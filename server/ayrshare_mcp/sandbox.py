@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx2
 
-from ayrshare_mcp.config import SANDBOX_API_KEY
+from ayrshare_mcp.credentials import SANDBOX_API_KEY
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp
 
 

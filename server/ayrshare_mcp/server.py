@@ -19,8 +19,9 @@ from starlette.requests import Request
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.client import AyrshareClient
-from ayrshare_mcp.config import Credentials, Settings, resolve_credentials
 from ayrshare_mcp.confirmation import confirmer
+from ayrshare_mcp.credentials import Credentials, resolve_credentials
+from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools import TOOLS, TOOLS_BY_NAME
 from ayrshare_mcp.tools.spec import with_notice
 

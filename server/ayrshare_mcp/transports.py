@@ -34,7 +34,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.config import ENV_ACCESS_TOKEN
+from ayrshare_mcp.credentials import ENV_ACCESS_TOKEN
 from ayrshare_mcp.server import Upstream
 
 logger = logging.getLogger(__name__)

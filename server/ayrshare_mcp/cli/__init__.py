@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.config import LOG_LEVELS, ConfigError, Settings
+from ayrshare_mcp.settings import LOG_LEVELS, ConfigError, Settings
 
 HOSTS = ("claude", "claude-code", "cursor", "vscode")
 

@@ -15,8 +15,8 @@ import anyio
 from mcp import Client
 from mcp.types import CallToolResult, Tool
 
-from ayrshare_mcp.config import Settings
 from ayrshare_mcp.server import TOOL_LISTING, build_server
+from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools import TOOLS_BY_NAME
 
 _SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")

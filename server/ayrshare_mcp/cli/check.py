@@ -12,17 +12,17 @@ from dataclasses import dataclass
 import anyio
 
 from ayrshare_mcp.client import AyrshareClient
-from ayrshare_mcp.config import (
+from ayrshare_mcp.credentials import (
     ENV_API_KEY,
     Credentials,
     CredentialsError,
-    Settings,
     check_private_file,
     credentials_file_path,
     server_credentials,
 )
 from ayrshare_mcp.errors import AyrshareError
 from ayrshare_mcp.server import Upstream
+from ayrshare_mcp.settings import Settings
 
 
 @dataclass(frozen=True)

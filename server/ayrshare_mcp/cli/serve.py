@@ -9,8 +9,9 @@ import sys
 import anyio
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.config import ConfigError, Settings, load_access_token, server_key_configured
+from ayrshare_mcp.credentials import CredentialsError, load_access_token, server_key_configured
 from ayrshare_mcp.server import Upstream, build_server
+from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.transports import HttpOptions, endpoint_url, http_app, refusal_to_serve, serve_http, serve_stdio
 
 
@@ -32,7 +33,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 def http_options(settings: Settings, args: argparse.Namespace) -> HttpOptions:
     try:
         access_token = load_access_token(settings.environ, args.token_file)
-    except ConfigError as exc:
+    except CredentialsError as exc:
         sys.exit(f"ayrshare-mcp: {exc}")
     return HttpOptions(
         transport=args.transport,

@@ -11,7 +11,7 @@ import mcp_types as types
 from pydantic import Field, model_validator
 
 from ayrshare_mcp.client import AyrshareClient, JSONObject
-from ayrshare_mcp.config import Credentials
+from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.tools.fields import IsoDates, IsoDateTime, Platforms, PostId, PostIds, TimeSlots, Weekdays
 from ayrshare_mcp.tools.spec import ToolArguments, ToolRefusal, ToolSpec
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from ayrshare_mcp.client import AyrshareClient, JSONObject
-from ayrshare_mcp.config import Credentials, CredentialsError
+from ayrshare_mcp.credentials import Credentials, CredentialsError
 from ayrshare_mcp.errors import AyrshareError
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Configuration and credentials: where the server reads its settings and the Ayrshare keys.
+"""Credentials: the Ayrshare keys and the server's access token, where each comes from, and how each is checked.
 
 Credentials are resolved on every tool call, so editing the credentials file takes effect
 without a restart. Keys are held in `Credentials`, whose repr never shows them.
@@ -12,32 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-DEFAULT_BASE_URL = "https://api.ayrshare.com/api"
-DEFAULT_CONNECT_TIMEOUT = 5.0
-# Hosts give up on a tool call after 60 s; the whole call, retries included, ends well before that.
-DEFAULT_CALL_TIMEOUT = 30.0
-
 ENV_API_KEY = "AYRSHARE_API_KEY"
 ENV_PROFILE_KEY = "AYRSHARE_PROFILE_KEY"
 ENV_CREDENTIALS_FILE = "AYRSHARE_CREDENTIALS_FILE"
-ENV_BASE_URL = "AYRSHARE_BASE_URL"
-ENV_CALL_TIMEOUT = "AYRSHARE_TIMEOUT"
-ENV_MAX_RETRIES = "AYRSHARE_MAX_RETRIES"
-DEFAULT_MAX_RETRIES = 2
-ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
-ENV_SANDBOX = "AYRSHARE_SANDBOX"
-ENV_READ_ONLY = "AYRSHARE_READ_ONLY"
-SANDBOX_API_KEY = "sandbox-key"
-SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
 ENV_ACCESS_TOKEN = "AYRSHARE_MCP_TOKEN"  # noqa: S105 - the variable name, not a token
 MIN_ACCESS_TOKEN_LENGTH = 16
+SANDBOX_API_KEY = "sandbox-key"
 
 # Per-request credentials over HTTP. `Authorization` is deliberately not one: it guards access to this server.
 HEADER_API_KEY_DISPLAY = "X-Ayrshare-Api-Key"
 HEADER_PROFILE_KEY_DISPLAY = "X-Ayrshare-Profile-Key"
 HEADER_API_KEY = HEADER_API_KEY_DISPLAY.lower()
 HEADER_PROFILE_KEY = HEADER_PROFILE_KEY_DISPLAY.lower()
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def how_to_provide_a_key(path: Path) -> str:
@@ -45,10 +31,6 @@ def how_to_provide_a_key(path: Path) -> str:
         f"Set the {ENV_API_KEY} environment variable in the MCP host's server config, "
         f'or write api_key = "..." to the credentials file {path} (chmod 600).'
     )
-
-
-class ConfigError(Exception):
-    """The server's own settings are unusable (bad URL, bad number)."""
 
 
 class CredentialsError(Exception):
@@ -59,82 +41,10 @@ class MissingCredentialsError(CredentialsError):
     """No source has a key at all."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Process-wide settings, read once at start-up."""
-
-    base_url: str = DEFAULT_BASE_URL
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    call_timeout: float = DEFAULT_CALL_TIMEOUT
-    log_level: str = "WARNING"
-    max_retries: int = DEFAULT_MAX_RETRIES
-    retry_base_delay: float = 0.5
-    # Serve against the built-in emulator instead of Ayrshare (see `sandbox`).
-    sandbox: bool = False
-    # Serve the read-only tools only.
-    read_only: bool = False
-    # The environment credentials are read from; a copy, so tests can hand in their own.
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = dict(os.environ if environ is None else environ)
-        base_url = env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
-        if not base_url.startswith(("https://", "http://")):
-            raise ConfigError(f"{ENV_BASE_URL} must be an http(s) URL, got {base_url!r}.")
-        settings = cls(
-            base_url=base_url.rstrip("/"),
-            call_timeout=_positive_float(env, ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT),
-            log_level=_log_level(env),
-            max_retries=_max_retries(env),
-            read_only=_flag(env, ENV_READ_ONLY),
-            environ=env,
-        )
-        return settings.as_sandbox() if _flag(env, ENV_SANDBOX) else settings
-
-    def as_sandbox(self) -> Settings:
-        """The same settings with Ayrshare and every real key replaced by the built-in emulator's."""
-        real_keys = {ENV_API_KEY, ENV_PROFILE_KEY, ENV_CREDENTIALS_FILE}
-        environ = {name: value for name, value in self.environ.items() if name not in real_keys}
-        return replace(self, sandbox=True, base_url=SANDBOX_BASE_URL, environ={**environ, ENV_API_KEY: SANDBOX_API_KEY})
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = (_clean(env.get(name)) or "").lower()
-    if raw in {"", "0", "false", "no", "off"}:
-        return False
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    raise ConfigError(f"{name} must be true or false, got {raw!r}.")
-
-
-def _log_level(env: Mapping[str, str]) -> str:
-    level = env.get(ENV_LOG_LEVEL, "").strip().upper() or "WARNING"
-    if level not in LOG_LEVELS:
-        raise ConfigError(f"{ENV_LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}, got {level!r}.")
-    return level
-
-
-def _max_retries(env: Mapping[str, str]) -> int:
-    raw = env.get(ENV_MAX_RETRIES, "").strip()
-    if not raw:
-        return DEFAULT_MAX_RETRIES
-    if raw not in {"0", "1", "2"}:
-        raise ConfigError(f"{ENV_MAX_RETRIES} must be 0, 1 or 2, got {raw!r}.")
-    return int(raw)
-
-
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}.") from None
-    if not 0 < value <= 600:
-        raise ConfigError(f"{name} must be between 0 and 600 seconds, got {raw!r}.")
-    return value
+def sandbox_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with every real credential replaced by the sandbox emulator's key."""
+    real = {ENV_API_KEY, ENV_PROFILE_KEY, ENV_CREDENTIALS_FILE}
+    return {**{name: value for name, value in environ.items() if name not in real}, ENV_API_KEY: SANDBOX_API_KEY}
 
 
 @dataclass(frozen=True)
@@ -235,16 +145,14 @@ def load_access_token(environ: Mapping[str, str], token_file: Path | None) -> st
     """The token HTTP callers must present, from --token-file or AYRSHARE_MCP_TOKEN; None when access is open.
 
     Raises:
-        ConfigError: the token file is unreadable, too open, or empty, or the token is too short to be a secret.
+        CredentialsError: the token file is unreadable, too open, or empty, or the token is too short to be a secret.
     """
     if token_file is not None:
+        check_private_file(token_file, "token file")
         try:
-            check_private_file(token_file, "token file")
             token = token_file.read_text(encoding="utf-8").strip()
-        except CredentialsError as exc:
-            raise ConfigError(str(exc)) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Cannot read the token file {token_file}: {exc}.") from None
+            raise CredentialsError(f"Cannot read the token file {token_file}: {exc}.") from None
         source = str(token_file)
     else:
         token = environ.get(ENV_ACCESS_TOKEN, "").strip()
@@ -252,7 +160,7 @@ def load_access_token(environ: Mapping[str, str], token_file: Path | None) -> st
         if not token:
             return None
     if len(token) < MIN_ACCESS_TOKEN_LENGTH:
-        raise ConfigError(
+        raise CredentialsError(
             f"The access token from {source} is {'empty' if not token else 'too short'}: use at least "
             f"{MIN_ACCESS_TOKEN_LENGTH} random characters, e.g. the output of: python3 -c "
             "'import secrets; print(secrets.token_urlsafe(32))'"

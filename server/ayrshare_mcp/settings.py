@@ -1,0 +1,109 @@
+"""Process-wide settings: where Ayrshare is, how long a call may take, how loud the logs are, which mode to serve in.
+
+Read once at start-up from the environment (and the command line). The Ayrshare keys are not settings: they are
+resolved per call, see `credentials`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from ayrshare_mcp.credentials import sandbox_environ
+
+DEFAULT_BASE_URL = "https://api.ayrshare.com/api"
+DEFAULT_CONNECT_TIMEOUT = 5.0
+# Hosts give up on a tool call after 60 s; the whole call, retries included, ends well before that.
+DEFAULT_CALL_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 2
+
+ENV_BASE_URL = "AYRSHARE_BASE_URL"
+ENV_CALL_TIMEOUT = "AYRSHARE_TIMEOUT"
+ENV_MAX_RETRIES = "AYRSHARE_MAX_RETRIES"
+ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
+ENV_SANDBOX = "AYRSHARE_SANDBOX"
+ENV_READ_ONLY = "AYRSHARE_READ_ONLY"
+SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """The server's own settings are unusable (bad URL, bad number)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings, read once at start-up."""
+
+    base_url: str = DEFAULT_BASE_URL
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
+    log_level: str = "WARNING"
+    max_retries: int = DEFAULT_MAX_RETRIES
+    retry_base_delay: float = 0.5
+    # Serve against the built-in emulator instead of Ayrshare (see `sandbox`).
+    sandbox: bool = False
+    # Serve the read-only tools only.
+    read_only: bool = False
+    # The environment credentials are read from; a copy, so tests can hand in their own.
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        base_url = env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
+        if not base_url.startswith(("https://", "http://")):
+            raise ConfigError(f"{ENV_BASE_URL} must be an http(s) URL, got {base_url!r}.")
+        settings = cls(
+            base_url=base_url.rstrip("/"),
+            call_timeout=_positive_float(env, ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT),
+            log_level=_log_level(env),
+            max_retries=_max_retries(env),
+            read_only=_flag(env, ENV_READ_ONLY),
+            environ=env,
+        )
+        return settings.as_sandbox() if _flag(env, ENV_SANDBOX) else settings
+
+    def as_sandbox(self) -> Settings:
+        """The same settings with Ayrshare and every real key replaced by the built-in emulator's."""
+        return replace(self, sandbox=True, base_url=SANDBOX_BASE_URL, environ=sandbox_environ(self.environ))
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    # A host that fails to substitute an empty user setting may pass the placeholder itself.
+    if raw in {"", "0", "false", "no", "off"} or (raw.startswith("${") and raw.endswith("}")):
+        return False
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    raise ConfigError(f"{name} must be true or false, got {raw!r}.")
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get(ENV_LOG_LEVEL, "").strip().upper() or "WARNING"
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{ENV_LOG_LEVEL} must be one of {', '.join(LOG_LEVELS)}, got {level!r}.")
+    return level
+
+
+def _max_retries(env: Mapping[str, str]) -> int:
+    raw = env.get(ENV_MAX_RETRIES, "").strip()
+    if not raw:
+        return DEFAULT_MAX_RETRIES
+    if raw not in {"0", "1", "2"}:
+        raise ConfigError(f"{ENV_MAX_RETRIES} must be 0, 1 or 2, got {raw!r}.")
+    return int(raw)
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}.") from None
+    if not 0 < value <= 600:
+        raise ConfigError(f"{name} must be between 0 and 600 seconds, got {raw!r}.")
+    return value
