@@ -30,6 +30,8 @@ from ayrshare_mcp.transports import HttpOptions, http_app
 API_KEY = "CANARY-API-KEY-7f3a9c1e5b2d"
 OTHER_API_KEY = "CANARY-OTHER-KEY-0b8e4f6a9c"
 PROFILE_KEY = "CANARY-PROFILE-4d2e8b6a1f"
+X_API_KEY = "CANARY-X-KEY-3e9a7c5b1d"
+X_API_SECRET = "CANARY-X-SECRET-6f2d8a4c0e"
 CANARY = "CANARY"
 
 

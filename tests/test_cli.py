@@ -12,7 +12,17 @@ import pytest
 
 from ayrshare_mcp.server import TOOL_LISTING
 from tests.envelope import succeed
-from tests.support import API_KEY, CANARY, PROFILE_KEY, RunningEmulator, child_env, server_env, stdio_session
+from tests.support import (
+    API_KEY,
+    CANARY,
+    PROFILE_KEY,
+    X_API_KEY,
+    X_API_SECRET,
+    RunningEmulator,
+    child_env,
+    server_env,
+    stdio_session,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -103,6 +113,22 @@ async def test_check_passes_when_ayrshare_accepts_the_key_and_shows_only_its_las
     assert API_KEY not in stdout + stderr
     assert PROFILE_KEY not in stdout + stderr
     assert [r.header("profile-key") for r in emulator.app.received("/user")] == [None, PROFILE_KEY]
+
+
+async def test_check_says_whether_an_x_pair_is_configured_and_shows_only_the_keys_last_four_characters(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    without = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    with_pair = {**without, "AYRSHARE_X_API_KEY": X_API_KEY, "AYRSHARE_X_API_SECRET": X_API_SECRET}
+
+    _, none_configured, _ = await run("check", env=without)
+    code, configured, stderr = await run("check", env=with_pair)
+
+    assert "X/Twitter pair: none configured" in none_configured
+    assert code == 0
+    assert f"X/Twitter pair: configured, API key ending ...{X_API_KEY[-4:]}." in configured
+    for secret in (X_API_KEY, X_API_SECRET, X_API_SECRET[-4:]):
+        assert secret not in configured.replace(f"...{X_API_KEY[-4:]}", "") + stderr
 
 
 async def test_check_fails_with_a_fix_when_ayrshare_rejects_the_key(emulator: RunningEmulator, home: Path) -> None:

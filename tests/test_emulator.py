@@ -211,3 +211,29 @@ async def test_the_emulator_runs_in_memory_without_a_socket() -> None:
 
     assert answer.status_code == 200
     assert answer.json()["title"] == "Primary Profile"
+
+
+async def test_with_the_x_switch_on_x_bound_operations_need_both_x_headers(
+    emulator: RunningEmulator, http: httpx2.AsyncClient
+) -> None:
+    emulator.service.switches.x_credentials_required = True
+    x_post = emulator.seed_post(platforms=["twitter"])
+    other = emulator.seed_post(platforms=["linkedin"])
+    pair = {"X-Twitter-OAuth1-Api-Key": "k", "X-Twitter-OAuth1-Api-Secret": "s"}
+
+    listing = await http.get("history")
+    delete = await http.request("DELETE", "post", json={"id": x_post["id"]})
+    half = await http.request("DELETE", "post", json={"id": x_post["id"]}, headers={"X-Twitter-OAuth1-Api-Key": "k"})
+    not_x = await http.get("history", params={"platforms[0]": "linkedin"})
+    with_pair = await http.request("DELETE", "post", json={"id": x_post["id"]}, headers=pair)
+
+    assert (listing.status_code, listing.json()["code"], listing.json()["action"]) == (
+        419,
+        419,
+        "x_credentials_required",
+    )
+    assert delete.status_code == 419
+    assert half.status_code == 400
+    assert "X-Twitter-OAuth1-Api-Secret" in half.json()["message"]
+    assert [post["id"] for post in not_x.json()["history"]] == [other["id"]]
+    assert with_pair.json()["status"] == "success"

@@ -144,14 +144,18 @@ def test_the_manifest_lists_exactly_the_tools_the_server_advertises() -> None:
 def test_the_manifest_keeps_keys_secret_and_passes_them_through_the_environment() -> None:
     settings = MANIFEST["user_config"]
     env = MANIFEST["server"]["mcp_config"]["env"]
+    secrets = {"api_key", "profile_key", "x_api_key", "x_api_secret"}
 
-    assert settings["api_key"]["sensitive"] is True
-    assert settings["profile_key"]["sensitive"] is True
+    assert {name for name, setting in settings.items() if setting.get("sensitive")} == secrets
+    assert not any(settings[name].get("required") for name in secrets - {"api_key"})
     assert env == {
         "AYRSHARE_API_KEY": "${user_config.api_key}",
         "AYRSHARE_PROFILE_KEY": "${user_config.profile_key}",
+        "AYRSHARE_X_API_KEY": "${user_config.x_api_key}",
+        "AYRSHARE_X_API_SECRET": "${user_config.x_api_secret}",
         "AYRSHARE_SANDBOX": "${user_config.sandbox}",
     }
+    assert not any("user_config" in arg for arg in MANIFEST["server"]["mcp_config"]["args"])
     assert "Ayrshare" in MANIFEST["long_description"]
     assert "Privacy" in MANIFEST["long_description"]
 

@@ -18,6 +18,8 @@ from tests.support import (
     API_KEY,
     CANARY,
     PROFILE_KEY,
+    X_API_KEY,
+    X_API_SECRET,
     RunningEmulator,
     http_session,
     server_env,
@@ -42,7 +44,8 @@ async def drive_every_path(client: Client, emulator: RunningEmulator) -> list[di
         await call(client, HISTORY, {"limit": "many"}),
     ]
     faults = [
-        Fault(status=500, body={"status": "error", "message": f"Key {API_KEY} / {PROFILE_KEY}"}),
+        Fault(status=500, body={"status": "error", "message": f"Key {API_KEY} / {PROFILE_KEY} / {X_API_KEY}"}),
+        Fault(status=419, body={"status": "error", "code": 419, "message": f"X {X_API_SECRET}"}),
         Fault(status=502, body="<html>Bad Gateway</html>", content_type="text/html", times=None),
         Fault(status=200, body={"history": []}, delay=3),
     ]
@@ -59,6 +62,8 @@ async def test_keys_from_the_environment_never_leak(emulator: RunningEmulator, h
         home,
         AYRSHARE_API_KEY=API_KEY,
         AYRSHARE_PROFILE_KEY=PROFILE_KEY,
+        AYRSHARE_X_API_KEY=X_API_KEY,
+        AYRSHARE_X_API_SECRET=X_API_SECRET,
         AYRSHARE_MCP_LOG_LEVEL="DEBUG",
         AYRSHARE_TIMEOUT="0.5",
     )
@@ -71,14 +76,20 @@ async def test_keys_from_the_environment_never_leak(emulator: RunningEmulator, h
     assert_no_canary(stderr, results)
     assert [result["successful"] for result in results[:2]] == [True, True]
     assert "[redacted]" in results[5]["data"]["message"]
-    assert "may take 0.5 s in all" in results[7]["error"]
+    assert "[redacted]" in results[6]["data"]["message"]
+    assert "may take 0.5 s in all" in results[8]["error"]
     assert all(request.header("profile-key") == PROFILE_KEY for request in emulator.app.requests)
+    assert all(request.header("x-twitter-oauth1-api-secret") == X_API_SECRET for request in emulator.app.requests)
 
 
 async def test_keys_from_the_credentials_file_never_leak(emulator: RunningEmulator, home: Path) -> None:
     path = home / ".config" / "ayrshare" / "credentials.toml"
     path.parent.mkdir(parents=True)
-    path.write_text(f'api_key = "{API_KEY}"\nprofile_key = "{PROFILE_KEY}"\n', encoding="utf-8")
+    path.write_text(
+        f'api_key = "{API_KEY}"\nprofile_key = "{PROFILE_KEY}"\n'
+        f'x_api_key = "{X_API_KEY}"\nx_api_secret = "{X_API_SECRET}"\n',
+        encoding="utf-8",
+    )
     path.chmod(0o600)
     env = server_env(emulator, home, AYRSHARE_MCP_LOG_LEVEL="DEBUG", AYRSHARE_TIMEOUT="0.5")
     with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
@@ -92,6 +103,7 @@ async def test_keys_from_the_credentials_file_never_leak(emulator: RunningEmulat
     assert_no_canary(stderr, results)
     assert results[0]["successful"]
     assert "chmod 600" in results[-1]["error"]
+    assert all(request.header("x-twitter-oauth1-api-key") == X_API_KEY for request in emulator.app.requests)
 
 
 async def test_keys_never_leak_when_ayrshare_is_unreachable(home: Path) -> None:
@@ -119,13 +131,21 @@ def assert_no_canary(stderr: str, results: list[dict[str, Any]]) -> None:
     for text in (stderr, json.dumps(results)):
         assert API_KEY not in text
         assert PROFILE_KEY not in text
+        assert X_API_KEY not in text
+        assert X_API_SECRET not in text
         assert CANARY not in text
 
 
 async def test_keys_and_the_access_token_sent_over_http_never_leak(emulator: RunningEmulator, home: Path) -> None:
     token = "CANARY-ACCESS-TOKEN-8e2b4d6f0a1c"
     env = server_env(emulator, home, AYRSHARE_MCP_TOKEN=token, AYRSHARE_TIMEOUT="0.5")
-    headers = {"Authorization": f"Bearer {token}", "X-Ayrshare-Api-Key": API_KEY, "X-Ayrshare-Profile-Key": PROFILE_KEY}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "X-Ayrshare-Api-Key": API_KEY,
+        "X-Ayrshare-Profile-Key": PROFILE_KEY,
+        "X-Twitter-OAuth1-Api-Key": X_API_KEY,
+        "X-Twitter-OAuth1-Api-Secret": X_API_SECRET,
+    }
 
     with anyio.fail_after(60):
         async with serving(["--transport", "streamable-http"], env, log_level="DEBUG") as (_, url, log):
@@ -140,3 +160,4 @@ async def test_keys_and_the_access_token_sent_over_http_never_leak(emulator: Run
     assert_no_canary(log.decode(), [*results, {"refused": refused.text}])
     assert token not in log.decode()
     assert all(request.header("authorization") == f"Bearer {API_KEY}" for request in emulator.app.requests)
+    assert all(request.header("x-twitter-oauth1-api-secret") == X_API_SECRET for request in emulator.app.requests)

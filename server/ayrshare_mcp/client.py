@@ -265,6 +265,10 @@ def _auth_headers(credentials: Credentials) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {credentials.api_key}"}
     if credentials.profile_key:
         headers["Profile-Key"] = credentials.profile_key
+    if credentials.x_pair:
+        # On every request, as Ayrshare's SDKs send it: which operations touch X is Ayrshare's to decide.
+        headers["X-Twitter-OAuth1-Api-Key"] = credentials.x_pair.api_key
+        headers["X-Twitter-OAuth1-Api-Secret"] = credentials.x_pair.api_secret
     return headers
 
 

@@ -1,7 +1,11 @@
 """Credentials: the Ayrshare keys and the server's access token, where each comes from, and how each is checked.
 
-Credentials are resolved on every tool call, so editing the credentials file takes effect
-without a restart. Keys are held in `Credentials`, whose repr never shows them.
+Credentials are resolved on every tool call, so editing the credentials file takes effect without a restart. Keys
+are held in `Credentials`, whose repr never shows them.
+
+A set of credentials always comes from one place: the request's headers, the environment, or the credentials file.
+A profile key or an X/Twitter pair is never borrowed from another source than its API key's, since each belongs to
+one Ayrshare account, except that an HTTP caller using the server's key may name its own profile and X pair.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 
 ENV_API_KEY = "AYRSHARE_API_KEY"
 ENV_PROFILE_KEY = "AYRSHARE_PROFILE_KEY"
+ENV_X_API_KEY = "AYRSHARE_X_API_KEY"
+ENV_X_API_SECRET = "AYRSHARE_X_API_SECRET"  # noqa: S105 - the variable name, not a secret
 ENV_CREDENTIALS_FILE = "AYRSHARE_CREDENTIALS_FILE"
 ENV_ACCESS_TOKEN = "AYRSHARE_MCP_TOKEN"  # noqa: S105 - the variable name, not a token
 MIN_ACCESS_TOKEN_LENGTH = 16
@@ -22,14 +28,29 @@ SANDBOX_API_KEY = "sandbox-key"
 # Per-request credentials over HTTP. `Authorization` is deliberately not one: it guards access to this server.
 HEADER_API_KEY_DISPLAY = "X-Ayrshare-Api-Key"
 HEADER_PROFILE_KEY_DISPLAY = "X-Ayrshare-Profile-Key"
+# The X pair travels under the names Ayrshare itself uses, so a caller sets them the same way for either.
+HEADER_X_API_KEY_DISPLAY = "X-Twitter-OAuth1-Api-Key"
+HEADER_X_API_SECRET_DISPLAY = "X-Twitter-OAuth1-Api-Secret"  # noqa: S105 - a header name
 HEADER_API_KEY = HEADER_API_KEY_DISPLAY.lower()
 HEADER_PROFILE_KEY = HEADER_PROFILE_KEY_DISPLAY.lower()
+HEADER_X_API_KEY = HEADER_X_API_KEY_DISPLAY.lower()
+HEADER_X_API_SECRET = HEADER_X_API_SECRET_DISPLAY.lower()
+
+X_BYO_SETUP_URL = "https://www.ayrshare.com/docs/dashboard/connect-social-accounts/x-twitter-byo-keys"
 
 
 def how_to_provide_a_key(path: Path) -> str:
     return (
         f"Set the {ENV_API_KEY} environment variable in the MCP host's server config, "
         f'or write api_key = "..." to the credentials file {path} (chmod 600).'
+    )
+
+
+def how_to_provide_an_x_pair() -> str:
+    return (
+        f"Set {ENV_X_API_KEY} and {ENV_X_API_SECRET} (or x_api_key and x_api_secret in the credentials file; over "
+        f"HTTP, the {HEADER_X_API_KEY_DISPLAY} and {HEADER_X_API_SECRET_DISPLAY} headers) to the API Key and API "
+        f"Secret of your X Developer App: {X_BYO_SETUP_URL}"
     )
 
 
@@ -43,24 +64,63 @@ class MissingCredentialsError(CredentialsError):
 
 def sandbox_environ(environ: Mapping[str, str]) -> dict[str, str]:
     """The environment with every real credential replaced by the sandbox emulator's key."""
-    real = {ENV_API_KEY, ENV_PROFILE_KEY, ENV_CREDENTIALS_FILE}
+    real = {ENV_API_KEY, ENV_PROFILE_KEY, ENV_X_API_KEY, ENV_X_API_SECRET, ENV_CREDENTIALS_FILE}
     return {**{name: value for name, value in environ.items() if name not in real}, ENV_API_KEY: SANDBOX_API_KEY}
 
 
 @dataclass(frozen=True)
+class XPair:
+    """The API key and secret of the account's own X Developer App, which Ayrshare needs for X since 2026-03-31."""
+
+    api_key: str = field(repr=False)
+    api_secret: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "XPair(<redacted>)"
+
+
+@dataclass(frozen=True)
 class Credentials:
-    """An Ayrshare API key, an optional Profile-Key, and where they came from."""
+    """An Ayrshare API key, an optional Profile-Key and X pair, and where they came from."""
 
     api_key: str = field(repr=False)
     profile_key: str | None = field(default=None, repr=False)
+    x_pair: XPair | None = field(default=None, repr=False)
     source: str = "environment"
 
     def __repr__(self) -> str:
         profile = "set" if self.profile_key else "none"
-        return f"Credentials(source={self.source!r}, api_key=<redacted>, profile_key=<{profile}>)"
+        x_pair = "set" if self.x_pair else "none"
+        return f"Credentials(source={self.source!r}, api_key=<redacted>, profile_key=<{profile}>, x_pair=<{x_pair}>)"
 
     def with_profile_key(self, profile_key: str | None) -> Credentials:
         return self if profile_key is None else replace(self, profile_key=profile_key)
+
+    def with_x_pair(self, x_pair: XPair | None) -> Credentials:
+        return self if x_pair is None else replace(self, x_pair=x_pair)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value held here, for redaction."""
+        pair = (self.x_pair.api_key, self.x_pair.api_secret) if self.x_pair else ()
+        return tuple(value for value in (self.api_key, self.profile_key, *pair) if value)
+
+
+def x_pair(key: str | None, secret: str | None, key_name: str, secret_name: str) -> XPair | None:
+    """The pair when both halves are given, None when neither is.
+
+    Raises:
+        CredentialsError: only one half is given; the message names the missing one.
+    """
+    if key and secret:
+        return XPair(key, secret)
+    if key or secret:
+        given, missing = (key_name, secret_name) if key else (secret_name, key_name)
+        problem = f"{given} is set but {missing} is not"
+        raise CredentialsError(
+            f"{problem[0].upper()}{problem[1:]}: the X/Twitter API key and secret only work together. Set both, or "
+            f"neither. {how_to_provide_an_x_pair()}"
+        )
+    return None
 
 
 def credentials_file_path(environ: Mapping[str, str]) -> Path:
@@ -88,26 +148,33 @@ def resolve_credentials(
 ) -> Credentials:
     """The credentials for one tool call.
 
-    Over HTTP (`headers` given) a key in X-Ayrshare-Api-Key wins and is used for that request only; otherwise, and
-    on stdio, the server's own key applies: the environment first, then the credentials file. A server that must
-    not lend its key (`lend_server_key=False`) uses request keys only.
+    Over HTTP (`headers` given) a key in X-Ayrshare-Api-Key wins and is used for that request only, with the profile
+    key and X pair of the same request and nothing of the server's. Otherwise, and on stdio, the server's own key
+    applies (the environment first, then the credentials file); a request may still name its profile key and X
+    pair. A server that must not lend its key (`lend_server_key=False`) uses request keys only.
 
     Raises:
-        CredentialsError: no usable key, or the credentials file is unreadable, malformed or too open.
+        CredentialsError: no usable key, half an X pair, or the credentials file is unreadable, malformed or too open.
     """
     if headers is None:
         return server_credentials(environ)
     api_key = _clean(headers.get(HEADER_API_KEY))
     profile_key = _clean(headers.get(HEADER_PROFILE_KEY))
+    pair = x_pair(
+        _clean(headers.get(HEADER_X_API_KEY)),
+        _clean(headers.get(HEADER_X_API_SECRET)),
+        f"the {HEADER_X_API_KEY_DISPLAY} header",
+        f"the {HEADER_X_API_SECRET_DISPLAY} header",
+    )
     if api_key:
-        return Credentials(api_key=api_key, profile_key=profile_key, source="request headers")
+        return Credentials(api_key=api_key, profile_key=profile_key, x_pair=pair, source="request headers")
     if not lend_server_key:
         raise CredentialsError(
             f"This server serves callers it cannot authenticate, so it never uses its own Ayrshare key: send yours "
             f"in the {HEADER_API_KEY_DISPLAY} header (and a profile key in {HEADER_PROFILE_KEY_DISPLAY})."
         )
     try:
-        return server_credentials(environ).with_profile_key(profile_key)
+        return server_credentials(environ).with_profile_key(profile_key).with_x_pair(pair)
     except MissingCredentialsError as missing:
         raise MissingCredentialsError(
             f"No Ayrshare API key: send one in the {HEADER_API_KEY_DISPLAY} header, or give the server one. {missing}"
@@ -118,18 +185,23 @@ def server_credentials(environ: Mapping[str, str]) -> Credentials:
     """The server's own key: the environment first, then the credentials file.
 
     Raises:
-        CredentialsError: no source has a key, or the file is unreadable, malformed or too open.
+        CredentialsError: no source has a key, half an X pair is set, a profile key or X pair is set in the
+            environment without the key, or the file is unreadable, malformed or too open.
     """
     api_key = _clean(environ.get(ENV_API_KEY))
     profile_key = _clean(environ.get(ENV_PROFILE_KEY))
+    pair = x_pair(
+        _clean(environ.get(ENV_X_API_KEY)), _clean(environ.get(ENV_X_API_SECRET)), ENV_X_API_KEY, ENV_X_API_SECRET
+    )
     if api_key:
-        return Credentials(api_key=api_key, profile_key=profile_key, source="environment")
+        return Credentials(api_key=api_key, profile_key=profile_key, x_pair=pair, source="environment")
     path = credentials_file_path(environ)
-    if profile_key:
-        # A Profile-Key belongs to one account: pairing it with a key from another source could act on the wrong one.
+    if profile_key or pair:
+        # Both belong to one account: pairing them with a key from another source could act on the wrong one.
+        stray = ENV_PROFILE_KEY if profile_key else f"{ENV_X_API_KEY}/{ENV_X_API_SECRET}"
         raise CredentialsError(
-            f"{ENV_PROFILE_KEY} is set but {ENV_API_KEY} is not. Set both, or put api_key and profile_key "
-            f"together in {path}."
+            f"{stray} is set but {ENV_API_KEY} is not. Set {ENV_API_KEY} too, or put everything (api_key, "
+            f"profile_key, x_api_key, x_api_secret) together in {path}."
         )
     if not path.exists():
         raise MissingCredentialsError("No Ayrshare API key is configured. " + how_to_provide_a_key(path))
@@ -188,16 +260,20 @@ def _read_credentials_file(path: Path) -> Credentials:
         # The decoder's message quotes no file content, only positions.
         raise CredentialsError(f"The credentials file {path} is not valid TOML ({_first_line(exc)}).") from None
     api_key = document.get("api_key")
-    profile_key = document.get("profile_key")
     if not isinstance(api_key, str) or not api_key.strip():
         raise CredentialsError(f'The credentials file {path} has no api_key. Add a line: api_key = "..."')
-    if profile_key is not None and (not isinstance(profile_key, str) or not profile_key.strip()):
-        raise CredentialsError(f"In the credentials file {path}, profile_key must be a non-empty string.")
-    return Credentials(
-        api_key=api_key.strip(),
-        profile_key=profile_key.strip() if profile_key else None,
-        source=f"file {path}",
-    )
+    optional = {name: _optional_string(document, name, path) for name in ("profile_key", "x_api_key", "x_api_secret")}
+    pair = x_pair(optional["x_api_key"], optional["x_api_secret"], f"In {path}, x_api_key", "x_api_secret")
+    return Credentials(api_key=api_key.strip(), profile_key=optional["profile_key"], x_pair=pair, source=f"file {path}")
+
+
+def _optional_string(document: Mapping[str, object], name: str, path: Path) -> str | None:
+    value = document.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise CredentialsError(f"In the credentials file {path}, {name} must be a non-empty string.")
+    return value.strip()
 
 
 def check_private_file(path: Path, what: str = "credentials file") -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ayrshare_mcp.credentials import how_to_provide_an_x_pair
+
 # Ayrshare's own codes, as documented or observed (see the API reference); the advice is what to do next.
 _CODE_ADVICE: dict[int, str] = {
     102: "The API key was rejected. Check it on the API Key page of the Ayrshare dashboard and update the "
@@ -32,10 +34,13 @@ _STATUS_ADVICE: dict[int, str] = {
     "Check the dashboard.",
     404: "Ayrshare found nothing at that id. Check the id against post history.",
     405: "Ayrshare does not allow this method here; this is a bug in ayrshare-mcp, please report it.",
-    419: "X/Twitter calls need the account's own X API credentials. Add them in the Ayrshare dashboard.",
     429: "Ayrshare's rate limit (300 requests per 5 minutes per profile) is spent. Wait a few minutes before "
     "retrying, and do not retry in a loop: repeated rate-limit errors can suspend the profile.",
 }
+
+# How Ayrshare says an X-bound call came without the account's X Developer App credentials (npm SDK 1.3.0 README).
+X_CREDENTIALS_REQUIRED = "x_credentials_required"
+X_CREDENTIALS_STATUS = 419
 
 _SERVER_ADVICE = "Ayrshare had a server-side problem. Try again in a minute; if it persists, check status.ayrshare.com."
 
@@ -140,7 +145,19 @@ class AyrshareAPIError(AyrshareError):
     def explain(self) -> str:
         return f"{self.message.rstrip('.')}. {self.advice()}"
 
+    @property
+    def needs_x_credentials(self) -> bool:
+        """Ayrshare wants the X pair: HTTP or code 419, or `x_credentials_required` as the action or the code."""
+        error = _error_object(self._body)
+        marked = X_CREDENTIALS_REQUIRED in (error.get("action"), error.get("code"))
+        return marked or X_CREDENTIALS_STATUS in (self.status, self.code)
+
     def advice(self) -> str:
+        if self.needs_x_credentials:
+            return (
+                "Ayrshare needs this account's own X/Twitter API credentials for anything that touches X (required "
+                f"since 2026-03-31). {how_to_provide_an_x_pair()}"
+            )
         if self.code is not None and self.code in _CODE_ADVICE:
             return _CODE_ADVICE[self.code]
         if self.status >= 500:

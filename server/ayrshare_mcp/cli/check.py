@@ -60,6 +60,7 @@ async def _check(settings: Settings) -> list[Finding]:
         return [*findings, Finding(False, "No usable Ayrshare API key.", str(exc))]
     if not settings.sandbox:
         findings.append(Finding(True, f"API key: from the {credentials.source}, ending {masked(credentials.api_key)}."))
+        findings.append(_x_pair_finding(credentials))
     async with Upstream(settings).borrow() as client:
         findings.append(await _ask_ayrshare(client, Credentials(credentials.api_key), "the API key"))
         if credentials.profile_key:
@@ -67,6 +68,12 @@ async def _check(settings: Settings) -> list[Finding]:
         else:
             findings.append(Finding(True, "Profile key: none configured; calls act for the primary profile."))
     return findings
+
+
+def _x_pair_finding(credentials: Credentials) -> Finding:
+    if credentials.x_pair is None:
+        return Finding(True, "X/Twitter pair: none configured; Ayrshare refuses anything that touches X without one.")
+    return Finding(True, f"X/Twitter pair: configured, API key ending {masked(credentials.x_pair.api_key)}.")
 
 
 def _file_finding(settings: Settings) -> Finding:

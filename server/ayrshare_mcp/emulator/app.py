@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, AyrshareError, Profile, Reply
+from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, AyrshareError, Profile, Reply, XHeaders
 
 ADMIN_PREFIX = "/__emulator__"
 _INDEXED = re.compile(r"^(?P<name>[A-Za-z]+)\[\d+\]$")
@@ -120,11 +120,15 @@ def _create_post(service: Ayrshare, profile: Profile, request: RecordedRequest) 
 
 
 def _delete_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.delete_post(profile, _json_object(request))
+    return service.delete_post(profile, _json_object(request), _x_headers(request))
 
 
 def _history(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.history(profile, request.query_dict(), request.query_list("platforms"))
+    return service.history(profile, request.query_dict(), request.query_list("platforms"), _x_headers(request))
+
+
+def _x_headers(request: RecordedRequest) -> XHeaders:
+    return XHeaders(request.header("x-twitter-oauth1-api-key"), request.header("x-twitter-oauth1-api-secret"))
 
 
 def _user(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:

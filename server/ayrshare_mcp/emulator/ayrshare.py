@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -19,6 +19,7 @@ TIME_SLOT = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])[Zz]$")
 BANNED_TITLE_CHARACTERS = set("*~/[]")
 HISTORY_STATUSES = {"success", "error", "processing", "pending", "paused", "deleted", "awaiting approval"}
 UNDELETABLE_WHEN_PUBLISHED = {"instagram", "tiktok"}
+X_PLATFORM = "twitter"
 RATE_WINDOW_SECONDS = 300
 EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
 
@@ -38,6 +39,17 @@ class Switches:
     # §2: requests per 5-minute window per profile, and whether a 429 carries Retry-After (undocumented).
     rate_limit: int = 300
     retry_after_seconds: int | None = None
+    # Since 2026-03-31 X-bound operations need the account's own X app credentials, or answer 419
+    # x_credentials_required (npm SDK 1.3.0). Off by default, so callers without X posts need not care.
+    x_credentials_required: bool = False
+
+
+@dataclass(frozen=True)
+class XHeaders:
+    """The X/Twitter app credentials a request carried (X-Twitter-OAuth1-Api-Key and -Secret), if any."""
+
+    api_key: str | None = None
+    api_secret: str | None = None
 
 
 @dataclass
@@ -146,6 +158,22 @@ class Ayrshare:
                 headers["retry-after"] = str(self.switches.retry_after_seconds)
             raise AyrshareError(429, "Rate limit exceeded. Please wait before making more requests.", headers=headers)
         return headers
+
+    def require_x_credentials(self, sent: XHeaders, posts: list[JSON], platforms: Sequence[str] = ()) -> None:
+        """Refuse an operation that touches X (these posts, or a filter on these platforms) without the X pair."""
+        touches_x = X_PLATFORM in platforms or any(X_PLATFORM in post["platforms"] for post in posts)
+        if not self.switches.x_credentials_required or not touches_x or (sent.api_key and sent.api_secret):
+            return
+        if sent.api_key or sent.api_secret:
+            missing = "X-Twitter-OAuth1-Api-Secret" if sent.api_key else "X-Twitter-OAuth1-Api-Key"
+            raise AyrshareError(400, f"The {missing} header is missing: send both X credentials headers.", code=400)
+        raise AyrshareError(
+            419,
+            "X/Twitter operations require your own X API credentials in the X-Twitter-OAuth1-Api-Key and "
+            "X-Twitter-OAuth1-Api-Secret headers.",
+            code=419,
+            action="x_credentials_required",
+        )
 
     # --- auto schedules ------------------------------------------------------------------------------------------
 
@@ -303,7 +331,8 @@ class Ayrshare:
                     return moment
         raise AyrshareError(400, f"Auto schedule {title!r} has no free slot in the next two years.", action="post")
 
-    def delete_post(self, profile: Profile, body: JSON) -> Reply:
+    def delete_post(self, profile: Profile, body: JSON, x_headers: XHeaders = XHeaders()) -> Reply:
+        self.require_x_credentials(x_headers, self._delete_targets(profile, body))
         if body.get("deleteAllScheduled") is True:
             deleted = [post for post in profile.posts if post["status"] == "pending"]
             for post in deleted:
@@ -323,6 +352,13 @@ class Ayrshare:
         if not isinstance(post_id, str) or not post_id:
             raise AyrshareError(400, "Missing id, bulk or deleteAllScheduled.", action="delete")
         return self._delete_one(profile, post_id, manual=body.get("markManualDeleted") is True)
+
+    def _delete_targets(self, profile: Profile, body: JSON) -> list[JSON]:
+        if body.get("deleteAllScheduled") is True:
+            return [post for post in profile.posts if post["status"] == "pending"]
+        bulk = body.get("bulk")
+        wanted: list[Any] = bulk if isinstance(bulk, list) else [body.get("id")]
+        return [post for post in profile.posts if post["id"] in wanted]
 
     def _find(self, profile: Profile, post_id: str) -> JSON:
         for post in profile.posts:
@@ -367,7 +403,13 @@ class Ayrshare:
 
     # --- history -------------------------------------------------------------------------------------------------
 
-    def history(self, profile: Profile, query: Mapping[str, str], platforms: list[str]) -> Reply:
+    def history(
+        self,
+        profile: Profile,
+        query: Mapping[str, str],
+        platforms: list[str],
+        x_headers: XHeaders = XHeaders(),
+    ) -> Reply:
         wanted_status = query.get("status")
         if wanted_status is not None and wanted_status not in HISTORY_STATUSES:
             raise AyrshareError(400, f"Unknown status {wanted_status!r}.", action="get")
@@ -383,6 +425,7 @@ class Ayrshare:
             and (not platforms or set(platforms) & set(post["platforms"]))
             and (wanted_type is None or post["type"] == wanted_type)
         ][:limit]
+        self.require_x_credentials(x_headers, matches, platforms)
         if not matches:
             # Observed live: an empty window is an error nested under "history", with HTTP 400.
             body = {

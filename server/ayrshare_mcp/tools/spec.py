@@ -198,17 +198,13 @@ def _json(value: Any) -> str:
     return pydantic_core.to_json(value).decode()
 
 
-def _secret_values(credentials: Credentials) -> list[str]:
-    return [value for value in (credentials.api_key, credentials.profile_key) if value]
-
-
 def _contains_secret(text: str, credentials: Credentials) -> bool:
-    return any(secret in text for secret in _secret_values(credentials))
+    return any(secret in text for secret in credentials.secrets())
 
 
 def _redact(value: Any, credentials: Credentials) -> Any:
     if isinstance(value, str):
-        for secret in _secret_values(credentials):
+        for secret in credentials.secrets():
             value = value.replace(secret, _REDACTED)
         return value
     if isinstance(value, dict):
