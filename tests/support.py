@@ -17,9 +17,11 @@ import anyio.abc
 import httpx2
 import uvicorn
 from mcp import Client, StdioServerParameters
+from mcp.client.session import ClientRequestContext
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.types import ElicitRequestParams, ElicitResult
 
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
 from ayrshare_mcp.server import Upstream, build_server
@@ -59,6 +61,19 @@ def server_env(emulator: RunningEmulator, home: Path, **extra: str) -> dict[str,
 
 def settings_for(emulator: RunningEmulator, home: Path, **extra: str) -> Settings:
     return Settings.from_environ(server_env(emulator, home, **extra))
+
+
+class User:
+    """Answers confirmation questions the way a person at the host would, and remembers what was asked."""
+
+    def __init__(self, action: str = "accept", confirm: bool = True) -> None:
+        self.action, self.confirm = action, confirm
+        self.questions: list[str] = []
+
+    async def __call__(self, context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        self.questions.append(params.message)
+        content: dict[str, Any] | None = {"confirm": self.confirm} if self.action == "accept" else None
+        return ElicitResult(action=self.action, content=content)
 
 
 @asynccontextmanager

@@ -9,30 +9,15 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client, MCPError
-from mcp.client.session import ClientRequestContext
-from mcp.types import ElicitRequestParams, ElicitResult
 
 from ayrshare_mcp.server import build_server
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, RunningEmulator, server_env, settings_for, stdio_session
+from tests.support import API_KEY, RunningEmulator, User, server_env, settings_for, stdio_session
 
 pytestmark = pytest.mark.anyio
 
 DELETE = "AYRSHARE_DELETE_DELETE_POST"
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])  # 2026-07-28 and the 2025-11-25 handshake
-
-
-class User:
-    """Answers confirmation questions the way a person at the host would, and remembers what was asked."""
-
-    def __init__(self, action: str = "accept", confirm: bool = True) -> None:
-        self.action, self.confirm = action, confirm
-        self.questions: list[str] = []
-
-    async def __call__(self, context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
-        self.questions.append(params.message)
-        content: dict[str, Any] | None = {"confirm": self.confirm} if self.action == "accept" else None
-        return ElicitResult(action=self.action, content=content)
 
 
 def pending_posts(emulator: RunningEmulator, count: int) -> list[str]:

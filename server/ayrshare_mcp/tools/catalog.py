@@ -34,7 +34,8 @@ class AutoScheduleArguments(ToolArguments):
         default=None,
         alias="daysOfWeek",
         min_length=1,
-        description="Days the slots apply to: 0 = Sunday ... 6 = Saturday, e.g. [1, 3] for Mondays and Wednesdays. "
+        description="Days the slots apply to, no duplicates: 0 = Sunday ... 6 = Saturday, e.g. [1, 3] for Mondays and "
+        "Wednesdays. "
         "If omitted, Ayrshare applies its default ([0, 6] in its docs); send all seven days to be sure every day is "
         "used.",
     )
@@ -50,8 +51,8 @@ class AutoScheduleArguments(ToolArguments):
         default=None,
         alias="excludeDates",
         min_length=1,
-        description='Calendar dates (YYYY-MM-DD) on which nothing is auto-scheduled, e.g. ["2026-12-25"]. Applies to '
-        "posts auto-scheduled after this is set.",
+        description="Calendar dates (YYYY-MM-DD, no duplicates) on which nothing is auto-scheduled, e.g. "
+        '["2026-12-25"]. Applies to posts auto-scheduled after this is set.',
     )
     set_start_date: IsoDateTime | None = Field(
         default=None,
@@ -108,8 +109,8 @@ class DeletePostArguments(ToolArguments):
     bulk: PostIds | None = Field(
         default=None,
         min_length=1,
-        description="Several Ayrshare post ids to delete at once. Ayrshare deletes only those still pending "
-        "(scheduled); published ones are skipped.",
+        description="Several Ayrshare post ids to delete at once, no duplicates. Ayrshare deletes only those still "
+        "pending (scheduled); published ones are skipped.",
     )
     delete_all_scheduled: bool | None = Field(
         default=None,
@@ -192,7 +193,7 @@ class PostHistoryArguments(ToolArguments):
         "status=deleted.",
     )
     platforms: Platforms | None = Field(
-        default=None, min_length=1, description="Only posts sent to any of these networks."
+        default=None, min_length=1, description="Only posts sent to any of these networks (no duplicates)."
     )
     type: Literal["immediate", "scheduled"] | None = Field(
         default=None, description="immediate = posts sent at once; scheduled = posts that were scheduled."

@@ -75,12 +75,9 @@ Platform = Literal[
 PostId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-# Applied to every array argument: arrays sent as JSON text are decoded, and items must be distinct.
-_ARRAY = (
-    BeforeValidator(_decode_json_array),
-    AfterValidator(_no_duplicates),
-    Field(json_schema_extra={"uniqueItems": True}),
-)
+# Applied to every array argument: arrays sent as JSON text are decoded, and items must be distinct. The schema
+# does not say uniqueItems: Gemini's function declarations reject the keyword, so the descriptions say it instead.
+_ARRAY = (BeforeValidator(_decode_json_array), AfterValidator(_no_duplicates))
 
 TimeSlots = Annotated[list[TimeSlot], *_ARRAY]
 Weekdays = Annotated[list[Weekday], *_ARRAY]

@@ -215,7 +215,8 @@ def _redact(value: Any, credentials: Credentials) -> Any:
 
 
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """A flat, portable JSON schema: no titles, no `$ref`, and optional means "not required", never "or null"."""
+    """A flat, portable JSON schema: no titles, no `$ref`, no defaults, and optional means "not required", never
+    "or null"."""
     schema = model.model_json_schema(by_alias=True)
     properties = {name: _flatten_property(prop) for name, prop in schema.get("properties", {}).items()}
     # The tool's own parameters first; the ones every tool shares (Profile-Key) last.
@@ -237,8 +238,8 @@ def _flatten_property(prop: dict[str, Any]) -> dict[str, Any]:
         if len(branches) != 1:
             raise TypeError(f"a tool argument must have a single JSON type, got {branches}")
         prop = {**branches[0], **prop}
-    if prop.get("default", ...) is None:
-        del prop["default"]
+    # Defaults are for the model to read, so the descriptions say them; not every host accepts the keyword.
+    prop.pop("default", None)
     if isinstance(prop.get("items"), dict):
         prop["items"] = _flatten_property(prop["items"])
     return prop
