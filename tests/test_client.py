@@ -9,14 +9,14 @@ import anyio
 import pytest
 
 from ayrshare_mcp.client import AyrshareClient, encode_query
-from ayrshare_mcp.credentials import Credentials
-from ayrshare_mcp.emulator import Fault, bind
-from ayrshare_mcp.errors import (
+from ayrshare_mcp.client.errors import (
     AyrshareAPIError,
     AyrshareConnectionError,
     AyrshareInvalidResponse,
     AyrshareTimeoutError,
 )
+from ayrshare_mcp.credentials import Credentials
+from ayrshare_mcp.emulator import Fault, bind
 from ayrshare_mcp.settings import Settings
 from tests.support import API_KEY, PROFILE_KEY, RunningEmulator
 
@@ -37,7 +37,7 @@ async def test_an_api_error_carries_the_http_status_the_ayrshare_code_and_the_me
 ) -> None:
     async with client_for(emulator.url) as client:
         with pytest.raises(AyrshareAPIError) as raised:
-            await client.delete_post(CREDENTIALS, {"id": "missing"})
+            await client.account(CREDENTIALS).delete_post({"id": "missing"})
 
     error = raised.value
     assert (error.status, error.code) == (404, 114)
@@ -53,7 +53,7 @@ async def test_the_code_is_read_when_ayrshare_nests_the_error_under_history(emul
 
     async with client_for(emulator.url) as client:
         with pytest.raises(AyrshareAPIError) as raised:
-            await client.get_history(CREDENTIALS, {})
+            await client.account(CREDENTIALS).get_history({})
 
     assert (raised.value.status, raised.value.code, raised.value.ayrshare_message) == (400, 272, "X auth")
 
@@ -63,7 +63,7 @@ async def test_a_success_status_with_an_error_body_is_an_error(emulator: Running
 
     async with client_for(emulator.url) as client:
         with pytest.raises(AyrshareAPIError) as raised:
-            await client.set_auto_schedule(CREDENTIALS, {"schedule": ["10:00Z"]})
+            await client.account(CREDENTIALS).set_auto_schedule({"schedule": ["10:00Z"]})
 
     assert (raised.value.status, raised.value.code) == (200, 156)
     assert "Link it in the Ayrshare dashboard" in raised.value.explain()
@@ -80,7 +80,7 @@ async def test_a_body_that_is_not_a_json_object_is_an_invalid_response(
 
     async with client_for(emulator.url) as client:
         with pytest.raises(AyrshareInvalidResponse) as raised:
-            await client.get_user(CREDENTIALS)
+            await client.account(CREDENTIALS).get_user()
 
     assert raised.value.status == 502
     assert raised.value.body == {"status": 502}
@@ -90,7 +90,7 @@ async def test_a_body_that_is_not_a_json_object_is_an_invalid_response(
 
 async def test_no_schedules_yet_is_an_empty_listing_not_an_error(emulator: RunningEmulator) -> None:
     async with client_for(emulator.url) as client:
-        listing = await client.list_auto_schedules(CREDENTIALS)
+        listing = await client.account(CREDENTIALS).list_auto_schedules()
 
     assert listing == {"status": "success", "schedules": {}}
     [request] = emulator.app.requests
@@ -101,7 +101,7 @@ async def test_no_schedules_is_recognised_whatever_http_status_carries_code_192(
     emulator.service.switches.no_schedules_status = 404
 
     async with client_for(emulator.url) as client:
-        listing = await client.list_auto_schedules(CREDENTIALS)
+        listing = await client.account(CREDENTIALS).list_auto_schedules()
 
     assert listing["schedules"] == {}
 
@@ -112,7 +112,7 @@ async def test_an_answer_slower_than_the_deadline_is_a_timeout_error(emulator: R
     with anyio.fail_after(5):
         async with client_for(emulator.url, call_timeout=0.2) as client:
             with pytest.raises(AyrshareTimeoutError) as raised:
-                await client.get_history(CREDENTIALS, {})
+                await client.account(CREDENTIALS).get_history({})
 
     assert "may take 0.2 s in all" in raised.value.explain()
 
@@ -124,7 +124,7 @@ async def test_a_refused_connection_is_a_connection_error() -> None:
     with anyio.fail_after(5):
         async with client_for(f"http://127.0.0.1:{closed_port}/api") as client:
             with pytest.raises(AyrshareConnectionError) as raised:
-                await client.get_user(CREDENTIALS)
+                await client.account(CREDENTIALS).get_user()
 
     assert "Could not reach Ayrshare at 127.0.0.1" in raised.value.explain()
 
@@ -133,8 +133,8 @@ async def test_the_key_goes_in_the_authorization_header_and_the_profile_key_in_i
     emulator: RunningEmulator,
 ) -> None:
     async with client_for(emulator.url) as client:
-        await client.get_user(Credentials(api_key=API_KEY, profile_key=PROFILE_KEY))
-        await client.get_user(CREDENTIALS)
+        await client.account(Credentials(api_key=API_KEY, profile_key=PROFILE_KEY)).get_user()
+        await client.account(CREDENTIALS).get_user()
 
     with_profile, without = emulator.app.requests
     assert with_profile.header("authorization") == f"Bearer {API_KEY}"
@@ -145,7 +145,7 @@ async def test_the_key_goes_in_the_authorization_header_and_the_profile_key_in_i
 async def test_one_pooled_connection_serves_consecutive_calls(emulator: RunningEmulator) -> None:
     async with client_for(emulator.url) as client:
         for _ in range(3):
-            await client.get_user(CREDENTIALS)
+            await client.account(CREDENTIALS).get_user()
 
     assert len(emulator.app.requests) == 3
     assert len({request.peer for request in emulator.app.requests}) == 1

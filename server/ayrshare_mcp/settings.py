@@ -16,10 +16,15 @@ DEFAULT_BASE_URL = "https://api.ayrshare.com/api"
 DEFAULT_CONNECT_TIMEOUT = 5.0
 # Hosts give up on a tool call after 60 s; the whole call, retries included, ends well before that.
 DEFAULT_CALL_TIMEOUT = 30.0
+# One attempt (connect, send, read the answer) gets at most this, so a slow read leaves time for a retry.
+DEFAULT_ATTEMPT_TIMEOUT = 15.0
+# The one home of the retry defaults (the client's RetryPolicy reads them too).
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_BASE_DELAY = 0.5
 
 ENV_BASE_URL = "AYRSHARE_BASE_URL"
 ENV_CALL_TIMEOUT = "AYRSHARE_TIMEOUT"
+ENV_ATTEMPT_TIMEOUT = "AYRSHARE_ATTEMPT_TIMEOUT"
 ENV_MAX_RETRIES = "AYRSHARE_MAX_RETRIES"
 ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
 ENV_SANDBOX = "AYRSHARE_SANDBOX"
@@ -39,9 +44,10 @@ class Settings:
     base_url: str = DEFAULT_BASE_URL
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     call_timeout: float = DEFAULT_CALL_TIMEOUT
+    attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT
     log_level: str = "WARNING"
     max_retries: int = DEFAULT_MAX_RETRIES
-    retry_base_delay: float = 0.5
+    retry_base_delay: float = DEFAULT_BASE_DELAY
     # Serve against the built-in emulator instead of Ayrshare (see `sandbox`).
     sandbox: bool = False
     # Serve the read-only tools only.
@@ -55,9 +61,12 @@ class Settings:
         base_url = env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
         if not base_url.startswith(("https://", "http://")):
             raise ConfigError(f"{ENV_BASE_URL} must be an http(s) URL, got {base_url!r}.")
+        call_timeout = _positive_float(env, ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT)
         settings = cls(
             base_url=base_url.rstrip("/"),
-            call_timeout=_positive_float(env, ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT),
+            call_timeout=call_timeout,
+            # An attempt never outlasts the call it belongs to.
+            attempt_timeout=min(_positive_float(env, ENV_ATTEMPT_TIMEOUT, DEFAULT_ATTEMPT_TIMEOUT), call_timeout),
             log_level=_log_level(env),
             max_retries=_max_retries(env),
             read_only=_flag(env, ENV_READ_ONLY),

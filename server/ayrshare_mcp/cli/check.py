@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from ayrshare_mcp.client import AyrshareClient
+from ayrshare_mcp.client import AyrshareClient, AyrshareError
 from ayrshare_mcp.credentials import (
     ENV_API_KEY,
     Credentials,
@@ -20,7 +20,6 @@ from ayrshare_mcp.credentials import (
     credentials_file_path,
     server_credentials,
 )
-from ayrshare_mcp.errors import AyrshareError
 from ayrshare_mcp.server import Upstream
 from ayrshare_mcp.settings import Settings
 
@@ -90,7 +89,7 @@ def _file_finding(settings: Settings) -> Finding:
 
 async def _ask_ayrshare(client: AyrshareClient, credentials: Credentials, what: str) -> Finding:
     try:
-        user = await client.get_user(credentials)
+        user = await client.account(credentials).get_user()
     except AyrshareError as exc:
         return Finding(False, f"Ayrshare did not accept {what}.", exc.explain())
     title = user.get("title") or user.get("email") or "an account"

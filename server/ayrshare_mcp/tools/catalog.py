@@ -10,8 +10,7 @@ from typing import Any, Literal
 import mcp_types as types
 from pydantic import Field, model_validator
 
-from ayrshare_mcp.client import AyrshareClient, JSONObject
-from ayrshare_mcp.credentials import Credentials
+from ayrshare_mcp.client import Account, JSONObject
 from ayrshare_mcp.tools.fields import IsoDates, IsoDateTime, Platforms, PostId, PostIds, TimeSlots, Weekdays
 from ayrshare_mcp.tools.spec import ToolArguments, ToolRefusal, ToolSpec
 
@@ -79,23 +78,19 @@ def _schedule_titles(listing: JSONObject) -> set[str]:
     return set()
 
 
-async def create_auto_schedule(
-    client: AyrshareClient, credentials: Credentials, args: AutoScheduleArguments
-) -> JSONObject:
-    existing = await client.list_auto_schedules(credentials)
+async def create_auto_schedule(account: Account, args: AutoScheduleArguments) -> JSONObject:
+    existing = await account.list_auto_schedules()
     if args.title in _schedule_titles(existing):
         raise ToolRefusal(
             f"An auto schedule titled {args.title!r} already exists for this profile, so nothing was changed. "
             f"To replace it, call {SET_AUTO_SCHEDULE} with the same title; to keep it, choose another title.",
             data=existing,
         )
-    return await client.set_auto_schedule(credentials, args.payload())
+    return await account.set_auto_schedule(args.payload())
 
 
-async def set_auto_schedule(
-    client: AyrshareClient, credentials: Credentials, args: AutoScheduleArguments
-) -> JSONObject:
-    return await client.set_auto_schedule(credentials, args.payload())
+async def set_auto_schedule(account: Account, args: AutoScheduleArguments) -> JSONObject:
+    return await account.set_auto_schedule(args.payload())
 
 
 # --- Posts ------------------------------------------------------------------------------------------------------
@@ -143,8 +138,8 @@ class DeletePostArguments(ToolArguments):
         return self
 
 
-async def delete_post(client: AyrshareClient, credentials: Credentials, args: DeletePostArguments) -> JSONObject:
-    return await client.delete_post(credentials, args.payload())
+async def delete_post(account: Account, args: DeletePostArguments) -> JSONObject:
+    return await account.delete_post(args.payload())
 
 
 def confirm_bulk_delete(args: DeletePostArguments) -> str | None:
@@ -208,8 +203,8 @@ class PostHistoryArguments(ToolArguments):
         return self
 
 
-async def get_post_history(client: AyrshareClient, credentials: Credentials, args: PostHistoryArguments) -> JSONObject:
-    return await client.get_history(credentials, args.payload())
+async def get_post_history(account: Account, args: PostHistoryArguments) -> JSONObject:
+    return await account.get_history(args.payload())
 
 
 # --- The catalogue ----------------------------------------------------------------------------------------------

@@ -17,9 +17,8 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from ayrshare_mcp.client import AyrshareClient, JSONObject
+from ayrshare_mcp.client import Account, AyrshareClient, AyrshareError, JSONObject
 from ayrshare_mcp.credentials import Credentials, CredentialsError
-from ayrshare_mcp.errors import AyrshareError
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ class ToolArguments(BaseModel):
 
 
 ArgsT = TypeVar("ArgsT", bound=ToolArguments)
-Handler = Callable[[AyrshareClient, Credentials, ArgsT], Awaitable[JSONObject]]
+Handler = Callable[[Account, ArgsT], Awaitable[JSONObject]]
 # Asks the user a yes/no question; an InputRequiredResult means "ask through the client and call again".
 Confirm = Callable[[str], Awaitable[bool | types.InputRequiredResult]]
 DECLINED = "Nothing was deleted: the user declined the confirmation. Do not try again unless the user asks for it."
@@ -139,8 +138,7 @@ class ToolSpec(Generic[ArgsT]):
             if not answer:
                 return failure(DECLINED)
         try:
-            with client.deadline():
-                data = await self.handler(client, creds, args)
+            data = await self.handler(client.account(creds), args)
         except ToolRefusal as refusal:
             return failure(refusal.message, refusal.data, secrets=creds)
         except AyrshareError as exc:

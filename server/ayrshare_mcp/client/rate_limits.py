@@ -1,60 +1,23 @@
-"""When the Ayrshare client retries, how long it waits, and when it does not send at all.
+"""What Ayrshare's rate-limit headers and 429s said about each profile's budget, so a spent budget is not spent again.
 
 Ayrshare allows 300 requests per 5 minutes per profile and suspends a profile after 1,000 rate-limited requests in a
-day; deletes are irreversible. So: few retries, only where repeating cannot act twice, and no request that is
-already known to earn a 429.
+day. So once a profile's budget is known to be spent, further calls for it are refused here, not sent to earn more
+429s.
 """
 
 from __future__ import annotations
 
 import hashlib
-import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import anyio
 
 RATE_WINDOW_SECONDS = 300.0
-RETRYABLE_SERVER_STATUSES = frozenset({502, 503, 504})
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int = 2
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-    # A Retry-After longer than this is not waited out within a tool call: the error says when to come back.
-    max_retry_after: float = 20.0
-
-    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait before retry number `attempt + 1`: Retry-After when given, else exponential with jitter."""
-        if retry_after is not None:
-            return retry_after
-        jitter = 1 - 0.25 * random.random()  # noqa: S311 - spreads retries out; not a secret
-        return float(min(self.base_delay * 2**attempt, self.max_delay) * jitter)
-
-
-def parse_retry_after(headers: Mapping[str, str], now: Callable[[], float] | None = None) -> float | None:
-    """Seconds from a Retry-After header (delay-seconds or an HTTP date); None when absent or unreadable."""
-    raw = headers.get("retry-after", "").strip()
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime  # rare: Ayrshare sends seconds, if anything
-
-    try:
-        moment = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, moment.timestamp() - (now or time.time)())
-
-
-def identity(api_key: str, profile_key: str | None) -> str:
-    """A stable name for one rate-limit bucket that does not keep the keys themselves in memory."""
+def bucket_name(api_key: str, profile_key: str | None) -> str:
+    """The rate-limit bucket of one profile: a stable name that does not keep the keys themselves in memory."""
     return hashlib.sha256(f"{api_key}\0{profile_key or ''}".encode()).hexdigest()[:32]
 
 

@@ -48,6 +48,10 @@ _SERVER_ADVICE = "Ayrshare had a server-side problem. Try again in a minute; if 
 class AyrshareError(Exception):
     """A call to Ayrshare did not produce a usable answer."""
 
+    # The HTTP status and Ayrshare code of the answer, when there was one: for retry decisions and the log line.
+    status: int | None = None
+    code: int | None = None
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -67,7 +71,17 @@ class AyrshareConnectionError(AyrshareError):
 
 
 class AyrshareTimeoutError(AyrshareError):
-    """Ayrshare did not answer within the call's deadline."""
+    """Ayrshare did not answer in time: one attempt, or the whole call."""
+
+
+class AyrshareAnswerTooLarge(AyrshareError):
+    """Ayrshare's answer was larger than this server reads: the rest is not read, and it is not used."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"Ayrshare's answer was larger than {limit // 1_000_000} MB, so it was not read. Ask for less (a smaller "
+            "limit or a shorter window) and try again."
+        )
 
 
 class AyrshareRateLimited(AyrshareError):
@@ -85,6 +99,8 @@ class AyrshareRateLimited(AyrshareError):
         )
         self.retry_in = retry_in
         self._answer = answer
+        self.status = answer.status if answer else None
+        self.code = answer.code if answer else None
 
     @property
     def body(self) -> dict[str, Any]:
@@ -100,6 +116,7 @@ class AyrshareOutcomeUnknown(AyrshareError):
             f"It was not retried, because repeating it could act twice. {how_to_check}"
         )
         self.cause = cause
+        self.status, self.code = cause.status, cause.code
 
     @property
     def body(self) -> dict[str, Any]:
@@ -112,7 +129,7 @@ class AyrshareInvalidResponse(AyrshareError):
     def __init__(self, status: int, content_type: str) -> None:
         kind = content_type.split(";")[0].strip() or "no content type"
         super().__init__(f"Ayrshare answered HTTP {status} with a body that is not JSON ({kind}).")
-        self.status = status
+        self.status: int = status
 
     @property
     def body(self) -> dict[str, Any]:
@@ -127,7 +144,7 @@ class AyrshareAPIError(AyrshareError):
     """Ayrshare answered with an error: an HTTP error status, or `"status": "error"` in the body."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
-        self.status = status
+        self.status: int = status
         self.code = error_code(body)
         self.ayrshare_message = error_message(body)
         self._body = body

@@ -1,0 +1,374 @@
+"""An async client for the Ayrshare REST API: one pooled connection per process, typed errors, hard deadlines.
+
+It knows Ayrshare's quirks (empty history is an error, "no schedules" is an error) and smooths them into plain
+answers, so its callers only see success or an `AyrshareError`. It knows nothing about MCP.
+
+Time has three layers: connecting gets `connect_timeout`; each attempt (connect, send, read the answer) gets
+`attempt_timeout`; the whole operation, retries and waits included, ends by the deadline its `Account` was given.
+So a timed-out read of a repeatable operation can be retried within the call, and nothing outlives the call.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import httpx2
+
+from ayrshare_mcp import __version__
+from ayrshare_mcp.client import retry
+from ayrshare_mcp.client.errors import (
+    AyrshareAnswerTooLarge,
+    AyrshareAPIError,
+    AyrshareConnectionError,
+    AyrshareError,
+    AyrshareInvalidResponse,
+    AyrshareOutcomeUnknown,
+    AyrshareRateLimited,
+    AyrshareTimeoutError,
+)
+from ayrshare_mcp.client.rate_limits import RateLimits, bucket_name
+from ayrshare_mcp.credentials import Credentials
+from ayrshare_mcp.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+NO_AUTO_SCHEDULES = 192
+HISTORY_NOT_FOUND = 221
+# Ayrshare's answers are a few KB; a history of 1,000 posts is well under this.
+MAX_ANSWER_BYTES = 10_000_000
+
+JSONObject = dict[str, Any]
+QueryValue = str | int | bool | Sequence[str]
+
+# Failures that happen before the request left this process: repeating them cannot act twice.
+_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
+HOW_TO_CHECK_A_DELETE = "Check post history with status=deleted to see whether it was deleted before trying again."
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One Ayrshare request, and whether sending it twice is harmless."""
+
+    method: str
+    path: str
+    json: Mapping[str, Any] | None = None
+    params: httpx2.QueryParams | None = None
+    repeatable: bool = True
+    # For operations that are not repeatable: how to find out whether an unanswered one happened.
+    how_to_check: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} /{self.path}"
+
+
+class AyrshareClient:
+    """Sends `Operation`s to Ayrshare for whichever account a call names; one client serves every session.
+
+    Every operation ends by its deadline, retries only where the decision table in `retry` allows, and is not sent
+    at all while the profile's rate-limit budget is known to be spent.
+    """
+
+    def __init__(
+        self,
+        open_http: Callable[[], httpx2.AsyncClient],
+        *,
+        call_timeout: float,
+        attempt_timeout: float,
+        policy: retry.RetryPolicy | None = None,
+    ) -> None:
+        self._open_http = open_http
+        self._client: httpx2.AsyncClient | None = None
+        self.call_timeout = call_timeout
+        self._attempt_timeout = min(attempt_timeout, call_timeout)
+        self._policy = policy or retry.RetryPolicy()
+        self.rate_limits = RateLimits()
+
+    @classmethod
+    @asynccontextmanager
+    async def connect(
+        cls, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
+    ) -> AsyncIterator[AyrshareClient]:
+        """The client for the life of the server; `transport` swaps the network (sandbox).
+
+        The pooled HTTP client opens on first use: building it loads the TLS trust store, which a host that only
+        lists tools should not wait for.
+        """
+
+        def open_http() -> httpx2.AsyncClient:
+            return httpx2.AsyncClient(
+                base_url=settings.base_url + "/",
+                timeout=httpx2.Timeout(settings.attempt_timeout, connect=settings.connect_timeout),
+                headers={"Accept": "application/json", "User-Agent": f"ayrshare-mcp/{__version__}"},
+                # One pool serves every caller: a cookie Ayrshare sets for one must never ride along for another.
+                cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
+                transport=transport,
+            )
+
+        policy = retry.RetryPolicy(max_retries=settings.max_retries, base_delay=settings.retry_base_delay)
+        client = cls(
+            open_http, call_timeout=settings.call_timeout, attempt_timeout=settings.attempt_timeout, policy=policy
+        )
+        try:
+            yield client
+        finally:
+            await client.aclose()
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        if self._client is None:
+            self._client = self._open_http()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def account(self, credentials: Credentials, *, deadline: float | None = None) -> Account:
+        """The operations, acting for these credentials until `deadline` (anyio time; default: the call timeout)."""
+        return Account(
+            self, credentials, deadline if deadline is not None else anyio.current_time() + self.call_timeout
+        )
+
+    async def send(self, operation: Operation, credentials: Credentials, deadline: float) -> JSONObject:
+        """Ayrshare's answer to one operation, after at most `max_retries` more attempts where the table allows."""
+        bucket = bucket_name(credentials.api_key, credentials.profile_key)
+        attempt = 0
+        while True:
+            self._refuse_if_rate_limited(bucket)
+            try:
+                return await self._attempt(operation, credentials, bucket, deadline)
+            except _Failed as failed:
+                failure = failed.failure
+            if failure.rate_limited:
+                # Other calls for this profile wait too, rather than each earning its own 429.
+                self.rate_limits.pause(bucket, failure.retry_after or self._policy.backoff(attempt, 1.0))
+            decision = retry.decide(
+                failure,
+                repeatable=operation.repeatable,
+                attempt=attempt,
+                time_left=deadline - anyio.current_time(),
+                policy=self._policy,
+            )
+            if isinstance(decision, retry.GiveUp):
+                raise self._final_error(decision, operation, bucket) from None
+            wait = max(decision.seconds, self.rate_limits.wait(bucket)[0] if failure.rate_limited else 0.0)
+            logger.info("%s failed (%s); retrying in %.1f s", operation.name, _status_and_code(failure.error), wait)
+            await anyio.sleep(wait)
+            attempt += 1
+
+    def _final_error(self, decision: retry.GiveUp, operation: Operation, bucket: str) -> AyrshareError:
+        error = decision.error
+        if decision.outcome_unknown:
+            return AyrshareOutcomeUnknown(error, operation.how_to_check)
+        if error.status == 429:
+            wait, used, limit = self.rate_limits.wait(bucket)
+            return AyrshareRateLimited(wait, used=used, limit=limit, answer=error) if wait > 0 else error
+        return error
+
+    def _refuse_if_rate_limited(self, bucket: str) -> None:
+        wait, used, limit = self.rate_limits.wait(bucket)
+        if wait > 0:
+            raise AyrshareRateLimited(wait, used=used, limit=limit)
+
+    async def _attempt(
+        self, operation: Operation, credentials: Credentials, bucket: str, deadline: float
+    ) -> JSONObject:
+        time_left = deadline - anyio.current_time()
+        if time_left <= 0:
+            raise _Failed(retry.deadline_passed(self._timeout(operation))) from None
+        request = self._build(operation, credentials)
+        started = time.perf_counter()
+        try:
+            with anyio.fail_after(min(self._attempt_timeout, time_left)):
+                status, headers, raw = await self._exchange(request)
+        except AyrshareAnswerTooLarge as error:
+            raise _Failed(retry.unreadable(error)) from None
+        except TimeoutError:
+            out_of_time = anyio.current_time() >= deadline
+            failure = retry.deadline_passed if out_of_time else retry.maybe_sent
+            raise _Failed(failure(self._timeout(operation))) from None
+        except _NOT_SENT as exc:
+            raise _Failed(retry.not_sent(self._unreachable(exc))) from None
+        except httpx2.TimeoutException:
+            raise _Failed(retry.maybe_sent(self._timeout(operation))) from None
+        except httpx2.TransportError as exc:
+            raise _Failed(retry.maybe_sent(self._unreachable(exc))) from None
+        logger.debug("%s -> %s in %.3f ms", operation.name, status, (time.perf_counter() - started) * 1000)
+        self.rate_limits.observe(bucket, headers)
+        try:
+            return parse_answer(status, headers.get("content-type", ""), raw)
+        except AyrshareInvalidResponse as error:
+            raise _Failed(retry.answered(error, headers)) from None
+        except AyrshareAPIError as error:
+            if error.status >= 500 or error.status == 429:
+                raise _Failed(retry.answered(error, headers)) from None
+            raise
+
+    def _build(self, operation: Operation, credentials: Credentials) -> httpx2.Request:
+        try:
+            return self._http.build_request(
+                operation.method,
+                operation.path,
+                headers=_auth_headers(credentials),
+                json=operation.json,
+                params=operation.params,
+            )
+        except Exception:
+            # Never the exception's text: it can quote the header value, which is a key.
+            raise AyrshareError(
+                "The request could not be built: a configured key contains characters HTTP headers cannot carry. "
+                "Copy the key again from the Ayrshare dashboard."
+            ) from None
+
+    async def _exchange(self, request: httpx2.Request) -> tuple[int, httpx2.Headers, bytes]:
+        """Send the request and read at most MAX_ANSWER_BYTES of the answer."""
+        response = await self._http.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+                raise AyrshareAnswerTooLarge(MAX_ANSWER_BYTES)
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise AyrshareAnswerTooLarge(MAX_ANSWER_BYTES)
+            return response.status_code, response.headers, bytes(body)
+        finally:
+            await response.aclose()
+
+    def _timeout(self, operation: Operation) -> AyrshareTimeoutError:
+        attempts = (
+            f"each attempt may take {self._attempt_timeout:g} s, " if self._attempt_timeout < self.call_timeout else ""
+        )
+        return AyrshareTimeoutError(
+            f"Ayrshare did not answer {operation.name} in time ({attempts}this call may take {self.call_timeout:g} s "
+            "in all). It may be slow or unreachable; try again in a minute."
+        )
+
+    def _unreachable(self, exc: Exception) -> AyrshareConnectionError:
+        return AyrshareConnectionError(
+            f"Could not reach Ayrshare at {self._http.base_url.host} ({_describe(exc)}). "
+            "Check the network and AYRSHARE_BASE_URL."
+        )
+
+
+class Account:
+    """The Ayrshare operations the tools use, acting for one set of credentials until one deadline."""
+
+    def __init__(self, client: AyrshareClient, credentials: Credentials, deadline: float) -> None:
+        self._client = client
+        self.credentials = credentials
+        self.deadline = deadline
+
+    async def _send(self, operation: Operation) -> JSONObject:
+        return await self._client.send(operation, self.credentials, self.deadline)
+
+    async def list_auto_schedules(self) -> JSONObject:
+        try:
+            return await self._send(Operation("GET", "auto-schedule/list"))
+        except AyrshareAPIError as error:
+            if error.code == NO_AUTO_SCHEDULES:
+                return {"status": "success", "schedules": {}}
+            raise
+
+    async def set_auto_schedule(self, body: Mapping[str, Any]) -> JSONObject:
+        # Setting a schedule is an upsert: the same body twice leaves the same schedule.
+        return await self._send(Operation("POST", "auto-schedule/set", json=body))
+
+    async def delete_post(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(
+            Operation("DELETE", "post", json=body, repeatable=False, how_to_check=HOW_TO_CHECK_A_DELETE)
+        )
+
+    async def get_history(self, query: Mapping[str, QueryValue]) -> JSONObject:
+        try:
+            return await self._send(Operation("GET", "history", params=encode_query(query) if query else None))
+        except AyrshareAPIError as error:
+            if error.code == HISTORY_NOT_FOUND:
+                return {"history": [], "count": 0}
+            raise
+
+    async def get_user(self) -> JSONObject:
+        return await self._send(Operation("GET", "user"))
+
+
+class _Failed(Exception):
+    """An attempt that failed, carrying its classification for the retry decision."""
+
+    def __init__(self, failure: retry.Failure) -> None:
+        super().__init__(failure.error.message)
+        self.failure = failure
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Accept no cookie and send none."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def _describe(exc: Exception) -> str:
+    # A failure to connect is described by the OS (refused, no route, DNS); anything later may quote the request.
+    if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout) and str(exc):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
+
+
+def _status_and_code(error: AyrshareError) -> str:
+    status = f"HTTP {error.status}" if error.status is not None else type(error).__name__
+    return status + (f", code {error.code}" if error.code is not None else "")
+
+
+def _auth_headers(credentials: Credentials) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {credentials.api_key}"}
+    if credentials.profile_key:
+        headers["Profile-Key"] = credentials.profile_key
+    if credentials.x_pair:
+        # On every request, as Ayrshare's SDKs send it: which operations touch X is Ayrshare's to decide.
+        headers["X-Twitter-OAuth1-Api-Key"] = credentials.x_pair.api_key
+        headers["X-Twitter-OAuth1-Api-Secret"] = credentials.x_pair.api_secret
+    return headers
+
+
+def parse_answer(status: int, content_type: str, raw: bytes) -> JSONObject:
+    """Ayrshare's JSON object on success.
+
+    Raises:
+        AyrshareInvalidResponse: the body is not a JSON object.
+        AyrshareAPIError: an HTTP error status, or `"status": "error"` in the body (Ayrshare's own error signal).
+    """
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise AyrshareInvalidResponse(status, content_type)
+    if status >= 400 or body.get("status") == "error":
+        raise AyrshareAPIError(status, body)
+    return body
+
+
+def encode_query(query: Mapping[str, QueryValue]) -> httpx2.QueryParams:
+    """Encode lists as `name[0]=a&name[1]=b`, the form Ayrshare's own SDKs send."""
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
+    for name, value in query.items():
+        if isinstance(value, bool):
+            pairs.append((name, "true" if value else "false"))
+        elif isinstance(value, str | int):
+            pairs.append((name, str(value)))
+        else:
+            pairs.extend((f"{name}[{index}]", item) for index, item in enumerate(value))
+    return httpx2.QueryParams(pairs)
