@@ -23,10 +23,12 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
+from ayrshare_mcp.access import AccessPolicy
+from ayrshare_mcp.credentials import server_key_configured
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
-from ayrshare_mcp.server import Upstream, build_server
-from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.transports import HttpOptions, http_app
+from ayrshare_mcp.server import SharedClient, build_server
+from ayrshare_mcp.settings import HttpOptions, Settings
+from ayrshare_mcp.transports import http_app
 
 # Distinctive fake secrets: any appearance of "CANARY" in output is a leak.
 API_KEY = "CANARY-API-KEY-7f3a9c1e5b2d"
@@ -77,18 +79,23 @@ class User:
 
 
 @asynccontextmanager
-async def memory_client(settings: Settings) -> AsyncIterator[Client]:
-    """The server in this process, reached through the SDK's in-memory transport."""
-    async with Client(build_server(settings)) as client:
+async def memory_client(settings: Settings, *, person: User | None = None) -> AsyncIterator[Client]:
+    """The server in this process, reached through the SDK's in-memory transport; `person` answers confirmations."""
+    async with Client(build_server(settings), elicitation_callback=person) as client:
         yield client
 
 
 @asynccontextmanager
-async def http_server(settings: Settings, options: HttpOptions) -> AsyncIterator[str]:
+async def http_server(settings: Settings, options: HttpOptions, token: str | None = None) -> AsyncIterator[str]:
     """The server's HTTP app, as the CLI builds it, served by uvicorn on a loopback port; yields its base URL."""
-    upstream = Upstream(settings)
-    server = build_server(settings, upstream=upstream, lend_server_key=options.lends_server_key)
-    app = http_app(server, upstream, options)
+    access = AccessPolicy.for_http(
+        host=options.host,
+        public_names=options.allowed_hosts,
+        token=token,
+        server_key=server_key_configured(settings.environ),
+    )
+    shared = SharedClient(settings)
+    app = http_app(build_server(settings, shared=shared, access=access), shared, options, access)
     config = uvicorn.Config(app, log_config=None, access_log=False)
     with bind() as sock:
         async with anyio.create_task_group() as tg:
@@ -99,16 +106,37 @@ async def http_server(settings: Settings, options: HttpOptions) -> AsyncIterator
 
 @asynccontextmanager
 async def http_session(
-    base_url: str, *, transport: str = "streamable-http", headers: Mapping[str, str] | None = None, mode: str = "auto"
+    base_url: str,
+    *,
+    transport: str = "streamable-http",
+    headers: Mapping[str, str] | None = None,
+    mode: str = "auto",
+    elicitation: Any = None,
+    session_ids: list[str] | None = None,
 ) -> AsyncIterator[Client]:
-    """An SDK client session over streamable HTTP or SSE, sending `headers` with every request."""
+    """An SDK client session over streamable HTTP or SSE, sending `headers` with every request.
+
+    `elicitation` answers the server's questions; `session_ids` collects the session ids the server hands out.
+    """
     if transport == "sse":
-        async with Client(sse_client(base_url + "/sse", headers=dict(headers or {})), mode=mode) as client:
+        sse = sse_client(base_url + "/sse", headers=dict(headers or {}))
+        async with Client(sse, mode=mode, elicitation_callback=elicitation) as client:
             yield client
         return
+
+    async def remember_session(response: httpx2.Response) -> None:
+        if session_ids is not None and (session_id := response.headers.get("mcp-session-id")):
+            session_ids.append(session_id)
+
     async with (
-        httpx2.AsyncClient(headers=dict(headers or {}), timeout=httpx2.Timeout(30, read=300)) as http,
-        Client(streamable_http_client(base_url + "/mcp", http_client=http), mode=mode) as client,
+        httpx2.AsyncClient(
+            headers=dict(headers or {}),
+            timeout=httpx2.Timeout(30, read=300),
+            event_hooks={"response": [remember_session]},
+        ) as http,
+        Client(
+            streamable_http_client(base_url + "/mcp", http_client=http), mode=mode, elicitation_callback=elicitation
+        ) as client,
     ):
         yield client
 
@@ -152,7 +180,7 @@ async def serving(
     async def collect(stream: anyio.abc.ByteReceiveStream) -> None:
         async for chunk in stream:
             log.extend(chunk)
-            if b"Uvicorn running on" in log:
+            if b": MCP over " in log:
                 listening.set()
 
     async with await anyio.open_process(command, env=child_env(env), stderr=subprocess.PIPE) as process:

@@ -83,6 +83,15 @@ async def test_a_malformed_call_exits_2_with_what_to_type_instead(
     assert message in stderr
 
 
+async def test_call_is_the_users_own_act_so_a_bulk_delete_needs_no_second_yes(home: Path) -> None:
+    code, stdout, _ = await run(
+        "--sandbox", "call", "AYRSHARE_DELETE_DELETE_POST", '{"deleteAllScheduled": true}', env={"HOME": str(home)}
+    )
+
+    assert code == 0
+    assert json.loads(stdout)["data"]["deleteAllScheduled"] is True
+
+
 async def test_call_reads_its_arguments_from_stdin_when_given_a_dash(home: Path) -> None:
     code, stdout, _ = await run("--sandbox", "call", HISTORY, "-", env={"HOME": str(home)}, stdin=b'{"limit": 2}')
 

@@ -17,10 +17,10 @@ import pytest
 from mcp import Client
 
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, Fault, bind
-from ayrshare_mcp.server import Upstream, build_server
+from ayrshare_mcp.server import SharedClient, build_server
 from ayrshare_mcp.settings import Settings
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, RunningEmulator, server_env, stdio_session
+from tests.support import API_KEY, RunningEmulator, User, server_env, stdio_session
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +44,8 @@ async def server(
         attempt_timeout=attempt_timeout or call_timeout,
     )
     with anyio.fail_after(call_timeout + 20):
-        async with Client(build_server(settings)) as client:
+        # A person who says yes whenever a bulk delete asks.
+        async with Client(build_server(settings), elicitation_callback=User()) as client:
             yield client
 
 
@@ -282,10 +283,10 @@ async def test_an_unexpected_exception_below_a_tool_becomes_a_tool_error_not_a_p
     emulator = EmulatorApp(Ayrshare())
     emulator.inject(Fault(action="crash", method="DELETE"))
     settings = replace(Settings.from_environ({"HOME": str(home)}).as_sandbox(), retry_base_delay=0.01)
-    upstream = Upstream(settings, transport=httpx2.ASGITransport(app=emulator))
+    shared = SharedClient(settings, transport=httpx2.ASGITransport(app=emulator))
 
     with anyio.fail_after(10):
-        async with Client(build_server(settings, upstream=upstream)) as client:
+        async with Client(build_server(settings, shared=shared)) as client:
             envelope = await fail(client, DELETE, {"id": "abc"})
             after = await succeed(client, HISTORY, {})
 

@@ -18,7 +18,7 @@ from mcp import Client
 from mcp.types import CallToolResult
 
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, RecordedRequest
-from ayrshare_mcp.server import TOOL_LISTING, Upstream, build_server
+from ayrshare_mcp.server import TOOL_LISTING, SharedClient, build_server
 from ayrshare_mcp.settings import Settings
 from tests.envelope import envelope_of
 from tests.support import API_KEY
@@ -89,10 +89,10 @@ def harness() -> Iterator[Harness]:
     emulator = EmulatorApp(Ayrshare())
     emulator.service.switches.rate_limit = 10**9
     settings_ = Settings(base_url="http://emulator.test/api", environ={"AYRSHARE_API_KEY": API_KEY})
-    upstream = Upstream(settings_, transport=httpx2.ASGITransport(app=emulator))
+    shared = SharedClient(settings_, transport=httpx2.ASGITransport(app=emulator))
     with (
         anyio.from_thread.start_blocking_portal() as portal,
-        portal.wrap_async_context_manager(Client(build_server(settings_, upstream=upstream))) as client,
+        portal.wrap_async_context_manager(Client(build_server(settings_, shared=shared))) as client,
     ):
         yield Harness(portal, client, emulator)
 

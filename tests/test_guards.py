@@ -1,4 +1,6 @@
-"""Destructive-action guards: bulk deletes are confirmed with the user on both protocol eras; read-only mode."""
+"""Guards around destructive actions: bad bulk arguments are refused before anyone is asked; read-only mode.
+
+The confirmations themselves are tested in test_confirmations.py."""
 
 from __future__ import annotations
 
@@ -27,68 +29,6 @@ def pending_posts(emulator: RunningEmulator, count: int) -> list[str]:
 
 def deletes(emulator: RunningEmulator) -> list[Any]:
     return [request.body for request in emulator.app.received("/post", method="DELETE")]
-
-
-@ERAS
-async def test_a_bulk_delete_is_confirmed_with_the_user_before_anything_is_deleted(
-    emulator: RunningEmulator, home: Path, mode: str
-) -> None:
-    ids = pending_posts(emulator, 2)
-    user = User()
-    server = build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY))
-
-    with anyio.fail_after(10):
-        async with Client(server, mode=mode, elicitation_callback=user) as client:
-            data = await succeed(client, DELETE, {"bulk": ids})
-
-    assert user.questions == [f"Delete 2 Ayrshare posts ({ids[0]}, {ids[1]})? This cannot be undone."]
-    assert [item["status"] for item in data["bulk"]] == ["success", "success"]
-    assert deletes(emulator) == [{"bulk": ids}]
-
-
-@ERAS
-@pytest.mark.parametrize(("action", "confirm"), [("decline", False), ("cancel", False), ("accept", False)])
-async def test_a_declined_confirmation_deletes_nothing_and_says_so(
-    emulator: RunningEmulator, home: Path, mode: str, action: str, confirm: bool
-) -> None:
-    pending_posts(emulator, 3)
-    answer = User(action, confirm)
-    server = build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY))
-
-    with anyio.fail_after(10):
-        async with Client(server, mode=mode, elicitation_callback=answer) as client:
-            envelope = await fail(client, DELETE, {"deleteAllScheduled": True})
-
-    assert answer.questions == ["Delete EVERY pending scheduled post of this Ayrshare profile? This cannot be undone."]
-    assert envelope["error"].startswith("Nothing was deleted: the user declined")
-    assert deletes(emulator) == []
-    assert all(post["status"] == "pending" for post in emulator.service.profile(API_KEY, None).posts)
-
-
-@ERAS
-async def test_deleting_one_named_post_is_not_asked_about(emulator: RunningEmulator, home: Path, mode: str) -> None:
-    [post_id] = pending_posts(emulator, 1)
-    user = User()
-    server = build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY))
-
-    with anyio.fail_after(10):
-        async with Client(server, mode=mode, elicitation_callback=user) as client:
-            await succeed(client, DELETE, {"id": post_id})
-
-    assert user.questions == []
-    assert deletes(emulator) == [{"id": post_id}]
-
-
-@ERAS
-async def test_a_client_that_cannot_ask_the_user_proceeds(emulator: RunningEmulator, home: Path, mode: str) -> None:
-    ids = pending_posts(emulator, 2)
-    server = build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY))
-
-    with anyio.fail_after(10):
-        async with Client(server, mode=mode) as client:
-            await succeed(client, DELETE, {"bulk": ids})
-
-    assert deletes(emulator) == [{"bulk": ids}]
 
 
 async def test_invalid_bulk_arguments_are_refused_before_the_user_is_asked(

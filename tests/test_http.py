@@ -9,8 +9,7 @@ import httpx2
 import pytest
 
 from ayrshare_mcp.emulator import Fault
-from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.transports import HttpOptions
+from ayrshare_mcp.settings import HttpOptions, HttpTransport, Settings
 from tests.envelope import fail, succeed
 from tests.support import (
     API_KEY,
@@ -42,14 +41,14 @@ def keyless_settings(emulator: RunningEmulator, home: Path) -> Settings:
 @pytest.mark.parametrize("transport", ["streamable-http", "sse"])
 @pytest.mark.parametrize(("mode", "version"), [("auto", "2026-07-28"), ("legacy", "2025-11-25")])
 async def test_each_http_transport_serves_the_tools_in_both_protocol_eras(
-    emulator: RunningEmulator, home: Path, transport: str, mode: str, version: str
+    emulator: RunningEmulator, home: Path, transport: HttpTransport, mode: str, version: str
 ) -> None:
     emulator.seed_post(text="remote hello")
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
     with anyio.fail_after(20):
         async with (
-            http_server(settings, HttpOptions(transport=transport)) as url,  # type: ignore[arg-type]
+            http_server(settings, HttpOptions(transport=transport)) as url,
             http_session(url, transport=transport, mode=mode) as client,
         ):
             tools = (await client.list_tools()).tools
@@ -92,13 +91,13 @@ async def test_the_health_check_answers_without_touching_ayrshare(emulator: Runn
 
 @pytest.mark.parametrize("transport", ["streamable-http", "sse"])
 async def test_a_request_key_in_the_headers_is_used_for_that_requests_calls_only(
-    emulator: RunningEmulator, home: Path, transport: str
+    emulator: RunningEmulator, home: Path, transport: HttpTransport
 ) -> None:
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)
     own_key = {"X-Ayrshare-Api-Key": OTHER_API_KEY, "X-Ayrshare-Profile-Key": PROFILE_KEY}
 
     with anyio.fail_after(20):
-        async with http_server(settings, HttpOptions(transport=transport)) as url:  # type: ignore[arg-type]
+        async with http_server(settings, HttpOptions(transport=transport)) as url:
             async with http_session(url, transport=transport, headers=own_key) as client:
                 await succeed(client, HISTORY, {})
             async with http_session(url, transport=transport) as client:
@@ -178,14 +177,14 @@ async def test_sse_sessions_share_one_pooled_connection_to_ayrshare(emulator: Ru
 @pytest.mark.parametrize("transport", ["streamable-http", "sse"])
 @pytest.mark.parametrize("bind", ["127.0.0.1", "0.0.0.0"])
 async def test_a_foreign_origin_gets_403_and_a_foreign_host_421_on_every_bind(
-    emulator: RunningEmulator, home: Path, transport: str, bind: str
+    emulator: RunningEmulator, home: Path, transport: HttpTransport, bind: str
 ) -> None:
-    options = HttpOptions(transport=transport, host=bind, access_token=TOKEN)  # type: ignore[arg-type]
+    options = HttpOptions(transport=transport, host=bind)
     path = "/mcp" if transport == "streamable-http" else "/sse"
     auth = {"Authorization": f"Bearer {TOKEN}"}
 
     with anyio.fail_after(20):
-        async with http_server(keyless_settings(emulator, home), options) as url, httpx2.AsyncClient() as http:
+        async with http_server(keyless_settings(emulator, home), options, TOKEN) as url, httpx2.AsyncClient() as http:
             evil_origin = await http.get(url + path, headers={**auth, "Origin": "http://evil.example"})
             evil_host = await http.get(url + path, headers={**auth, "Host": "evil.example"})
             local_origin = await http.post(
@@ -198,11 +197,11 @@ async def test_a_foreign_origin_gets_403_and_a_foreign_host_421_on_every_bind(
 
 
 async def test_an_allowed_host_admits_that_hostname_and_its_https_origin(emulator: RunningEmulator, home: Path) -> None:
-    options = HttpOptions(host="0.0.0.0", allowed_hosts=("mcp.example.com",), access_token=TOKEN)
+    options = HttpOptions(host="0.0.0.0", allowed_hosts=("mcp.example.com",))
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}"}
 
     with anyio.fail_after(20):
-        async with http_server(keyless_settings(emulator, home), options) as url, httpx2.AsyncClient() as http:
+        async with http_server(keyless_settings(emulator, home), options, TOKEN) as url, httpx2.AsyncClient() as http:
             named = await http.post(
                 url + "/mcp",
                 json=INITIALIZE,
@@ -224,7 +223,7 @@ async def test_with_an_access_token_every_request_but_the_health_check_must_pres
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
     with anyio.fail_after(20):
-        async with http_server(settings, HttpOptions(access_token=TOKEN)) as url:
+        async with http_server(settings, HttpOptions(), TOKEN) as url:
             async with httpx2.AsyncClient() as http:
                 missing = await http.post(url + "/mcp", json=INITIALIZE, headers=MCP_HEADERS)
                 wrong = await http.post(

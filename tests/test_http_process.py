@@ -30,7 +30,7 @@ async def test_a_public_bind_with_a_server_key_and_no_token_refuses_to_start(hom
         code, stderr = await run_to_exit(["--transport", "streamable-http", "--host", "0.0.0.0"], env)
 
     assert code != 0
-    assert "Refusing to serve on 0.0.0.0:8000" in stderr
+    assert "Refusing to serve: with --host 0.0.0.0 this server is reachable" in stderr
     assert "AYRSHARE_MCP_TOKEN" in stderr
     assert "X-Ayrshare-Api-Key" in stderr
     assert API_KEY not in stderr

@@ -154,7 +154,9 @@ def test_the_manifest_keeps_keys_secret_and_passes_them_through_the_environment(
         "AYRSHARE_X_API_KEY": "${user_config.x_api_key}",
         "AYRSHARE_X_API_SECRET": "${user_config.x_api_secret}",
         "AYRSHARE_SANDBOX": "${user_config.sandbox}",
+        "AYRSHARE_ALLOW_UNCONFIRMED_DELETES": "${user_config.allow_unconfirmed_deletes}",
     }
+    assert settings["allow_unconfirmed_deletes"]["default"] is False
     assert not any("user_config" in arg for arg in MANIFEST["server"]["mcp_config"]["args"])
     assert "Ayrshare" in MANIFEST["long_description"]
     assert "Privacy" in MANIFEST["long_description"]
@@ -304,7 +306,7 @@ async def test_the_images_install_and_start_steps_serve_mcp_and_the_health_check
         async with await anyio.open_process([launcher, *command], env=serving_env, stderr=subprocess.PIPE) as process:
             assert process.stderr
             log = b""
-            while b"Uvicorn running on" not in log:
+            while b": MCP over " not in log:
                 log += await process.stderr.receive()
             url = f"http://127.0.0.1:{port}"
             async with httpx2.AsyncClient() as http:

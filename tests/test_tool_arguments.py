@@ -11,7 +11,7 @@ import pytest
 from mcp import MCPError
 
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, memory_client, settings_for
+from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, memory_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -118,7 +118,7 @@ async def test_each_delete_form_sends_only_what_was_asked(emulator: RunningEmula
     manual = emulator.seed_post(platforms=["instagram"])
 
     with anyio.fail_after(10):
-        async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)) as client:
+        async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY), person=User()) as client:
             await succeed(client, DELETE, {"bulk": [scheduled["id"], other["id"]]})
             await succeed(client, DELETE, {"id": manual["id"], "markManualDeleted": True})
             await succeed(client, DELETE, {"deleteAllScheduled": True})

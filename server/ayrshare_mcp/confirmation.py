@@ -1,23 +1,33 @@
-"""Asking the user before an irreversible bulk delete, on whichever protocol era the client speaks.
+"""Asking a person before an irreversible bulk delete, on whichever protocol era the client speaks.
 
 On the 2025 handshake era the server sends `elicitation/create` mid-call. On 2026-07-28 there is no back-channel:
-the call answers `InputRequiredResult` with the question, and the client calls again with the answer. A client that
-cannot elicit is not asked; the host's own confirmation for destructive tools applies then.
+the call answers `InputRequiredResult` with the question and a `requestState`, and the client calls again with the
+answer and that state. The SDK's `RequestStateBoundary` seals the state (AES-GCM under the server's secret), so a
+client cannot forge it; it expires after `STATE_TTL_SECONDS`, is bound to the tool, its arguments and the
+Ayrshare account (a hash of key and profile key), and is accepted once.
+
+When no person can be asked (the client declared no elicitation, or a stateless server lost what it declared), the
+answer is "nobody to ask", and the tool refuses unless the operator allowed unconfirmed bulk deletes.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
-import json
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import anyio
 import mcp_types as types
 from mcp.server import ServerRequestContext
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from ayrshare_mcp.tools.spec import Confirm
-
 ANSWER_KEY = "confirm"
+STATE_PREFIX = "confirm-v2:"
+# Long enough for a person to read and answer the question; short enough that an approval cannot be saved for later.
+STATE_TTL_SECONDS = 300.0
 QUESTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -31,16 +41,58 @@ QUESTION_SCHEMA: dict[str, Any] = {
 }
 
 
-def confirmer(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> Confirm:
-    """How to ask this call's user a yes/no question: True means go ahead."""
+class Answer(enum.Enum):
+    YES = "yes"
+    NO = "no"
+    NOBODY_TO_ASK = "nobody to ask"
 
-    async def confirm(question: str) -> bool | types.InputRequiredResult:
+
+# Asks the user a yes/no question; an InputRequiredResult means "ask through the client and call again".
+Confirm = Callable[[str], Awaitable[Answer | types.InputRequiredResult]]
+
+
+def request_state_boundary(
+    secret: bytes | None, server_name: str, account_of: Callable[[ServerRequestContext[Any]], str | None]
+) -> RequestStateBoundary:
+    """The SDK middleware that seals and verifies every `requestState`, bound to the caller's Ayrshare account."""
+    security = RequestStateSecurity(
+        keys=[secret or secrets.token_bytes(32)], ttl=STATE_TTL_SECONDS, bind_principal=account_of
+    )
+    return RequestStateBoundary(security, default_audience=server_name)
+
+
+def account_fingerprint(api_key: str, profile_key: str | None) -> str:
+    """Which Ayrshare account a call acts for, without the keys: what an approval is bound to."""
+    return hashlib.sha256(f"confirm\0{api_key}\0{profile_key or ''}".encode()).hexdigest()
+
+
+class SpentStates:
+    """The request states already answered, remembered until they expire, so each approval is used once."""
+
+    def __init__(self, clock: Callable[[], float] = anyio.current_time) -> None:
+        self._clock = clock
+        self._spent: dict[str, float] = {}
+
+    def spend(self, state: str) -> bool:
+        """Mark `state` used; False when it already was."""
+        now = self._clock()
+        self._spent = {known: until for known, until in self._spent.items() if until > now}
+        if state in self._spent:
+            return False
+        self._spent[state] = now + STATE_TTL_SECONDS
+        return True
+
+
+def confirmer(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates) -> Confirm:
+    """How to ask this call's user a yes/no question."""
+
+    async def confirm(question: str) -> Answer | types.InputRequiredResult:
         if not _can_elicit(ctx.session.client_capabilities):
-            return True
+            return Answer.NOBODY_TO_ASK
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-            return _answer_from_retry(params, question)
+            return _answer_from_retry(params, question, spent)
         if not ctx.session.can_send_request:
-            return True
+            return Answer.NOBODY_TO_ASK
         answer = await ctx.session.elicit_form(question, QUESTION_SCHEMA, related_request_id=ctx.request_id)
         return _accepted(answer)
 
@@ -48,27 +100,32 @@ def confirmer(ctx: ServerRequestContext[Any], params: types.CallToolRequestParam
 
 
 def _can_elicit(capabilities: types.ClientCapabilities | None) -> bool:
+    # None: the client's declaration is not known here (a stateless server forgets it between requests).
     elicitation = capabilities.elicitation if capabilities else None
     # An empty elicitation capability means form mode, per the spec.
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def _answer_from_retry(params: types.CallToolRequestParams, question: str) -> bool | types.InputRequiredResult:
-    asked = _fingerprint(params, question)
-    answer = (params.input_responses or {}).get(ANSWER_KEY)
-    if isinstance(answer, types.ElicitResult) and params.request_state == asked:
+def _answer_from_retry(
+    params: types.CallToolRequestParams, question: str, spent: SpentStates
+) -> Answer | types.InputRequiredResult:
+    # By now the boundary has verified the state it sealed and handed back its plaintext.
+    state, answer = params.request_state, (params.input_responses or {}).get(ANSWER_KEY)
+    if state and state.startswith(STATE_PREFIX) and isinstance(answer, types.ElicitResult) and spent.spend(state):
         return _accepted(answer)
-    # Not asked yet, or asked about other arguments: ask (again), bound to exactly these arguments.
     request = types.ElicitRequest(
         params=types.ElicitRequestFormParams(message=question, requested_schema=QUESTION_SCHEMA)
     )
-    return types.InputRequiredResult(input_requests={ANSWER_KEY: request}, request_state=asked)
+    return types.InputRequiredResult(
+        input_requests={ANSWER_KEY: request}, request_state=STATE_PREFIX + secrets.token_urlsafe(16)
+    )
 
 
-def _fingerprint(params: types.CallToolRequestParams, question: str) -> str:
-    canonical = json.dumps([params.name, params.arguments or {}, question], sort_keys=True, default=str)
-    return "confirm-v1:" + hashlib.sha256(canonical.encode()).hexdigest()
+def _accepted(answer: types.ElicitResult) -> Answer:
+    confirmed = answer.action == "accept" and (answer.content or {}).get(ANSWER_KEY) is True
+    return Answer.YES if confirmed else Answer.NO
 
 
-def _accepted(answer: types.ElicitResult) -> bool:
-    return answer.action == "accept" and (answer.content or {}).get(ANSWER_KEY) is True
+def arguments_of(ctx: ServerRequestContext[Any]) -> Mapping[str, Any]:
+    arguments = (ctx.params or {}).get("arguments")
+    return arguments if isinstance(arguments, Mapping) else {}

@@ -1,4 +1,4 @@
-"""Credentials: the Ayrshare keys and the server's access token, where each comes from, and how each is checked.
+"""Credentials: the Ayrshare keys, where each comes from, and how each is checked.
 
 Credentials are resolved on every tool call, so editing the credentials file takes effect without a restart. Keys
 are held in `Credentials`, whose repr never shows them.
@@ -6,11 +6,16 @@ are held in `Credentials`, whose repr never shows them.
 A set of credentials always comes from one place: the request's headers, the environment, or the credentials file.
 A profile key or an X/Twitter pair is never borrowed from another source than its API key's, since each belongs to
 one Ayrshare account, except that an HTTP caller using the server's key may name its own profile and X pair.
+
+Every value is checked where it is read: 1 to 200 visible ASCII characters, what Ayrshare issues and what an HTTP
+header carries. A value that fails names its source, never itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -21,22 +26,23 @@ ENV_PROFILE_KEY = "AYRSHARE_PROFILE_KEY"
 ENV_X_API_KEY = "AYRSHARE_X_API_KEY"
 ENV_X_API_SECRET = "AYRSHARE_X_API_SECRET"  # noqa: S105 - the variable name, not a secret
 ENV_CREDENTIALS_FILE = "AYRSHARE_CREDENTIALS_FILE"
-ENV_ACCESS_TOKEN = "AYRSHARE_MCP_TOKEN"  # noqa: S105 - the variable name, not a token
-MIN_ACCESS_TOKEN_LENGTH = 16
 SANDBOX_API_KEY = "sandbox-key"
 
 # Per-request credentials over HTTP. `Authorization` is deliberately not one: it guards access to this server.
-HEADER_API_KEY_DISPLAY = "X-Ayrshare-Api-Key"
-HEADER_PROFILE_KEY_DISPLAY = "X-Ayrshare-Profile-Key"
+HEADER_API_KEY = "X-Ayrshare-Api-Key"
+HEADER_PROFILE_KEY = "X-Ayrshare-Profile-Key"
 # The X pair travels under the names Ayrshare itself uses, so a caller sets them the same way for either.
-HEADER_X_API_KEY_DISPLAY = "X-Twitter-OAuth1-Api-Key"
-HEADER_X_API_SECRET_DISPLAY = "X-Twitter-OAuth1-Api-Secret"  # noqa: S105 - a header name
-HEADER_API_KEY = HEADER_API_KEY_DISPLAY.lower()
-HEADER_PROFILE_KEY = HEADER_PROFILE_KEY_DISPLAY.lower()
-HEADER_X_API_KEY = HEADER_X_API_KEY_DISPLAY.lower()
-HEADER_X_API_SECRET = HEADER_X_API_SECRET_DISPLAY.lower()
+HEADER_X_API_KEY = "X-Twitter-OAuth1-Api-Key"
+HEADER_X_API_SECRET = "X-Twitter-OAuth1-Api-Secret"  # noqa: S105 - a header name
+CREDENTIAL_HEADERS = (HEADER_API_KEY, HEADER_PROFILE_KEY, HEADER_X_API_KEY, HEADER_X_API_SECRET)
 
 X_BYO_SETUP_URL = "https://www.ayrshare.com/docs/dashboard/connect-social-accounts/x-twitter-byo-keys"
+
+# The one rule for a credential's text, wherever it comes from (arguments included: see tools.spec).
+CREDENTIAL_PATTERN = r"^[!-~]{1,200}$"
+_USABLE = re.compile(CREDENTIAL_PATTERN)
+# A credentials file is a few lines; anything far larger or deeper is not one.
+MAX_CREDENTIALS_FILE_BYTES = 64 * 1024
 
 
 def how_to_provide_a_key(path: Path) -> str:
@@ -49,8 +55,8 @@ def how_to_provide_a_key(path: Path) -> str:
 def how_to_provide_an_x_pair() -> str:
     return (
         f"Set {ENV_X_API_KEY} and {ENV_X_API_SECRET} (or x_api_key and x_api_secret in the credentials file; over "
-        f"HTTP, the {HEADER_X_API_KEY_DISPLAY} and {HEADER_X_API_SECRET_DISPLAY} headers) to the API Key and API "
-        f"Secret of your X Developer App: {X_BYO_SETUP_URL}"
+        f"HTTP, the {HEADER_X_API_KEY} and {HEADER_X_API_SECRET} headers) to the API Key and API Secret of your X "
+        f"Developer App: {X_BYO_SETUP_URL}"
     )
 
 
@@ -123,6 +129,128 @@ def x_pair(key: str | None, secret: str | None, key_name: str, secret_name: str)
     return None
 
 
+def _usable(value: str, where: str) -> str:
+    """`value` stripped, if it can be a credential at all.
+
+    Raises:
+        CredentialsError: naming `where`; the value is never quoted (it may be a real key with a typo).
+    """
+    value = value.strip()
+    if not _USABLE.match(value):
+        raise CredentialsError(
+            f"{where} is not a usable key: it must be 1 to 200 visible ASCII characters, with no spaces, line breaks "
+            "or other control characters. Copy it again from the Ayrshare (or X) dashboard."
+        )
+    return value
+
+
+def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    # A host that fails to substitute an empty user setting passes the placeholder itself: that means "not set".
+    if not value or (value.startswith("${") and value.endswith("}")):
+        return None
+    return _usable(value, f"The environment variable {name}")
+
+
+def _from_headers(headers: Mapping[str, str], name: str) -> str | None:
+    """A credential header's value; None only when the header is absent.
+
+    Raises:
+        CredentialsError: the header is present but blank, an unfilled placeholder, or not a usable key. A caller
+            who sends the header means to use their own key: falling back to the server's would act on another
+            account.
+    """
+    if name.lower() not in headers:
+        return None
+    value = headers[name.lower()].strip()
+    if not value or (value.startswith("${") and value.endswith("}")):
+        raise CredentialsError(
+            f"The {name} header is empty or an unfilled placeholder" + " (${...}). Send the real value, or leave the "
+            "header out."
+        )
+    return _usable(value, f"The {name} header")
+
+
+def resolve_credentials(
+    environ: Mapping[str, str], headers: Mapping[str, str] | None = None, *, lend_server_key: bool = True
+) -> Credentials:
+    """The credentials for one tool call.
+
+    Over HTTP (`headers` given, with lower-case names) a key in X-Ayrshare-Api-Key wins and is used for that request
+    only, with the profile key and X pair of the same request and nothing of the server's. Otherwise, and on stdio,
+    the server's own key applies (the environment first, then the credentials file); a request may still name its
+    profile key and X pair. A server that must not lend its key (`lend_server_key=False`) uses request keys only.
+
+    Raises:
+        CredentialsError: no usable key, an unusable value, half an X pair, or a credentials file that is unreadable,
+            malformed or too open.
+    """
+    if headers is None:
+        return server_credentials(environ)
+    api_key, profile_key, x_key, x_secret = (_from_headers(headers, name) for name in CREDENTIAL_HEADERS)
+    pair = x_pair(x_key, x_secret, f"the {HEADER_X_API_KEY} header", f"the {HEADER_X_API_SECRET} header")
+    if api_key:
+        return Credentials(api_key=api_key, profile_key=profile_key, x_pair=pair, source="request headers")
+    if not lend_server_key:
+        raise CredentialsError(
+            f"This server serves callers it cannot authenticate, so it never uses its own Ayrshare key: send yours "
+            f"in the {HEADER_API_KEY} header (and a profile key in {HEADER_PROFILE_KEY})."
+        )
+    try:
+        return server_credentials(environ).with_profile_key(profile_key).with_x_pair(pair)
+    except MissingCredentialsError as missing:
+        raise MissingCredentialsError(
+            f"No Ayrshare API key: send one in the {HEADER_API_KEY} header, or give the server one. {missing}"
+        ) from None
+
+
+def server_credentials(environ: Mapping[str, str]) -> Credentials:
+    """The server's own key: the environment first, then the credentials file.
+
+    Raises:
+        CredentialsError: no source has a key, a value is unusable, half an X pair is set, a profile key or X pair
+            is set in the environment without the key, or the file is unreadable, malformed or too open.
+    """
+    api_key, profile_key, x_key, x_secret = (
+        _from_environment(environ, name) for name in (ENV_API_KEY, ENV_PROFILE_KEY, ENV_X_API_KEY, ENV_X_API_SECRET)
+    )
+    pair = x_pair(x_key, x_secret, ENV_X_API_KEY, ENV_X_API_SECRET)
+    if api_key:
+        return Credentials(api_key=api_key, profile_key=profile_key, x_pair=pair, source="environment")
+    path = credentials_file_path(environ)
+    if profile_key or pair:
+        # Both belong to one account: pairing them with a key from another source could act on the wrong one.
+        stray = ENV_PROFILE_KEY if profile_key else f"{ENV_X_API_KEY}/{ENV_X_API_SECRET}"
+        raise CredentialsError(
+            f"{stray} is set but {ENV_API_KEY} is not. Set {ENV_API_KEY} too, or put everything (api_key, "
+            f"profile_key, x_api_key, x_api_secret) together in {path}."
+        )
+    if not path.exists():
+        raise MissingCredentialsError("No Ayrshare API key is configured. " + how_to_provide_a_key(path))
+    return _read_credentials_file(path)
+
+
+def every_configured_secret(environ: Mapping[str, str], headers: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Every credential value the server knows of for a call, usable or not: what must never appear in a result.
+
+    More than the call's own credentials: a per-call Profile-Key replaces the default one, and Ayrshare may still
+    echo the default.
+    """
+    names = (ENV_API_KEY, ENV_PROFILE_KEY, ENV_X_API_KEY, ENV_X_API_SECRET)
+    values = [environ.get(name, "").strip() for name in names]
+    if headers is not None:
+        values += [headers.get(name.lower(), "").strip() for name in CREDENTIAL_HEADERS]
+    with contextlib.suppress(CredentialsError):
+        values += server_credentials(environ).secrets()
+    # Four characters or fewer would be no key at all, and redacting them would garble every answer.
+    return tuple(sorted({value for value in values if len(value) > 4}, key=len, reverse=True))
+
+
+def server_key_configured(environ: Mapping[str, str]) -> bool:
+    """Whether the server has a key of its own to lend (a broken key or file counts: it may be fixed later)."""
+    return bool(environ.get(ENV_API_KEY, "").strip()) or credentials_file_path(environ).exists()
+
+
 def credentials_file_path(environ: Mapping[str, str]) -> Path:
     if explicit := environ.get(ENV_CREDENTIALS_FILE, "").strip():
         return _expand_home(explicit, environ)
@@ -143,137 +271,55 @@ def _expand_home(text: str, environ: Mapping[str, str]) -> Path:
     return Path(text)
 
 
-def resolve_credentials(
-    environ: Mapping[str, str], headers: Mapping[str, str] | None = None, *, lend_server_key: bool = True
-) -> Credentials:
-    """The credentials for one tool call.
-
-    Over HTTP (`headers` given) a key in X-Ayrshare-Api-Key wins and is used for that request only, with the profile
-    key and X pair of the same request and nothing of the server's. Otherwise, and on stdio, the server's own key
-    applies (the environment first, then the credentials file); a request may still name its profile key and X
-    pair. A server that must not lend its key (`lend_server_key=False`) uses request keys only.
-
-    Raises:
-        CredentialsError: no usable key, half an X pair, or the credentials file is unreadable, malformed or too open.
-    """
-    if headers is None:
-        return server_credentials(environ)
-    api_key = _clean(headers.get(HEADER_API_KEY))
-    profile_key = _clean(headers.get(HEADER_PROFILE_KEY))
-    pair = x_pair(
-        _clean(headers.get(HEADER_X_API_KEY)),
-        _clean(headers.get(HEADER_X_API_SECRET)),
-        f"the {HEADER_X_API_KEY_DISPLAY} header",
-        f"the {HEADER_X_API_SECRET_DISPLAY} header",
-    )
-    if api_key:
-        return Credentials(api_key=api_key, profile_key=profile_key, x_pair=pair, source="request headers")
-    if not lend_server_key:
-        raise CredentialsError(
-            f"This server serves callers it cannot authenticate, so it never uses its own Ayrshare key: send yours "
-            f"in the {HEADER_API_KEY_DISPLAY} header (and a profile key in {HEADER_PROFILE_KEY_DISPLAY})."
-        )
-    try:
-        return server_credentials(environ).with_profile_key(profile_key).with_x_pair(pair)
-    except MissingCredentialsError as missing:
-        raise MissingCredentialsError(
-            f"No Ayrshare API key: send one in the {HEADER_API_KEY_DISPLAY} header, or give the server one. {missing}"
-        ) from None
-
-
-def server_credentials(environ: Mapping[str, str]) -> Credentials:
-    """The server's own key: the environment first, then the credentials file.
-
-    Raises:
-        CredentialsError: no source has a key, half an X pair is set, a profile key or X pair is set in the
-            environment without the key, or the file is unreadable, malformed or too open.
-    """
-    api_key = _clean(environ.get(ENV_API_KEY))
-    profile_key = _clean(environ.get(ENV_PROFILE_KEY))
-    pair = x_pair(
-        _clean(environ.get(ENV_X_API_KEY)), _clean(environ.get(ENV_X_API_SECRET)), ENV_X_API_KEY, ENV_X_API_SECRET
-    )
-    if api_key:
-        return Credentials(api_key=api_key, profile_key=profile_key, x_pair=pair, source="environment")
-    path = credentials_file_path(environ)
-    if profile_key or pair:
-        # Both belong to one account: pairing them with a key from another source could act on the wrong one.
-        stray = ENV_PROFILE_KEY if profile_key else f"{ENV_X_API_KEY}/{ENV_X_API_SECRET}"
-        raise CredentialsError(
-            f"{stray} is set but {ENV_API_KEY} is not. Set {ENV_API_KEY} too, or put everything (api_key, "
-            f"profile_key, x_api_key, x_api_secret) together in {path}."
-        )
-    if not path.exists():
-        raise MissingCredentialsError("No Ayrshare API key is configured. " + how_to_provide_a_key(path))
-    return _read_credentials_file(path)
-
-
-def server_key_configured(environ: Mapping[str, str]) -> bool:
-    """Whether the server has a key of its own to lend (a broken credentials file counts: it may be fixed later)."""
-    return bool(_clean(environ.get(ENV_API_KEY))) or credentials_file_path(environ).exists()
-
-
-def load_access_token(environ: Mapping[str, str], token_file: Path | None) -> str | None:
-    """The token HTTP callers must present, from --token-file or AYRSHARE_MCP_TOKEN; None when access is open.
-
-    Raises:
-        CredentialsError: the token file is unreadable, too open, or empty, or the token is too short to be a secret.
-    """
-    if token_file is not None:
-        check_private_file(token_file, "token file")
-        try:
-            token = token_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CredentialsError(f"Cannot read the token file {token_file}: {exc}.") from None
-        source = str(token_file)
-    else:
-        token = environ.get(ENV_ACCESS_TOKEN, "").strip()
-        source = ENV_ACCESS_TOKEN
-        if not token:
-            return None
-    if len(token) < MIN_ACCESS_TOKEN_LENGTH:
-        raise CredentialsError(
-            f"The access token from {source} is {'empty' if not token else 'too short'}: use at least "
-            f"{MIN_ACCESS_TOKEN_LENGTH} random characters, e.g. the output of: python3 -c "
-            "'import secrets; print(secrets.token_urlsafe(32))'"
-        )
-    return token
-
-
-def _clean(value: str | None) -> str | None:
-    value = (value or "").strip()
-    # A host that fails to substitute an empty user setting may pass the placeholder itself.
-    if not value or (value.startswith("${") and value.endswith("}")):
-        return None
-    return value
-
-
 def _read_credentials_file(path: Path) -> Credentials:
     import tomllib  # only when there is a file to read: most hosts pass the key in the environment
 
-    check_private_file(path)
+    text = read_private_file(path, "credentials file", max_bytes=MAX_CREDENTIALS_FILE_BYTES)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CredentialsError(f"Cannot read the credentials file {path}: {exc.strerror}.") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         # The decoder's message quotes no file content, only positions.
         raise CredentialsError(f"The credentials file {path} is not valid TOML ({_first_line(exc)}).") from None
-    api_key = document.get("api_key")
-    if not isinstance(api_key, str) or not api_key.strip():
+    except RecursionError:
+        raise CredentialsError(f"The credentials file {path} is nested too deeply to be a credentials file.") from None
+    if not isinstance(document.get("api_key"), str) or not document["api_key"].strip():
         raise CredentialsError(f'The credentials file {path} has no api_key. Add a line: api_key = "..."')
-    optional = {name: _optional_string(document, name, path) for name in ("profile_key", "x_api_key", "x_api_secret")}
-    pair = x_pair(optional["x_api_key"], optional["x_api_secret"], f"In {path}, x_api_key", "x_api_secret")
-    return Credentials(api_key=api_key.strip(), profile_key=optional["profile_key"], x_pair=pair, source=f"file {path}")
+    values = {
+        name: _from_file(document, name, path) for name in ("api_key", "profile_key", "x_api_key", "x_api_secret")
+    }
+    pair = x_pair(values["x_api_key"], values["x_api_secret"], f"In {path}, x_api_key", "x_api_secret")
+    api_key = values["api_key"]
+    assert api_key is not None  # checked above
+    return Credentials(api_key=api_key, profile_key=values["profile_key"], x_pair=pair, source=f"file {path}")
 
 
-def _optional_string(document: Mapping[str, object], name: str, path: Path) -> str | None:
+def _from_file(document: Mapping[str, object], name: str, path: Path) -> str | None:
     value = document.get(name)
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise CredentialsError(f"In the credentials file {path}, {name} must be a non-empty string.")
-    return value.strip()
+    return _usable(value, f"In the credentials file {path}, {name}")
+
+
+def read_private_file(path: Path, what: str, *, max_bytes: int) -> str:
+    """The text of a secrets file that only its owner can read, and that is not absurdly large.
+
+    Raises:
+        CredentialsError: the file is missing, not a regular file, open to others, too large, or not UTF-8.
+    """
+    check_private_file(path, what)
+    try:
+        with path.open("rb") as file:
+            raw = file.read(max_bytes + 1)
+    except OSError as exc:
+        raise CredentialsError(f"Cannot read the {what} {path}: {exc.strerror}.") from None
+    if len(raw) > max_bytes:
+        raise CredentialsError(f"The {what} {path} is larger than {max_bytes // 1024} KB; it holds a few lines.")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialsError(f"The {what} {path} is not UTF-8 text.") from None
 
 
 def check_private_file(path: Path, what: str = "credentials file") -> None:

@@ -1,6 +1,6 @@
 """The MCP server: advertises the tool catalogue, routes calls to it, and picks each call's credentials.
 
-The process has one pooled Ayrshare client (`Upstream`), shared by every session on every transport.
+The process has one pooled Ayrshare client (`SharedClient`), shared by every session on every transport.
 """
 
 from __future__ import annotations
@@ -18,12 +18,21 @@ from mcp.server import Server, ServerRequestContext
 from starlette.requests import Request
 
 from ayrshare_mcp import __version__
+from ayrshare_mcp.access import AccessPolicy
 from ayrshare_mcp.client import AyrshareClient
-from ayrshare_mcp.confirmation import confirmer
-from ayrshare_mcp.credentials import Credentials, resolve_credentials
+from ayrshare_mcp.confirmation import (
+    Answer,
+    Confirm,
+    SpentStates,
+    account_fingerprint,
+    arguments_of,
+    confirmer,
+    request_state_boundary,
+)
+from ayrshare_mcp.credentials import Credentials, CredentialsError, every_configured_secret, resolve_credentials
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools import TOOLS, TOOLS_BY_NAME
-from ayrshare_mcp.tools.spec import with_notice
+from ayrshare_mcp.tools.envelope import with_notice
 
 SERVER_NAME = "ayrshare"
 SANDBOX_NOTICE = (
@@ -50,7 +59,7 @@ profile applies.
 TOOL_LISTING = types.ListToolsResult(tools=[spec.tool for spec in TOOLS])
 
 
-class Upstream:
+class SharedClient:
     """The process's one pooled Ayrshare client, open while any server lifespan (or the HTTP app) borrows it.
 
     SSE enters the server lifespan once per connection; borrowing keeps that from opening a pool per client.
@@ -98,16 +107,33 @@ class AppState:
 
 
 def build_server(
-    settings: Settings, *, upstream: Upstream | None = None, lend_server_key: bool = True
+    settings: Settings, *, shared: SharedClient | None = None, access: AccessPolicy | None = None
 ) -> Server[AppState]:
     """The server for these settings.
 
-    `upstream` is the shared Ayrshare client (a fresh one by default); `lend_server_key=False` makes HTTP callers
-    bring their own Ayrshare key instead of using the server's. In read-only mode only read-only tools exist.
+    `shared` is the process's Ayrshare client (a fresh one by default); `access` says whether HTTP callers without
+    their own Ayrshare key may use the server's (by default they may: stdio and in-memory clients are the user).
+    In read-only mode only read-only tools exist.
     """
-    shared = upstream or Upstream(settings)
+    shared = shared or SharedClient(settings)
+    access = access or AccessPolicy()
     catalogue = {spec.name: spec for spec in TOOLS if spec.read_only or not settings.read_only}
     listing = types.ListToolsResult(tools=[spec.tool for spec in catalogue.values()])
+    spent = SpentStates()
+
+    def credentials_for(headers: Mapping[str, str] | None) -> Credentials:
+        return resolve_credentials(settings.environ, headers, lend_server_key=access.lends_server_key)
+
+    def account_of(ctx: ServerRequestContext[Any]) -> str | None:
+        """The Ayrshare account a call acts for, which a confirmation is bound to; None when there is none."""
+        try:
+            credentials = credentials_for(_http_headers(ctx))
+        except CredentialsError:
+            return None
+        profile_key = arguments_of(ctx).get("Profile-Key")
+        return account_fingerprint(
+            credentials.api_key, profile_key if isinstance(profile_key, str) else credentials.profile_key
+        )
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
@@ -126,11 +152,14 @@ def build_server(
         if spec is None:
             raise MCPError(types.INVALID_PARAMS, _unknown_tool(params.name, read_only=settings.read_only))
         headers = _http_headers(ctx)
-
-        def credentials() -> Credentials:
-            return resolve_credentials(settings.environ, headers, lend_server_key=lend_server_key)
-
-        result = await spec.run(params.arguments, ctx.lifespan_context.client, credentials, confirmer(ctx, params))
+        confirm = confirmer(ctx, params, spent)
+        result = await spec.run(
+            params.arguments,
+            ctx.lifespan_context.client,
+            lambda: credentials_for(headers),
+            _unless_allowed(confirm) if settings.allow_unconfirmed_deletes else confirm,
+            redact=every_configured_secret(settings.environ, headers),
+        )
         if settings.sandbox and isinstance(result, types.CallToolResult):
             return with_notice(result, "sandbox", SANDBOX_NOTICE)
         return result
@@ -138,7 +167,7 @@ def build_server(
     def input_schema(name: str) -> dict[str, Any] | None:
         return catalogue[name].tool.input_schema if name in catalogue else None
 
-    return Server(
+    server = Server(
         SERVER_NAME,
         version=__version__,
         title="Ayrshare",
@@ -148,9 +177,21 @@ def build_server(
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
+    server.middleware.append(request_state_boundary(settings.state_secret, SERVER_NAME, account_of))
+    return server
 
 
-def _http_headers(ctx: ServerRequestContext[AppState]) -> Mapping[str, str] | None:
+def _unless_allowed(confirm: Confirm) -> Confirm:
+    """The operator allowed bulk deletes when nobody can be asked: a person who can be asked still is."""
+
+    async def confirm_or_allow(question: str) -> Answer | types.InputRequiredResult:
+        answer = await confirm(question)
+        return Answer.YES if answer is Answer.NOBODY_TO_ASK else answer
+
+    return confirm_or_allow
+
+
+def _http_headers(ctx: ServerRequestContext[Any]) -> Mapping[str, str] | None:
     """The headers of the HTTP request that carried this call; None on stdio and in memory."""
     return ctx.request.headers if isinstance(ctx.request, Request) else None
 

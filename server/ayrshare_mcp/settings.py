@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
 
-from ayrshare_mcp.credentials import sandbox_environ
+from ayrshare_mcp.credentials import CredentialsError, read_private_file, sandbox_environ
 
 DEFAULT_BASE_URL = "https://api.ayrshare.com/api"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -29,6 +31,10 @@ ENV_MAX_RETRIES = "AYRSHARE_MAX_RETRIES"
 ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
 ENV_SANDBOX = "AYRSHARE_SANDBOX"
 ENV_READ_ONLY = "AYRSHARE_READ_ONLY"
+ENV_ALLOW_UNCONFIRMED_DELETES = "AYRSHARE_ALLOW_UNCONFIRMED_DELETES"
+ENV_STATE_SECRET = "AYRSHARE_MCP_STATE_SECRET"  # noqa: S105 - the variable name, not a secret
+ENV_STATE_SECRET_FILE = "AYRSHARE_MCP_STATE_SECRET_FILE"  # noqa: S105 - the variable name
+MIN_STATE_SECRET_BYTES = 32
 SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -52,6 +58,10 @@ class Settings:
     sandbox: bool = False
     # Serve the read-only tools only.
     read_only: bool = False
+    # Bulk deletes go ahead when no person can be asked (the operator's choice; off by default).
+    allow_unconfirmed_deletes: bool = False
+    # Seals confirmation state (2026-07-28 era); shared between replicas behind a load balancer, else random.
+    state_secret: bytes | None = field(default=None, repr=False)
     # The environment credentials are read from; a copy, so tests can hand in their own.
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
 
@@ -70,6 +80,8 @@ class Settings:
             log_level=_log_level(env),
             max_retries=_max_retries(env),
             read_only=_flag(env, ENV_READ_ONLY),
+            allow_unconfirmed_deletes=_flag(env, ENV_ALLOW_UNCONFIRMED_DELETES),
+            state_secret=_state_secret(env),
             environ=env,
         )
         return settings.as_sandbox() if _flag(env, ENV_SANDBOX) else settings
@@ -77,6 +89,37 @@ class Settings:
     def as_sandbox(self) -> Settings:
         """The same settings with Ayrshare and every real key replaced by the built-in emulator's."""
         return replace(self, sandbox=True, base_url=SANDBOX_BASE_URL, environ=sandbox_environ(self.environ))
+
+
+HttpTransport = Literal["streamable-http", "sse"]
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """How much one server, and one caller, may hold open. Defaults suit a team server; all are flags."""
+
+    max_sessions: int = 1000
+    max_sessions_per_caller: int = 50
+    max_sse_streams: int = 500
+    max_sse_streams_per_caller: int = 20
+    max_connections: int = 1000
+    # A request must arrive whole this soon after its first byte (or the connection's opening).
+    request_timeout: float = 10.0
+    keep_alive_timeout: float = 5.0
+    session_idle_timeout: float = 600.0
+    # The SDK's own default: larger bodies get 413.
+    max_body_bytes: int = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    transport: HttpTransport = "streamable-http"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    stateless: bool = False
+    # Public names the server answers to behind a reverse proxy; any of them makes the server publicly reachable.
+    allowed_hosts: tuple[str, ...] = ()
+    limits: HttpLimits = field(default_factory=HttpLimits)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -87,6 +130,26 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if raw in {"1", "true", "yes", "on"}:
         return True
     raise ConfigError(f"{name} must be true or false, got {raw!r}.")
+
+
+def _state_secret(env: Mapping[str, str]) -> bytes | None:
+    if path := env.get(ENV_STATE_SECRET_FILE, "").strip():
+        try:
+            secret = read_private_file(Path(path), "state secret file", max_bytes=4096).strip()
+        except CredentialsError as exc:
+            raise ConfigError(str(exc)) from None
+        source = path
+    else:
+        secret = env.get(ENV_STATE_SECRET, "").strip()
+        source = ENV_STATE_SECRET
+        if not secret:
+            return None
+    if len(secret.encode()) < MIN_STATE_SECRET_BYTES or len(set(secret)) < 8:
+        raise ConfigError(
+            f"The state secret from {source} must be at least {MIN_STATE_SECRET_BYTES} random characters, e.g. the "
+            "output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return secret.encode()
 
 
 def _log_level(env: Mapping[str, str]) -> str:

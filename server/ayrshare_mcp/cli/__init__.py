@@ -7,14 +7,14 @@ protocol and nothing else.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.settings import LOG_LEVELS, ConfigError, Settings
+from ayrshare_mcp.logs import configure_logging
+from ayrshare_mcp.settings import LOG_LEVELS, ConfigError, HttpLimits, Settings
 
 HOSTS = ("claude", "claude-code", "cursor", "vscode")
 
@@ -67,6 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="file (chmod 600) with the access token HTTP callers must send; default: AYRSHARE_MCP_TOKEN",
     )
 
+    limits = parser.add_argument_group(
+        "HTTP limits (per server, and per caller: an access token plus the keys it sends)"
+    )
+    defaults = HttpLimits()
+
+    def limit(flag: str, kind: type[int] | type[float], default: float, text: str) -> None:
+        limits.add_argument(
+            flag, type=_positive(kind), default=default, metavar="N", help=f"{text} (default {default:g})"
+        )
+
+    limit("--max-sessions", int, defaults.max_sessions, "open streamable-HTTP sessions in all")
+    limit("--max-sessions-per-caller", int, defaults.max_sessions_per_caller, "open sessions per caller")
+    limit("--max-sse-streams", int, defaults.max_sse_streams, "open SSE streams in all")
+    limit("--max-sse-streams-per-caller", int, defaults.max_sse_streams_per_caller, "open SSE streams per caller")
+    limit("--max-connections", int, defaults.max_connections, "open connections in all")
+    limit("--request-timeout", float, defaults.request_timeout, "seconds for a request to arrive whole")
+    limit("--keep-alive-timeout", float, defaults.keep_alive_timeout, "seconds an idle connection stays open")
+    limit("--session-idle-timeout", float, defaults.session_idle_timeout, "seconds an unused session lives")
+
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("check", help="check the configuration and whether Ayrshare accepts the key")
     tools = commands.add_parser("tools", help="print the tool catalogue")
@@ -81,13 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
-    # httpx2 logs every request URL at INFO, httpcore2 every connection step at DEBUG; the client logs its own line.
-    for chatty in ("httpx2", "httpcore2"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+        return value
+
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -20,7 +20,7 @@ from ayrshare_mcp.credentials import (
     credentials_file_path,
     server_credentials,
 )
-from ayrshare_mcp.server import Upstream
+from ayrshare_mcp.server import SharedClient
 from ayrshare_mcp.settings import Settings
 
 
@@ -60,7 +60,7 @@ async def _check(settings: Settings) -> list[Finding]:
     if not settings.sandbox:
         findings.append(Finding(True, f"API key: from the {credentials.source}, ending {masked(credentials.api_key)}."))
         findings.append(_x_pair_finding(credentials))
-    async with Upstream(settings).borrow() as client:
+    async with SharedClient(settings).borrow() as client:
         findings.append(await _ask_ayrshare(client, Credentials(credentials.api_key), "the API key"))
         if credentials.profile_key:
             findings.append(await _ask_ayrshare(client, credentials, f"profile key {masked(credentials.profile_key)}"))

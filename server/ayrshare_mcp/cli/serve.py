@@ -9,10 +9,11 @@ import sys
 import anyio
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.credentials import CredentialsError, load_access_token, server_key_configured
-from ayrshare_mcp.server import Upstream, build_server
-from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.transports import HttpOptions, endpoint_url, http_app, refusal_to_serve, serve_http, serve_stdio
+from ayrshare_mcp.access import AccessError, AccessPolicy, load_access_token
+from ayrshare_mcp.credentials import server_key_configured
+from ayrshare_mcp.server import SharedClient, build_server
+from ayrshare_mcp.settings import HttpLimits, HttpOptions, Settings
+from ayrshare_mcp.transports import endpoint_url, http_app, serve_http, serve_stdio
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -20,26 +21,42 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         if args.transport == "stdio":
             anyio.run(serve_stdio, build_server(settings))
             return
-        options = http_options(settings, args)
-        if refusal := refusal_to_serve(options, server_key_configured(settings.environ) and not settings.sandbox):
-            sys.exit(f"ayrshare-mcp: {refusal}")
-        upstream = Upstream(settings)
-        server = build_server(settings, upstream=upstream, lend_server_key=options.lends_server_key or settings.sandbox)
+        options = http_options(args)
+        try:
+            access = AccessPolicy.for_http(
+                host=options.host,
+                public_names=options.allowed_hosts,
+                token=load_access_token(settings.environ, args.token_file),
+                # The sandbox's key reaches only the built-in emulator: lending it harms nobody.
+                server_key=server_key_configured(settings.environ) and not settings.sandbox,
+            )
+        except AccessError as exc:
+            sys.exit(f"ayrshare-mcp: {exc}")
+        if settings.sandbox:
+            access = AccessPolicy(token=access.token, lends_server_key=True)
+        shared = SharedClient(settings)
+        server = build_server(settings, shared=shared, access=access)
         mode = " (sandbox: built-in emulator, no real account)" if settings.sandbox else ""
-        sys.stderr.write(f"ayrshare-mcp {__version__}: MCP over {args.transport} at {endpoint_url(options)}{mode}\n")
-        anyio.run(serve_http, http_app(server, upstream, options), options)
+        banner = f"ayrshare-mcp {__version__}: MCP over {args.transport} at {endpoint_url(options)}{mode}"
+        anyio.run(serve_http, http_app(server, shared, options, access), options, banner)
 
 
-def http_options(settings: Settings, args: argparse.Namespace) -> HttpOptions:
-    try:
-        access_token = load_access_token(settings.environ, args.token_file)
-    except CredentialsError as exc:
-        sys.exit(f"ayrshare-mcp: {exc}")
+def http_options(args: argparse.Namespace) -> HttpOptions:
+    limits = HttpLimits(
+        max_sessions=args.max_sessions,
+        max_sessions_per_caller=args.max_sessions_per_caller,
+        max_sse_streams=args.max_sse_streams,
+        max_sse_streams_per_caller=args.max_sse_streams_per_caller,
+        max_connections=args.max_connections,
+        request_timeout=args.request_timeout,
+        keep_alive_timeout=args.keep_alive_timeout,
+        session_idle_timeout=args.session_idle_timeout,
+    )
     return HttpOptions(
         transport=args.transport,
         host=args.host,
         port=args.port,
         stateless=args.stateless,
         allowed_hosts=tuple(args.allowed_host),
-        access_token=access_token,
+        limits=limits,
     )

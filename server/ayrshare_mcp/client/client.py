@@ -162,7 +162,7 @@ class AyrshareClient:
             if isinstance(decision, retry.GiveUp):
                 raise self._final_error(decision, operation, bucket) from None
             wait = max(decision.seconds, self.rate_limits.wait(bucket)[0] if failure.rate_limited else 0.0)
-            logger.info("%s failed (%s); retrying in %.1f s", operation.name, _status_and_code(failure.error), wait)
+            logger.info("%s failed (%s); retrying in %.1f s", operation.name, failure.error.status_and_code(), wait)
             await anyio.sleep(wait)
             attempt += 1
 
@@ -325,11 +325,6 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout) and str(exc):
         return f"{type(exc).__name__}: {exc}"
     return type(exc).__name__
-
-
-def _status_and_code(error: AyrshareError) -> str:
-    status = f"HTTP {error.status}" if error.status is not None else type(error).__name__
-    return status + (f", code {error.code}" if error.code is not None else "")
 
 
 def _auth_headers(credentials: Credentials) -> dict[str, str]:

@@ -65,6 +65,11 @@ class AyrshareError(Exception):
         """A sentence for a person or a model: what happened, and what to do next."""
         return self.message
 
+    def status_and_code(self) -> str:
+        """The answer's HTTP status and Ayrshare code, or the kind of failure: safe to log, no text of Ayrshare's."""
+        kind = f"HTTP {self.status}" if self.status is not None else type(self).__name__
+        return kind + (f", Ayrshare code {self.code}" if self.code is not None else "")
+
 
 class AyrshareConnectionError(AyrshareError):
     """Ayrshare could not be reached: DNS, refused or reset connection, TLS failure."""

@@ -42,6 +42,9 @@ class Switches:
     # Since 2026-03-31 X-bound operations need the account's own X app credentials, or answer 419
     # x_credentials_required (npm SDK 1.3.0). Off by default, so callers without X posts need not care.
     x_credentials_required: bool = False
+    # §5.5: a bulk delete answers "an array of delete status" (legacy docs, no example): one entry per post, or
+    # (the other reading) only an overall status.
+    bulk_answer: Literal["per_post", "summary"] = "per_post"
 
 
 @dataclass(frozen=True)
@@ -347,7 +350,10 @@ class Ayrshare:
                 },
             )
         if isinstance(body.get("bulk"), list):
-            return Reply(200, {"status": "success", "bulk": [self._delete_pending(profile, i) for i in body["bulk"]]})
+            outcomes = [self._delete_pending(profile, post_id) for post_id in body["bulk"]]
+            if self.switches.bulk_answer == "summary":
+                return Reply(200, {"status": "success"})
+            return Reply(200, {"status": "success", "bulk": outcomes})
         post_id = body.get("id")
         if not isinstance(post_id, str) or not post_id:
             raise AyrshareError(400, "Missing id, bulk or deleteAllScheduled.", action="delete")

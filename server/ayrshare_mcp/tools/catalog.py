@@ -11,13 +11,17 @@ import mcp_types as types
 from pydantic import Field, model_validator
 
 from ayrshare_mcp.client import Account, JSONObject
+from ayrshare_mcp.tools.arguments import ToolArguments
 from ayrshare_mcp.tools.fields import IsoDates, IsoDateTime, Platforms, PostId, PostIds, TimeSlots, Weekdays
-from ayrshare_mcp.tools.spec import ToolArguments, ToolRefusal, ToolSpec
+from ayrshare_mcp.tools.spec import ToolRefusal, ToolSpec
 
 CREATE_AUTO_SCHEDULE = "AYRSHARE_CREATE_AUTO_SCHEDULE"
 SET_AUTO_SCHEDULE = "AYRSHARE_POST_SET_AUTO_SCHEDULE"
 DELETE_POST = "AYRSHARE_DELETE_DELETE_POST"
 GET_POST_HISTORY = "AYRSHARE_GET_POST_HISTORY"
+
+# Not an Ayrshare limit (none is documented): a bound on one call's reach and size. More posts: several calls.
+MAX_BULK_IDS = 100
 
 HistoryStatus = Literal["success", "error", "processing", "pending", "paused", "deleted", "awaiting approval"]
 
@@ -104,8 +108,9 @@ class DeletePostArguments(ToolArguments):
     bulk: PostIds | None = Field(
         default=None,
         min_length=1,
-        description="Several Ayrshare post ids to delete at once, no duplicates. Ayrshare deletes only those still "
-        "pending (scheduled); published ones are skipped.",
+        max_length=MAX_BULK_IDS,
+        description=f"Several Ayrshare post ids to delete at once (at most {MAX_BULK_IDS}, no duplicates). Ayrshare "
+        "deletes only those still pending (scheduled); published ones are not deleted and are reported.",
     )
     delete_all_scheduled: bool | None = Field(
         default=None,
@@ -139,7 +144,52 @@ class DeletePostArguments(ToolArguments):
 
 
 async def delete_post(account: Account, args: DeletePostArguments) -> JSONObject:
-    return await account.delete_post(args.payload())
+    answer = await account.delete_post(args.payload())
+    if args.bulk:
+        _require_every_post_deleted(args.bulk, answer)
+    return answer
+
+
+def _require_every_post_deleted(requested: list[str], answer: JSONObject) -> None:
+    """A bulk delete succeeded only if Ayrshare says, post by post, that every requested post was deleted.
+
+    Raises:
+        ToolRefusal: some or all were not deleted, or Ayrshare did not say; naming which were and which were not.
+    """
+    outcomes = _bulk_outcomes(answer)
+    if outcomes is None:
+        raise ToolRefusal(
+            f"Ayrshare accepted the bulk delete of {len(requested)} posts but did not say which were deleted. "
+            "Check post history with status=deleted before trying again.",
+            answer,
+        )
+    deleted = [post_id for post_id in requested if outcomes.get(post_id, (False, ""))[0]]
+    if len(deleted) == len(requested):
+        return
+    missing = [
+        f"{post_id} ({outcomes[post_id][1] if post_id in outcomes else 'Ayrshare did not mention it'})"
+        for post_id in requested
+        if post_id not in deleted
+    ]
+    done = f"Deleted: {', '.join(deleted)}. " if deleted else ""
+    raise ToolRefusal(
+        f"Deleted {len(deleted)} of {len(requested)} posts. {done}Not deleted: {'; '.join(missing)}. Bulk deletes "
+        "only cancel pending scheduled posts: delete a published post on its own by id.",
+        answer,
+    )
+
+
+def _bulk_outcomes(answer: JSONObject) -> dict[str, tuple[bool, str]] | None:
+    """Per post id: deleted or not, and why not (Ayrshare's code and message); None when the answer has no list."""
+    entries = next((answer[key] for key in ("bulk", "posts", "results") if isinstance(answer.get(key), list)), None)
+    if entries is None:
+        return None
+    outcomes: dict[str, tuple[bool, str]] = {}
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            code = f"code {entry['code']}: " if entry.get("code") is not None else ""
+            outcomes[entry["id"]] = (entry.get("status") == "success", f"{code}{entry.get('message') or 'failed'}")
+    return outcomes
 
 
 def confirm_bulk_delete(args: DeletePostArguments) -> str | None:

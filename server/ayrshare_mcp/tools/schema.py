@@ -1,0 +1,46 @@
+"""The advertised input schemas: flat and portable, generated through pydantic's own extension point.
+
+What hosts and model providers accept (see tests/test_schema_portability.py): an object with plain properties, no
+titles, no `$ref`, no `default`, and an optional parameter that is simply not required, never "X or null".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
+# Parameters every tool shares; listed after each tool's own.
+SHARED_LAST = ("Profile-Key",)
+
+
+class FlatToolSchema(GenerateJsonSchema):
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
+        # Optional means "may be left out": null is never a value a model should send.
+        return self.generate_inner(schema["schema"])
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        # Defaults are for the model to read, so the descriptions say them; not every host accepts the keyword.
+        return self.generate_inner(schema["schema"])
+
+    def generate(self, schema: CoreSchema, mode: JsonSchemaMode = "validation") -> JsonSchemaValue:
+        generated = super().generate(schema, mode)
+        generated.pop("title", None)
+        if "$defs" in generated:
+            raise TypeError("tool arguments must be flat: no nested models")
+        properties = generated.get("properties", {})
+        generated["properties"] = {
+            **{name: prop for name, prop in properties.items() if name not in SHARED_LAST},
+            **{name: properties[name] for name in SHARED_LAST if name in properties},
+        }
+        return generated
+
+
+def input_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The tool's `inputSchema`: its argument model, flat."""
+    return model.model_json_schema(by_alias=True, schema_generator=FlatToolSchema)

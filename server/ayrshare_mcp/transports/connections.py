@@ -1,0 +1,72 @@
+"""Connections, before any request: a cap on how many are open, and a deadline for a request to arrive whole.
+
+uvicorn gives an idle keep-alive connection a few seconds, but none at all to a client that sends half a request
+and stops (slowloris): such connections pile up until the process runs out of file descriptors. Here every
+request, from its first byte (or the connection's opening), must be fully received within `request_timeout`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from ayrshare_mcp.logs import Throttle
+
+logger = logging.getLogger(__name__)
+THROTTLE = Throttle()
+_FINISHED = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    max_connections: int
+    request_timeout: float
+
+
+def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP/1.1 protocol, with the connection cap and the request deadline."""
+
+    class GuardedH11Protocol(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                THROTTLE.warn(logger, "Refused a connection: %d are open", len(self.connections))
+                transport.write(_BUSY)
+                transport.close()
+                return
+            self._arm()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            if self.conn.their_state in _FINISHED:
+                self._disarm()
+            elif self._deadline is None:
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            self._deadline = self.loop.call_later(limits.request_timeout, self._too_slow)
+
+        def _disarm(self) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if self.conn.their_state not in _FINISHED and not self.transport.is_closing():
+                THROTTLE.warn(logger, "Closed a connection whose request did not arrive in time")
+                self.transport.close()
+
+    return GuardedH11Protocol

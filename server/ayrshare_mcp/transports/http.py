@@ -1,0 +1,187 @@
+"""Streamable HTTP and SSE: the ASGI app, wrapped in the request guards, served by uvicorn with connection limits.
+
+Whatever the bind address: Host and Origin are checked (421 / 403), bodies are capped (413), an access token when
+configured is required (401), every session is bound to its caller, and each caller's sessions and streams are
+capped. `/healthz` answers without touching Ayrshare.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+import uvicorn
+from mcp.server import Server
+from mcp.server.sse import SseServerTransport
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ayrshare_mcp import __version__
+from ayrshare_mcp.access import AccessPolicy
+from ayrshare_mcp.server import SharedClient
+from ayrshare_mcp.settings import HttpOptions
+from ayrshare_mcp.transports.connections import ConnectionLimits, guarded_protocol
+from ayrshare_mcp.transports.guards import (
+    LOOPBACK_NAMES,
+    AccessTokenGate,
+    CallerIdentity,
+    CallerQuotas,
+    HostOriginGuard,
+    Quotas,
+)
+
+logger = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+STREAMABLE_HTTP_PATH = "/mcp"
+SSE_PATH = "/sse"
+SSE_MESSAGES_PATH = "/messages/"
+# In-flight calls get this long to finish after SIGINT/SIGTERM; open streams are then closed.
+SHUTDOWN_GRACE_SECONDS = 5
+
+
+def transport_security(options: HttpOptions) -> TransportSecuritySettings:
+    """The SDK's own Host/Origin allow-lists, behind `HostOriginGuard` (which matches exactly): a second wall."""
+    hosts = [*LOOPBACK_NAMES[:2], "[::1]", "127.0.0.1:*", "localhost:*", "[::1]:*"]
+    origins = ["http://127.0.0.1", "http://localhost", "http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+    for name in options.allowed_hosts:
+        hosts += [name, f"{name}:*"]
+        origins += [f"https://{name}", f"https://{name}:*"]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def http_app(server: Server[Any], shared: SharedClient, options: HttpOptions, access: AccessPolicy) -> ASGIApp:
+    """The ASGI app for one HTTP transport, with `/healthz` and every guard in `guards`."""
+    limits = options.limits
+    health = Route(HEALTH_PATH, _health, methods=["GET"])
+    if options.transport == "sse":
+        app: ASGIApp = _sse_app(server, shared, options, health)
+    else:
+        # The session manager enters the server lifespan once for the process, which borrows `shared`.
+        app = server.streamable_http_app(
+            streamable_http_path=STREAMABLE_HTTP_PATH,
+            stateless_http=options.stateless,
+            transport_security=transport_security(options),
+            max_request_body_size=limits.max_body_bytes,
+            max_sessions=limits.max_sessions,
+            session_idle_timeout=limits.session_idle_timeout,
+            host=options.host,
+            custom_starlette_routes=[health],
+        )
+    quotas = Quotas(
+        sessions_per_caller=limits.max_sessions_per_caller,
+        sse_streams=limits.max_sse_streams,
+        sse_streams_per_caller=limits.max_sse_streams_per_caller,
+        session_idle_seconds=limits.session_idle_timeout,
+    )
+    app = CallerQuotas(app, quotas, mcp_path=STREAMABLE_HTTP_PATH, sse_path=SSE_PATH, max_body=limits.max_body_bytes)
+    app = CallerIdentity(app, token_required=access.token is not None)
+    if access.token is not None:
+        app = AccessTokenGate(app, access.token, open_paths=[HEALTH_PATH])
+    return HostOriginGuard(app, options.allowed_hosts)
+
+
+def _sse_app(server: Server[Any], shared: SharedClient, options: HttpOptions, health: Route) -> Starlette:
+    sse = SseServerTransport(
+        SSE_MESSAGES_PATH,
+        security_settings=transport_security(options),
+        max_request_body_size=options.limits.max_body_bytes,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Held for the life of the app, so SSE connections coming and going share one pool.
+        async with shared.borrow():
+            yield
+
+    routes = [
+        Route(SSE_PATH, _SseConnection(server, sse), methods=["GET"]),
+        Mount(SSE_MESSAGES_PATH, app=sse.handle_post_message),
+        health,
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+class _SseConnection:
+    """The ASGI endpoint of `GET /sse`: one MCP session per open event stream."""
+
+    def __init__(self, server: Server[Any], sse: SseServerTransport) -> None:
+        self._server = server
+        self._sse = sse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self._sse.connect_sse(scope, receive, send) as (read_stream, write_stream):
+            await self._server.run(read_stream, write_stream, self._server.create_initialization_options())
+
+
+async def _health(_: Request) -> Response:
+    return JSONResponse({"status": "ok", "server": "ayrshare-mcp", "version": __version__})
+
+
+async def serve_http(app: ASGIApp, options: HttpOptions, banner: str = "") -> None:
+    """Serve until SIGINT/SIGTERM, then exit cleanly: in-flight calls get a grace period, the port is released.
+
+    `banner` goes to stderr once the port is listening, whatever the log level: it is how a person (or a test)
+    knows the server is up.
+    """
+    limits = options.limits
+    config = uvicorn.Config(
+        app,
+        host=options.host,
+        port=options.port,
+        http=guarded_protocol(ConnectionLimits(limits.max_connections, limits.request_timeout)),
+        timeout_keep_alive=int(limits.keep_alive_timeout),
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
+    server = _Server(config, banner)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_stop_on_signal, server)
+        await server.serve()
+        tg.cancel_scope.cancel()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, announcing itself once listening, and leaving signals to `_stop_on_signal` (uvicorn re-raises
+    SIGTERM after shutting down, which would end the process with -15)."""
+
+    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+        super().__init__(config)
+        self._banner = banner
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._banner:
+            sys.stderr.write(self._banner + "\n")
+            sys.stderr.flush()
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _stop_on_signal(server: uvicorn.Server) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            logger.info("Received %s: shutting down", signal.Signals(signum).name)
+            # A second signal skips the grace period.
+            server.force_exit = server.should_exit
+            server.should_exit = True
+
+
+def endpoint_url(options: HttpOptions) -> str:
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    return f"http://{host}:{options.port}{SSE_PATH if options.transport == 'sse' else STREAMABLE_HTTP_PATH}"
