@@ -188,7 +188,9 @@ async def serving(
         async with anyio.create_task_group() as tg:
             tg.start_soon(collect, process.stderr)
             await listening.wait()
-            yield process, f"http://127.0.0.1:{port}", log
-            if process.returncode is None:
-                process.terminate()
-            await process.wait()
+            try:
+                yield process, f"http://127.0.0.1:{port}", log
+            finally:
+                if process.returncode is None:
+                    process.terminate()
+                await process.wait()

@@ -124,3 +124,45 @@ async def test_editing_the_file_takes_effect_on_the_next_call_without_a_restart(
     assert (first.header("authorization"), first.header("profile-key")) == (f"Bearer {API_KEY}", None)
     assert (second.header("authorization"), second.header("profile-key")) == (f"Bearer {OTHER_API_KEY}", PROFILE_KEY)
     assert "chmod 600" in refused["error"]
+
+
+@pytest.mark.parametrize("name", ["AYRSHARE_API_KEY", "AYRSHARE_PROFILE_KEY", "AYRSHARE_X_API_KEY"])
+@pytest.mark.parametrize("bad", ["\n", "\r\nInjected: yes", "\x00", " inner space ", "\u00e9"])
+def test_a_key_with_control_or_non_ascii_characters_is_refused_naming_its_source_never_its_value(
+    home: Path, name: str, bad: str
+) -> None:
+    environ = {"HOME": str(home), "AYRSHARE_API_KEY": API_KEY, "AYRSHARE_X_API_SECRET": "CANARY-X-SECRET-77aa"}
+    if name != "AYRSHARE_X_API_KEY":
+        environ.pop("AYRSHARE_X_API_SECRET")
+    environ[name] = f"CANARY-BAD{bad}KEY-1234"
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials(environ)
+
+    assert f"The environment variable {name} is not a usable key" in str(raised.value)
+    assert "CANARY" not in str(raised.value)
+
+
+def test_a_key_with_a_control_character_in_the_file_is_refused_naming_the_file(home: Path) -> None:
+    path = write_credentials(home / "creds.toml", 'api_key = "CANARY-BAD\\nKEY-1234"\n')
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials({"HOME": str(home), "AYRSHARE_CREDENTIALS_FILE": str(path)})
+
+    assert f"In the credentials file {path}, api_key is not a usable key" in str(raised.value)
+    assert "CANARY" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["a = " + "[" * 5000 + "]" * 5000 + "\n", "a = " + "{b=" * 3000 + "1" + "}" * 3000 + "\n", "x" * 70_000],
+    ids=["deep-arrays", "deep-tables", "huge"],
+)
+def test_a_deeply_nested_or_huge_credentials_file_is_one_clear_error(home: Path, content: str) -> None:
+    path = write_credentials(home / "creds.toml", content)
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials({"HOME": str(home), "AYRSHARE_CREDENTIALS_FILE": str(path)})
+
+    assert str(path) in str(raised.value)
+    assert len(str(raised.value).splitlines()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,12 @@ from tests.support import (
     X_API_KEY,
     X_API_SECRET,
     RunningEmulator,
+    child_env,
     http_session,
+    memory_client,
     server_env,
     serving,
+    settings_for,
     stdio_session,
 )
 
@@ -161,3 +165,41 @@ async def test_keys_and_the_access_token_sent_over_http_never_leak(emulator: Run
     assert token not in log.decode()
     assert all(request.header("authorization") == f"Bearer {API_KEY}" for request in emulator.app.requests)
     assert all(request.header("x-twitter-oauth1-api-secret") == X_API_SECRET for request in emulator.app.requests)
+
+
+async def test_the_servers_default_profile_key_is_redacted_even_when_a_call_names_another(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    # The call overrides the default Profile-Key, and Ayrshare echoes the default anyway.
+    settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_PROFILE_KEY=PROFILE_KEY)
+    emulator.app.inject(Fault(status=400, body={"status": "error", "message": f"profile {PROFILE_KEY} unknown"}))
+
+    with anyio.fail_after(10):
+        async with memory_client(settings) as client:
+            result = await call(client, HISTORY, {"Profile-Key": "ANOTHER-PROFILE-1234"})
+
+    assert PROFILE_KEY not in json.dumps(result)
+    assert result["data"]["message"] == "profile [redacted] unknown"
+
+
+async def test_keys_with_control_characters_never_reach_results_logs_or_check(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    # A key holding "\n" used to leak in full: redaction looked for the raw value, the message held its repr.
+    bad_key = "CANARY-NEWLINE\nKEY-9f8e7d"
+    env = server_env(emulator, home, AYRSHARE_API_KEY=bad_key, AYRSHARE_MCP_LOG_LEVEL="DEBUG")
+
+    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
+        async with stdio_session(env, errlog=log) as client:
+            result = await call(client, HISTORY, {})
+        log.seek(0)
+        stderr = log.read()
+    check = await anyio.run_process([sys.executable, "-m", "ayrshare_mcp", "check"], env=child_env(env), check=False)
+
+    assert "AYRSHARE_API_KEY is not a usable key" in result["error"]
+    assert check.returncode == 1
+    assert b"AYRSHARE_API_KEY is not a usable key" in check.stdout
+    for text in (json.dumps(result), stderr, check.stdout.decode(), check.stderr.decode()):
+        assert "CANARY" not in text
+        assert "NEWLINE" not in text
+    assert emulator.app.requests == []

@@ -33,7 +33,6 @@ from ayrshare_mcp.server import SharedClient
 from ayrshare_mcp.settings import HttpOptions
 from ayrshare_mcp.transports.connections import ConnectionLimits, guarded_protocol
 from ayrshare_mcp.transports.guards import (
-    LOOPBACK_NAMES,
     AccessTokenGate,
     CallerIdentity,
     CallerQuotas,
@@ -51,14 +50,9 @@ SSE_MESSAGES_PATH = "/messages/"
 SHUTDOWN_GRACE_SECONDS = 5
 
 
-def transport_security(options: HttpOptions) -> TransportSecuritySettings:
-    """The SDK's own Host/Origin allow-lists, behind `HostOriginGuard` (which matches exactly): a second wall."""
-    hosts = [*LOOPBACK_NAMES[:2], "[::1]", "127.0.0.1:*", "localhost:*", "[::1]:*"]
-    origins = ["http://127.0.0.1", "http://localhost", "http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
-    for name in options.allowed_hosts:
-        hosts += [name, f"{name}:*"]
-        origins += [f"https://{name}", f"https://{name}:*"]
-    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+# The SDK's own Host/Origin check matches by prefix ("127.0.0.1:*" admits "127.0.0.1:1.evil.com") and by case;
+# `HostOriginGuard` is the one check, exact and case-insensitive, in front of both transports.
+NO_SDK_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
 
 def http_app(server: Server[Any], shared: SharedClient, options: HttpOptions, access: AccessPolicy) -> ASGIApp:
@@ -72,7 +66,7 @@ def http_app(server: Server[Any], shared: SharedClient, options: HttpOptions, ac
         app = server.streamable_http_app(
             streamable_http_path=STREAMABLE_HTTP_PATH,
             stateless_http=options.stateless,
-            transport_security=transport_security(options),
+            transport_security=NO_SDK_HOST_CHECK,
             max_request_body_size=limits.max_body_bytes,
             max_sessions=limits.max_sessions,
             session_idle_timeout=limits.session_idle_timeout,
@@ -95,7 +89,7 @@ def http_app(server: Server[Any], shared: SharedClient, options: HttpOptions, ac
 def _sse_app(server: Server[Any], shared: SharedClient, options: HttpOptions, health: Route) -> Starlette:
     sse = SseServerTransport(
         SSE_MESSAGES_PATH,
-        security_settings=transport_security(options),
+        security_settings=NO_SDK_HOST_CHECK,
         max_request_body_size=options.limits.max_body_bytes,
     )
 

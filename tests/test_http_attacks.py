@@ -1,0 +1,373 @@
+"""Attacks on a real HTTP server process: hosts and origins, unusable key headers, floods, slow requests, tokens,
+and what they leave in the log. Each was seen to succeed before its defence was written."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+import httpx2
+import pytest
+
+from tests.envelope import succeed
+from tests.support import (
+    API_KEY,
+    OTHER_API_KEY,
+    PROFILE_KEY,
+    RunningEmulator,
+    child_env,
+    http_session,
+    server_env,
+    serving,
+)
+
+pytestmark = pytest.mark.anyio
+
+HISTORY = "AYRSHARE_GET_POST_HISTORY"
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+}
+ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+async def raw(url: str, request: bytes) -> bytes:
+    """Send bytes as they are, no client library in between, and read the answer until the server closes."""
+    async with await anyio.connect_tcp("127.0.0.1", port_of(url)) as stream:
+        await stream.send(request)
+        answer = b""
+        with anyio.move_on_after(5):
+            while True:
+                try:
+                    answer += await stream.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    break
+        return answer
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def modern_call(name: str, arguments: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": arguments, "_meta": meta},
+    }
+    headers = {**ACCEPT, "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": name}
+    return body, headers
+
+
+# --- Host and Origin -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "origin", "status"),
+    [
+        ("127.0.0.1:1.evil.com", None, 421),
+        ("localhost.evil.com", None, 421),
+        ("127.0.0.1:99999", None, 421),
+        ("127.0.0.1:", None, 421),
+        ("evil.com:8000", None, 421),
+        ("127.0.0.1", "http://127.0.0.1:1.evil.com", 403),
+        ("127.0.0.1", "http://localhost.evil.com:3000", 403),
+        ("127.0.0.1", "https://127.0.0.1", 403),
+        ("127.0.0.1", "null", 403),
+        ("[::1]:8000", "http://localhost:3000", 200),
+        ("LOCALHOST:8000", None, 200),
+    ],
+)
+async def test_host_and_origin_must_name_this_server_exactly(
+    home: Path, host: str, origin: str | None, status: int
+) -> None:
+    origin_line = f"Origin: {origin}\r\n" if origin else ""
+    body = json.dumps(INITIALIZE).encode()
+    with anyio.fail_after(30):
+        async with serving(["--transport", "streamable-http"], {"HOME": str(home)}) as (_, url, log):
+            answer = await raw(
+                url,
+                (
+                    f"POST /mcp HTTP/1.1\r\nHost: {host}\r\n{origin_line}"
+                    "Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                ).encode()
+                + body,
+            )
+
+    assert status_of(answer) == status
+    assert b"Traceback" not in log
+
+
+async def test_behind_a_reverse_proxy_a_public_name_with_a_server_key_and_no_token_refuses_to_start(
+    home: Path,
+) -> None:
+    # The README's proxy setup: loopback bind, --allowed-host, no token. Anonymous callers got the operator's key.
+    env = {"HOME": str(home), "AYRSHARE_API_KEY": API_KEY}
+    command = [
+        sys.executable,
+        "-m",
+        "ayrshare_mcp",
+        "--transport",
+        "streamable-http",
+        "--allowed-host",
+        "mcp.example.com",
+    ]
+
+    with anyio.fail_after(20):
+        result = await anyio.run_process(command, env=child_env(env), check=False)
+
+    assert result.returncode != 0
+    assert b"with --allowed-host mcp.example.com this server is reachable from other machines" in result.stderr
+    assert API_KEY.encode() not in result.stderr
+
+
+# --- key headers -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"", b"   ", b"${user_config.api_key}", b"x" * 8000, b"has a space", "caf\u00e9-key-1234".encode("latin-1")],
+    ids=["blank", "spaces", "placeholder", "8000-chars", "inner-space", "non-ascii"],
+)
+@pytest.mark.parametrize("header", ["X-Ayrshare-Api-Key", "X-Ayrshare-Profile-Key", "X-Twitter-OAuth1-Api-Key"])
+async def test_an_unusable_key_header_is_an_error_naming_it_and_never_falls_back_to_the_servers_key(
+    emulator: RunningEmulator, home: Path, header: str, value: bytes
+) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    body, headers = modern_call(HISTORY, {})
+    if header.startswith("X-Twitter"):
+        headers["X-Twitter-OAuth1-Api-Secret"] = "CANARY-X-SECRET-5a5a5a5a"
+    lines = b"".join(f"{name}: {text}\r\n".encode() for name, text in headers.items())
+    payload = json.dumps(body).encode()
+    request = (
+        b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n" + lines + header.encode() + b": " + value + b"\r\n"
+        b"Content-Length: " + str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n" + payload
+    )
+
+    with anyio.fail_after(30):
+        async with serving(["--transport", "streamable-http"], env) as (_, url, log):
+            answer = await raw(url, request)
+
+    result = json.loads(answer.split(b"\r\n\r\n", 1)[1])["result"]
+    assert result["isError"] is True
+    assert header in result["structuredContent"]["error"]
+    assert emulator.app.requests == []
+    assert b"Traceback" not in log
+
+
+# --- floods ----------------------------------------------------------------------------------------------------
+
+
+async def test_a_caller_flooding_sessions_cannot_lock_out_another_caller(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(emulator, home)
+    args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-caller", "5"]
+
+    with anyio.fail_after(60):
+        async with serving(args, env) as (_, url, log), httpx2.AsyncClient() as http:
+            flood = [
+                (await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "X-Ayrshare-Api-Key": API_KEY}))
+                for _ in range(40)
+            ]
+            async with http_session(url, headers={"X-Ayrshare-Api-Key": OTHER_API_KEY}, mode="legacy") as other:
+                await succeed(other, HISTORY, {})
+
+    codes = [answer.status_code for answer in flood]
+    assert codes == [200] * 5 + [429] * 35
+    assert log.count(b"Refused a new session") <= 6, "repeated refusals must be throttled"
+
+
+async def test_sse_streams_are_capped_per_caller_and_others_still_get_theirs(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    env = server_env(emulator, home)
+    args = ["--transport", "sse", "--max-sse-streams-per-caller", "3", "--max-sse-streams", "10"]
+
+    with anyio.fail_after(60):
+        async with serving(args, env) as (_, url, _), httpx2.AsyncClient(timeout=30) as http, AsyncExitStack() as open_:
+            mine = {"X-Ayrshare-Api-Key": API_KEY}
+            held = [await open_.enter_async_context(http.stream("GET", url + "/sse", headers=mine)) for _ in range(3)]
+            fourth = await http.get(url + "/sse", headers=mine)
+            async with http_session(url, transport="sse", headers={"X-Ayrshare-Api-Key": OTHER_API_KEY}) as other:
+                await succeed(other, HISTORY, {})
+
+    assert [stream.status_code for stream in held] == [200, 200, 200]
+    assert fourth.status_code == 429
+
+
+async def test_a_half_sent_request_is_closed_after_the_request_timeout(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+
+    with anyio.fail_after(60):
+        async with serving(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, _):
+            slow = [await anyio.connect_tcp("127.0.0.1", port_of(url)) for _ in range(20)]
+            for stream in slow:
+                await stream.send(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
+            async with http_session(url) as client:
+                await succeed(client, HISTORY, {})
+            closed = 0
+            for stream in slow:
+                with anyio.fail_after(10):
+                    try:
+                        await stream.receive()
+                    except (anyio.EndOfStream, anyio.BrokenResourceError):
+                        closed += 1
+                await stream.aclose()
+
+    assert closed == 20
+
+
+async def test_connections_beyond_the_cap_are_turned_away_at_once(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    args = ["--transport", "streamable-http", "--max-connections", "3", "--request-timeout", "30"]
+
+    with anyio.fail_after(60):
+        async with serving(args, env) as (_, url, _):
+            idle = [await anyio.connect_tcp("127.0.0.1", port_of(url)) for _ in range(3)]
+            turned_away = await raw(url, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            for stream in idle:
+                await stream.aclose()
+            async with httpx2.AsyncClient() as http:
+                served = await http.get(url + "/healthz")
+
+    assert status_of(turned_away) == 503
+    assert served.status_code == 200
+
+
+# --- tokens ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("${user_config.token}", "is an unfilled placeholder"),
+        ("aaaaaaaaaaaaaaaaaaaaaaaa", "repeats too few characters"),
+        ("abababababababababababab", "repeats too few characters"),
+        ("short", "is too short"),
+    ],
+)
+async def test_a_token_that_is_no_secret_is_refused_at_start(home: Path, token: str, problem: str) -> None:
+    env = {"HOME": str(home), "AYRSHARE_MCP_TOKEN": token}
+    command = [sys.executable, "-m", "ayrshare_mcp", "--transport", "streamable-http"]
+
+    with anyio.fail_after(20):
+        result = await anyio.run_process(command, env=child_env(env), check=False)
+
+    assert result.returncode != 0
+    assert problem.encode() in result.stderr
+
+
+async def test_the_bearer_scheme_is_accepted_in_any_case(emulator: RunningEmulator, home: Path) -> None:
+    token = "CANARY-TOKEN-3b9d7f1e5a2c8e4b"
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_TOKEN=token)
+
+    with anyio.fail_after(30):
+        async with serving(["--transport", "streamable-http"], env) as (_, url, _), httpx2.AsyncClient() as http:
+            answers = [
+                await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "Authorization": f"{scheme} {token}"})
+                for scheme in ("Bearer", "bearer", "BEARER")
+            ]
+            wrong = await http.post(
+                url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "Authorization": f"Basic {token}"}
+            )
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert wrong.status_code == 401
+
+
+# --- the log ---------------------------------------------------------------------------------------------------
+
+
+async def test_a_newline_in_a_refused_path_cannot_forge_a_log_line(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(emulator, home, AYRSHARE_MCP_TOKEN="CANARY-TOKEN-3b9d7f1e5a2c8e4b")
+
+    with anyio.fail_after(30):
+        async with serving(["--transport", "streamable-http"], env) as (_, url, log):
+            forged = b"/x%0a2026-01-01%2000:00:00%20WARNING%20forged:%20admin%20logged%20in"
+            await raw(url, b"GET " + forged + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+
+    lines = log.decode().splitlines()
+    assert not any(line.startswith("2026-01-01 00:00:00 WARNING forged") for line in lines)
+    assert any("Refused GET /x\\n2026-01-01 00:00:00 WARNING forged" in line for line in lines)
+
+
+async def test_floods_of_rejected_requests_leave_a_few_lines_and_no_traceback(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    env = server_env(emulator, home, AYRSHARE_MCP_TOKEN="CANARY-TOKEN-3b9d7f1e5a2c8e4b")
+
+    with anyio.fail_after(60):
+        async with serving(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
+            for _ in range(30):
+                await http.get(url + "/sse", headers={"Authorization": "Bearer wrong"})
+                await http.get(url + "/sse", headers={"Host": "evil.example"})
+
+    text = log.decode()
+    assert "Traceback" not in text
+    assert text.count("missing or wrong access token") <= 6
+    assert text.count("Refused a request for Host") <= 6
+
+
+@pytest.mark.parametrize("transport", ["streamable-http", "sse"])
+async def test_at_debug_the_log_holds_no_session_id_no_argument_and_no_key(
+    emulator: RunningEmulator, home: Path, transport: str
+) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    session_ids: list[str] = []
+
+    with anyio.fail_after(30):
+        async with (
+            serving(["--transport", transport], env, log_level="DEBUG") as (_, url, log),
+            http_session(
+                url,
+                transport=transport,
+                mode="legacy",
+                headers={"X-Ayrshare-Profile-Key": PROFILE_KEY},
+                session_ids=session_ids,
+            ) as client,
+        ):
+            await succeed(client, HISTORY, {"Profile-Key": PROFILE_KEY, "status": "deleted"})
+
+    text = log.decode()
+    assert "DEBUG" in text, "the server did not log at DEBUG, so this test proves nothing"
+    assert PROFILE_KEY not in text
+    assert API_KEY not in text
+    assert '"status"' not in text, "tool arguments reached the log"
+    assert "'status'" not in text, "tool arguments reached the log"
+    assert all(session_id not in text for session_id in session_ids)
+    assert transport == "sse" or session_ids
+
+
+async def test_every_failed_call_leaves_one_warning_line_without_secrets_or_post_text(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    post = emulator.seed_post(text="CANARY-POST-TEXT the launch is secret")
+    emulator.service.profile(API_KEY, None).posts.clear()
+
+    with anyio.fail_after(30):
+        async with (
+            serving(["--transport", "streamable-http"], env, log_level="WARNING") as (_, url, log),
+            http_session(url) as client,
+        ):
+            await client.call_tool("AYRSHARE_DELETE_DELETE_POST", {"id": post["id"]})
+            await client.call_tool(HISTORY, {"limit": "many"})
+
+    lines = [line for line in log.decode().splitlines() if " failed: " in line]
+    assert lines[0].endswith("AYRSHARE_DELETE_DELETE_POST failed: HTTP 404, Ayrshare code 114")
+    assert lines[1].endswith("AYRSHARE_GET_POST_HISTORY failed: invalid arguments")
+    assert len(lines) == 2
+    assert "CANARY" not in log.decode()
