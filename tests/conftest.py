@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -17,15 +18,30 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[RunningEmulator]:
-    """A fresh emulator per test, serving real HTTP on a loopback port the OS picked."""
+@asynccontextmanager
+async def running_emulator() -> AsyncIterator[RunningEmulator]:
+    """An emulator serving real HTTP on a loopback port the OS picked, knowing the two test keys."""
     app = EmulatorApp(Ayrshare(api_keys={API_KEY, OTHER_API_KEY}))
     with bind() as sock:
         async with anyio.create_task_group() as tg:
             tg.start_soon(serve, app, sock)
             yield RunningEmulator(app=app, url=f"http://127.0.0.1:{sock.getsockname()[1]}/api")
             tg.cancel_scope.cancel()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[RunningEmulator]:
+    """A fresh emulator per test."""
+    async with running_emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def module_emulator() -> AsyncIterator[RunningEmulator]:
+    """One emulator for a module whose server processes outlive a test (the module sets a module-scoped
+    anyio_backend, and resets the emulator before each test)."""
+    async with running_emulator() as running:
+        yield running
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,10 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from ayrshare_mcp.access import AccessPolicy
+from ayrshare_mcp.cli import main
 from ayrshare_mcp.credentials import server_key_configured
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
+from ayrshare_mcp.logs import LIBRARY_LOGGERS
 from ayrshare_mcp.server import SharedClient, build_server
 from ayrshare_mcp.settings import HttpOptions, Settings
 from ayrshare_mcp.transports import http_app
@@ -153,7 +157,46 @@ async def stdio_session(env: Mapping[str, str], *, errlog: Any = None, mode: str
 def child_env(env: Mapping[str, str]) -> dict[str, str]:
     """What a host passes: only what it is told to, plus the basics a Python process needs."""
     basics = {name: os.environ[name] for name in ("PATH", "SYSTEMROOT", "LANG") if name in os.environ}
-    return {**basics, **env}
+    # The test run's coverage measures the server processes too (see [tool.coverage.run] in pyproject.toml).
+    coverage = {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
+    return {**basics, **coverage, **env}
+
+
+async def run_cli(*args: str, env: Mapping[str, str], stdin: str = "") -> tuple[int, str, str]:
+    """`ayrshare-mcp ARGS` in this process, with `env` as its environment: exit code, stdout and stderr.
+
+    Run on a worker thread, since the command starts its own event loop; the logging set-up it does is undone.
+    """
+
+    def invoke() -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        root = logging.getLogger()
+        saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+        code: int = 0
+        try:
+            with redirect_stdout(out), redirect_stderr(err), _standard_input(stdin):
+                main(list(args), environ=dict(env))
+        except SystemExit as exit_:
+            if isinstance(exit_.code, str):
+                err.write(exit_.code + "\n")
+            code = exit_.code if isinstance(exit_.code, int) else (1 if exit_.code else 0)
+        finally:
+            root.handlers[:], root.level = saved[0], saved[1]
+            for name, level in saved[2].items():
+                logging.getLogger(name).setLevel(level)
+        return code, out.getvalue(), err.getvalue()
+
+    return await anyio.to_thread.run_sync(invoke)
+
+
+@contextmanager
+def _standard_input(text: str) -> Iterator[None]:
+    original = sys.stdin
+    sys.stdin = io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = original
 
 
 @contextmanager

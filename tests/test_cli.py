@@ -1,4 +1,6 @@
-"""The command line a new user meets first: --sandbox, call, tools, check and config, run as real processes."""
+"""The command line a new user meets first: --sandbox, call, tools, check and config.
+
+Run in this process, and once as the real console script."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from typing import Any
 import anyio
 import pytest
 
-from ayrshare_mcp.server import TOOL_LISTING
+from ayrshare_mcp.cli.tool_commands import listing
+from ayrshare_mcp.emulator import bind
 from tests.envelope import succeed
 from tests.support import (
     API_KEY,
@@ -20,6 +23,7 @@ from tests.support import (
     X_API_SECRET,
     RunningEmulator,
     child_env,
+    run_cli,
     server_env,
     stdio_session,
 )
@@ -30,10 +34,8 @@ HISTORY = "AYRSHARE_GET_POST_HISTORY"
 
 
 async def run(*args: str, env: dict[str, str], stdin: bytes | None = None) -> tuple[int, str, str]:
-    command = [sys.executable, "-m", "ayrshare_mcp", *args]
-    with anyio.fail_after(30):
-        result = await anyio.run_process(command, env=child_env(env), input=stdin, check=False)
-    return result.returncode, result.stdout.decode(), result.stderr.decode()
+    with anyio.fail_after(10):
+        return await run_cli(*args, env=env, stdin=(stdin or b"").decode())
 
 
 async def test_a_sandbox_call_prints_a_simulated_result_and_says_so(home: Path) -> None:
@@ -103,9 +105,9 @@ async def test_tools_prints_the_catalogue_and_its_json_matches_tools_list() -> N
     _, plain, _ = await run("tools", env={})
     _, as_json, _ = await run("tools", "--json", env={})
 
-    assert all(f"{tool.name}  ({tool.title};" in plain for tool in TOOL_LISTING.tools)
+    assert all(f"{tool.name}  ({tool.title};" in plain for tool in listing().tools)
     assert "* schedule" in plain
-    assert json.loads(as_json) == TOOL_LISTING.model_dump(mode="json", by_alias=True, exclude_none=True)
+    assert json.loads(as_json) == listing().model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 async def test_check_passes_when_ayrshare_accepts_the_key_and_shows_only_its_last_four_characters(
@@ -215,3 +217,57 @@ async def test_an_unfilled_host_placeholder_counts_as_no_key(home: Path) -> None
 
     assert code == 1
     assert "No Ayrshare API key is configured" in json.loads(stdout)["error"]
+
+
+async def test_the_console_script_itself_runs_a_call_and_exits_with_its_code(home: Path) -> None:
+    command = [sys.executable, "-m", "ayrshare_mcp", "--sandbox", "call", "AYRSHARE_DELETE_DELETE_POST", '{"id": "x"}']
+
+    with anyio.fail_after(30):
+        result = await anyio.run_process(command, env=child_env({"HOME": str(home)}), check=False)
+
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["successful"] is False
+
+
+async def test_read_only_is_honoured_by_tools_config_and_call(home: Path) -> None:
+    _, tools, _ = await run("--read-only", "tools", env={})
+    _, config, _ = await run("--read-only", "config", "claude", env={})
+    code, stdout, stderr = await run("--read-only", "call", "AYRSHARE_DELETE_DELETE_POST", '{"id": "x"}', env={})
+
+    assert [line.split()[0] for line in tools.splitlines() if line.startswith("AYRSHARE_")] == [HISTORY]
+    assert json.loads(config)["mcpServers"]["ayrshare"]["args"][-1] == "--read-only"
+    assert code == 2
+    assert stdout == ""
+    assert len(stderr.strip().splitlines()) == 1
+    assert "not available: this server runs read-only" in stderr
+
+
+async def test_check_says_ayrshare_could_not_be_reached_rather_than_blaming_the_key(home: Path) -> None:
+    with bind() as sock:
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+
+    code, stdout, _ = await run(
+        "check", env={"HOME": str(home), "AYRSHARE_API_KEY": API_KEY, "AYRSHARE_BASE_URL": closed}
+    )
+
+    assert code == 1
+    assert "Ayrshare could not be reached, so the API key was not checked." in stdout
+    assert "did not accept" not in stdout
+
+
+async def test_the_sandbox_remembers_between_runs_until_it_is_reset(home: Path) -> None:
+    env = {"HOME": str(home)}
+    delete = ("call", "AYRSHARE_DELETE_DELETE_POST", '{"id": "sandboxPostRoundup3"}')
+
+    first = await run("--sandbox", *delete, env=env)
+    again = await run("--sandbox", *delete, env=env)
+    listed = await run("--sandbox", "call", HISTORY, '{"status": "deleted"}', env=env)
+    after_reset = await run("--sandbox-reset", *delete, env=env)
+
+    assert first[0] == 0
+    assert again[0] == 1
+    assert "code 383" in json.loads(again[1])["error"]
+    assert [post["id"] for post in json.loads(listed[1])["data"]["history"]] == ["sandboxPostRoundup3"]
+    assert after_reset[0] == 0
+    assert "starts over" in after_reset[2]
+    assert (home / ".local/state/ayrshare-mcp/sandbox.json").exists()

@@ -41,6 +41,18 @@ NOBODY = "this client cannot ask one"
 MODERN = "2026-07-28"
 
 
+# One emulator and one server process for the raw 2026-07-28 attacks; each test starts from a reset emulator.
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
+    module_emulator.app.reset()
+    return module_emulator
+
+
 def pending_posts(emulator: RunningEmulator, count: int, api_key: str = API_KEY) -> list[str]:
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     return [
@@ -193,12 +205,11 @@ def the_question_was_asked(payload: dict[str, Any]) -> str:
     return state
 
 
-@pytest.fixture
-async def modern_server(emulator: RunningEmulator, home: Path) -> Any:
-    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
-    with anyio.fail_after(60):
-        async with serving(["--transport", "streamable-http"], env) as (_, url, log), httpx2.AsyncClient() as http:
-            yield http, url, log
+@pytest.fixture(scope="module")
+async def modern_server(module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    env = server_env(module_emulator, tmp_path_factory.mktemp("home"), AYRSHARE_API_KEY=API_KEY)
+    async with serving(["--transport", "streamable-http"], env) as (_, url, log), httpx2.AsyncClient() as http:
+        yield http, url, log
 
 
 async def test_a_request_state_computed_offline_is_refused_and_nothing_is_deleted(

@@ -59,7 +59,7 @@ def published_post(emulator: RunningEmulator) -> str:
 
 async def test_a_429_with_retry_after_is_retried_after_that_long(emulator: RunningEmulator, home: Path) -> None:
     emulator.app.inject(
-        Fault(status=429, body={"status": "error", "message": "Too many"}, headers={"Retry-After": "1"})
+        Fault(status=429, body={"status": "error", "message": "Too many"}, headers={"Retry-After": "0.3"})
     )
 
     async with server(emulator.url, home) as client:
@@ -67,7 +67,8 @@ async def test_a_429_with_retry_after_is_retried_after_that_long(emulator: Runni
 
     first, second = emulator.app.requests
     assert sent(emulator) == [("GET", "/history"), ("GET", "/history")]
-    assert second.arrived - first.arrived >= 1.0
+    # A test of a time-based feature: the wait Ayrshare asked for was kept.
+    assert second.arrived - first.arrived >= 0.3
 
 
 async def test_a_429_without_retry_after_is_retried_with_backoff_for_every_tool_even_delete(
@@ -200,7 +201,7 @@ async def test_a_delete_slower_than_the_deadline_is_reported_as_unknown_not_retr
     post_id = published_post(emulator)
     emulator.app.inject(Fault(status=200, body={"status": "success"}, method="DELETE", delay=30))
 
-    async with server(emulator.url, home, call_timeout=1.0) as client:
+    async with server(emulator.url, home, call_timeout=0.3) as client:
         envelope = await fail(client, DELETE, {"id": post_id})
 
     assert sent(emulator) == [("DELETE", "/post")]
@@ -211,11 +212,11 @@ async def test_a_delete_slower_than_the_deadline_is_reported_as_unknown_not_retr
 async def test_a_read_slower_than_the_deadline_ends_with_a_timeout_error(emulator: RunningEmulator, home: Path) -> None:
     emulator.app.inject(Fault(status=200, body={"history": []}, delay=30, times=None))
 
-    async with server(emulator.url, home, call_timeout=1.0) as client:
+    async with server(emulator.url, home, call_timeout=0.3) as client:
         envelope = await fail(client, HISTORY, {})
 
     assert sent(emulator) == [("GET", "/history")]
-    assert "did not answer GET /history in time (this call may take 1 s in all)" in envelope["error"]
+    assert "did not answer GET /history in time (this call may take 0.3 s in all)" in envelope["error"]
 
 
 @pytest.mark.parametrize(

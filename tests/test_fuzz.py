@@ -3,6 +3,7 @@ error, and nothing that violates the advertised schema ever reaches Ayrshare."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp.types import CallToolResult
 
+from ayrshare_mcp.cli.tool_commands import listing
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, RecordedRequest
-from ayrshare_mcp.server import TOOL_LISTING, SharedClient, build_server
+from ayrshare_mcp.server import SharedClient, build_server
 from ayrshare_mcp.settings import Settings
 from tests.envelope import envelope_of
 from tests.support import API_KEY
 
-SCHEMAS = {tool.name: tool.input_schema for tool in TOOL_LISTING.tools}
+SCHEMAS = {tool.name: tool.input_schema for tool in listing().tools}
 # What each tool may send, keyed by the upstream endpoint: the schema it must respect there.
 SENT_BY = {
     ("GET", "/api/history"): "AYRSHARE_GET_POST_HISTORY",
@@ -31,8 +33,12 @@ SENT_BY = {
     ("POST", "/api/auto-schedule/set"): "AYRSHARE_POST_SET_AUTO_SCHEDULE",
     ("GET", "/api/auto-schedule/list"): None,
 }
+# Derandomized, so every run tries the same inputs; HYPOTHESIS_MAX_EXAMPLES=1000 digs deeper by hand.
 FUZZ = settings(
-    max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "30")),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 json_values = st.recursive(

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,61 @@ from tests.support import (
     RunningEmulator,
     child_env,
     http_session,
+    run_cli,
     server_env,
     serving,
 )
 
 pytestmark = pytest.mark.anyio
+
+TOKEN = "CANARY-TOKEN-3b9d7f1e5a2c8e4b"
+
+
+# One emulator and a few server processes serve the whole module; each test starts from a reset emulator.
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
+    module_emulator.app.reset()
+    return module_emulator
+
+
+@asynccontextmanager
+async def server_for_module(
+    emulator: RunningEmulator, home: Path, args: list[str], **env: str
+) -> AsyncIterator[tuple[str, bytearray]]:
+    command, environ = ["--transport", "streamable-http", *args], server_env(emulator, home, **env)
+    async with serving(command, environ, log_level="DEBUG") as (_, url, log):
+        yield url, log
+
+
+@pytest.fixture(scope="module")
+async def keyless_server(
+    module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, bytearray]]:
+    async with server_for_module(module_emulator, tmp_path_factory.mktemp("home"), []) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def keyed_server(
+    module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, bytearray]]:
+    async with server_for_module(module_emulator, tmp_path_factory.mktemp("home"), [], AYRSHARE_API_KEY=API_KEY) as up:
+        yield up
+
+
+@pytest.fixture(scope="module")
+async def token_server(
+    module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, bytearray]]:
+    home = tmp_path_factory.mktemp("home")
+    async with server_for_module(module_emulator, home, [], AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_TOKEN=TOKEN) as up:
+        yield up
+
 
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
 INITIALIZE = {
@@ -92,21 +143,19 @@ def modern_call(name: str, arguments: dict[str, Any]) -> tuple[dict[str, Any], d
     ],
 )
 async def test_host_and_origin_must_name_this_server_exactly(
-    home: Path, host: str, origin: str | None, status: int
+    keyless_server: tuple[str, bytearray], host: str, origin: str | None, status: int
 ) -> None:
+    url, log = keyless_server
     origin_line = f"Origin: {origin}\r\n" if origin else ""
     body = json.dumps(INITIALIZE).encode()
-    with anyio.fail_after(30):
-        async with serving(["--transport", "streamable-http"], {"HOME": str(home)}) as (_, url, log):
-            answer = await raw(
-                url,
-                (
-                    f"POST /mcp HTTP/1.1\r\nHost: {host}\r\n{origin_line}"
-                    "Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-                ).encode()
-                + body,
-            )
+    request = (
+        f"POST /mcp HTTP/1.1\r\nHost: {host}\r\n{origin_line}"
+        "Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+    with anyio.fail_after(10):
+        answer = await raw(url, request)
 
     assert status_of(answer) == status
     assert b"Traceback" not in log
@@ -145,9 +194,9 @@ async def test_behind_a_reverse_proxy_a_public_name_with_a_server_key_and_no_tok
 )
 @pytest.mark.parametrize("header", ["X-Ayrshare-Api-Key", "X-Ayrshare-Profile-Key", "X-Twitter-OAuth1-Api-Key"])
 async def test_an_unusable_key_header_is_an_error_naming_it_and_never_falls_back_to_the_servers_key(
-    emulator: RunningEmulator, home: Path, header: str, value: bytes
+    emulator: RunningEmulator, keyed_server: tuple[str, bytearray], header: str, value: bytes
 ) -> None:
-    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    url, log = keyed_server
     body, headers = modern_call(HISTORY, {})
     if header.startswith("X-Twitter"):
         headers["X-Twitter-OAuth1-Api-Secret"] = "CANARY-X-SECRET-5a5a5a5a"
@@ -158,9 +207,8 @@ async def test_an_unusable_key_header_is_an_error_naming_it_and_never_falls_back
         b"Content-Length: " + str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n" + payload
     )
 
-    with anyio.fail_after(30):
-        async with serving(["--transport", "streamable-http"], env) as (_, url, log):
-            answer = await raw(url, request)
+    with anyio.fail_after(10):
+        answer = await raw(url, request)
 
     result = json.loads(answer.split(b"\r\n\r\n", 1)[1])["result"]
     assert result["isError"] is True
@@ -260,22 +308,20 @@ async def test_connections_beyond_the_cap_are_turned_away_at_once(emulator: Runn
     ],
 )
 async def test_a_token_that_is_no_secret_is_refused_at_start(home: Path, token: str, problem: str) -> None:
-    env = {"HOME": str(home), "AYRSHARE_MCP_TOKEN": token}
-    command = [sys.executable, "-m", "ayrshare_mcp", "--transport", "streamable-http"]
+    with anyio.fail_after(10):
+        env = {"HOME": str(home), "AYRSHARE_MCP_TOKEN": token}
+        code, _, stderr = await run_cli("--transport", "streamable-http", env=env)
 
-    with anyio.fail_after(20):
-        result = await anyio.run_process(command, env=child_env(env), check=False)
-
-    assert result.returncode != 0
-    assert problem.encode() in result.stderr
+    assert code != 0
+    assert problem in stderr
 
 
-async def test_the_bearer_scheme_is_accepted_in_any_case(emulator: RunningEmulator, home: Path) -> None:
-    token = "CANARY-TOKEN-3b9d7f1e5a2c8e4b"
-    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_TOKEN=token)
+async def test_the_bearer_scheme_is_accepted_in_any_case(token_server: tuple[str, bytearray]) -> None:
+    url, _ = token_server
+    token = TOKEN
 
-    with anyio.fail_after(30):
-        async with serving(["--transport", "streamable-http"], env) as (_, url, _), httpx2.AsyncClient() as http:
+    with anyio.fail_after(10):
+        async with httpx2.AsyncClient() as http:
             answers = [
                 await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "Authorization": f"{scheme} {token}"})
                 for scheme in ("Bearer", "bearer", "BEARER")
@@ -291,13 +337,13 @@ async def test_the_bearer_scheme_is_accepted_in_any_case(emulator: RunningEmulat
 # --- the log ---------------------------------------------------------------------------------------------------
 
 
-async def test_a_newline_in_a_refused_path_cannot_forge_a_log_line(emulator: RunningEmulator, home: Path) -> None:
-    env = server_env(emulator, home, AYRSHARE_MCP_TOKEN="CANARY-TOKEN-3b9d7f1e5a2c8e4b")
+async def test_a_newline_in_a_refused_path_cannot_forge_a_log_line(token_server: tuple[str, bytearray]) -> None:
+    url, log = token_server
 
-    with anyio.fail_after(30):
-        async with serving(["--transport", "streamable-http"], env) as (_, url, log):
-            forged = b"/x%0a2026-01-01%2000:00:00%20WARNING%20forged:%20admin%20logged%20in"
-            await raw(url, b"GET " + forged + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    forged = b"/x%0a2026-01-01%2000:00:00%20WARNING%20forged:%20admin%20logged%20in"
+
+    with anyio.fail_after(10):
+        await raw(url, b"GET " + forged + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 
     lines = log.decode().splitlines()
     assert not any(line.startswith("2026-01-01 00:00:00 WARNING forged") for line in lines)
@@ -307,7 +353,7 @@ async def test_a_newline_in_a_refused_path_cannot_forge_a_log_line(emulator: Run
 async def test_floods_of_rejected_requests_leave_a_few_lines_and_no_traceback(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    env = server_env(emulator, home, AYRSHARE_MCP_TOKEN="CANARY-TOKEN-3b9d7f1e5a2c8e4b")
+    env = server_env(emulator, home, AYRSHARE_MCP_TOKEN=TOKEN)
 
     with anyio.fail_after(60):
         async with serving(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:

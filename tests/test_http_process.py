@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sys
 from pathlib import Path
 
 import anyio
@@ -11,16 +10,15 @@ import pytest
 
 from ayrshare_mcp.emulator import Fault, bind
 from tests.envelope import succeed
-from tests.support import API_KEY, RunningEmulator, child_env, http_session, server_env, serving
+from tests.support import API_KEY, RunningEmulator, http_session, run_cli, server_env, serving
 
 pytestmark = pytest.mark.anyio
 
-COMMAND = [sys.executable, "-m", "ayrshare_mcp"]
-
 
 async def run_to_exit(args: list[str], env: dict[str, str]) -> tuple[int, str]:
-    result = await anyio.run_process([*COMMAND, *args], env=child_env(env), check=False)
-    return result.returncode, result.stderr.decode()
+    """A start-up refusal happens before any process boundary matters: run the command in this process."""
+    code, _, stderr = await run_cli(*args, env=env)
+    return code, stderr
 
 
 async def test_a_public_bind_with_a_server_key_and_no_token_refuses_to_start(home: Path) -> None:
@@ -58,8 +56,7 @@ async def test_a_short_access_token_is_refused(home: Path) -> None:
     assert "too short" in stderr
 
 
-@pytest.mark.parametrize("transport", ["streamable-http", "sse"])
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(("transport", "signum"), [("streamable-http", signal.SIGTERM), ("sse", signal.SIGINT)])
 async def test_a_signal_stops_the_server_with_exit_code_0_and_releases_the_port(
     emulator: RunningEmulator, home: Path, transport: str, signum: signal.Signals
 ) -> None:

@@ -16,7 +16,7 @@ from ayrshare_mcp.emulator import Fault
 from tests.envelope import call
 from tests.support import API_KEY, OTHER_API_KEY, RunningEmulator, http_session, server_env, serving
 
-pytestmark = [pytest.mark.anyio, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
+pytestmark = [pytest.mark.anyio, pytest.mark.load, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
 
 SESSIONS = 20
 CALLS_PER_SESSION = 250

@@ -21,13 +21,13 @@ from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.server import TOOL_LISTING
+from ayrshare_mcp.cli.tool_commands import listing
 from tests.support import API_KEY, http_session
 
 ROOT = Path(__file__).parent.parent
 NODE_TOOLS = ROOT / "tests" / ".node"
 SOURCES = ("pyproject.toml", "uv.lock", "README.md", "manifest.json", ".mcpbignore", "server")
-TOOL_NAMES = [tool.name for tool in TOOL_LISTING.tools]
+TOOL_NAMES = [tool.name for tool in listing().tools]
 
 packaging = pytest.mark.packaging
 

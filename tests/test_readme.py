@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ayrshare_mcp.cli.catalogue import markdown_reference
+from ayrshare_mcp.cli.tool_commands import markdown_reference
 
 README = Path(__file__).parent.parent / "README.md"
 START, END = "<!-- tools:start -->", "<!-- tools:end -->"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from google.genai import types as gemini
 
-from ayrshare_mcp.server import TOOL_LISTING
+from ayrshare_mcp.cli.tool_commands import listing
 
 # Anthropic's tool input_schema: property names must match this (Messages API, tool use).
 ANTHROPIC_PROPERTY_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")
@@ -54,7 +54,7 @@ def property_names(schema: dict[str, Any]) -> Iterator[str]:
         yield from property_names(schema["items"])
 
 
-TOOLS = pytest.mark.parametrize("tool", TOOL_LISTING.tools, ids=lambda tool: tool.name)
+TOOLS = pytest.mark.parametrize("tool", listing().tools, ids=lambda tool: tool.name)
 
 
 @TOOLS
@@ -80,16 +80,16 @@ def test_only_shared_keywords_are_used_and_each_exception_has_a_reason(tool: Any
 
 
 def test_every_stated_exception_is_still_needed() -> None:
-    used = {keyword for tool in TOOL_LISTING.tools for keyword in keywords(tool.input_schema)}
+    used = {keyword for tool in listing().tools for keyword in keywords(tool.input_schema)}
 
     assert set(BEYOND_SHARED) <= used, "drop the reasons for keywords no schema uses any more"
 
 
 def test_duplicates_are_refused_by_the_server_not_declared_with_unique_items() -> None:
-    assert not any("uniqueItems" in keywords(tool.input_schema) for tool in TOOL_LISTING.tools)
+    assert not any("uniqueItems" in keywords(tool.input_schema) for tool in listing().tools)
     arrays = {
         name: prop
-        for tool in TOOL_LISTING.tools
+        for tool in listing().tools
         for name, prop in tool.input_schema["properties"].items()
         if prop["type"] == "array"
     }

@@ -70,6 +70,7 @@ async def test_keys_from_the_environment_never_leak(emulator: RunningEmulator, h
         AYRSHARE_X_API_SECRET=X_API_SECRET,
         AYRSHARE_MCP_LOG_LEVEL="DEBUG",
         AYRSHARE_TIMEOUT="0.5",
+        AYRSHARE_MAX_RETRIES="1",
     )
     with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
         async with stdio_session(env, errlog=log) as client:
@@ -95,7 +96,7 @@ async def test_keys_from_the_credentials_file_never_leak(emulator: RunningEmulat
         encoding="utf-8",
     )
     path.chmod(0o600)
-    env = server_env(emulator, home, AYRSHARE_MCP_LOG_LEVEL="DEBUG", AYRSHARE_TIMEOUT="0.5")
+    env = server_env(emulator, home, AYRSHARE_MCP_LOG_LEVEL="DEBUG", AYRSHARE_TIMEOUT="0.5", AYRSHARE_MAX_RETRIES="1")
     with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
         async with stdio_session(env, errlog=log) as client:
             results = await drive_every_path(client, emulator)
@@ -119,6 +120,7 @@ async def test_keys_never_leak_when_ayrshare_is_unreachable(home: Path) -> None:
         "AYRSHARE_API_KEY": API_KEY,
         "AYRSHARE_PROFILE_KEY": PROFILE_KEY,
         "AYRSHARE_MCP_LOG_LEVEL": "DEBUG",
+        "AYRSHARE_MAX_RETRIES": "1",
     }
     with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
         async with stdio_session(env, errlog=log) as client:
@@ -142,7 +144,7 @@ def assert_no_canary(stderr: str, results: list[dict[str, Any]]) -> None:
 
 async def test_keys_and_the_access_token_sent_over_http_never_leak(emulator: RunningEmulator, home: Path) -> None:
     token = "CANARY-ACCESS-TOKEN-8e2b4d6f0a1c"
-    env = server_env(emulator, home, AYRSHARE_MCP_TOKEN=token, AYRSHARE_TIMEOUT="0.5")
+    env = server_env(emulator, home, AYRSHARE_MCP_TOKEN=token, AYRSHARE_TIMEOUT="0.5", AYRSHARE_MAX_RETRIES="1")
     headers = {
         "Authorization": f"Bearer {token}",
         "X-Ayrshare-Api-Key": API_KEY,

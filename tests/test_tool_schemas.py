@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ayrshare_mcp.server import TOOL_LISTING
+from ayrshare_mcp.cli.tool_commands import listing
 from ayrshare_mcp.tools import OUTPUT_SCHEMA, TOOLS
 
 SCHEDULE_PARAMETERS = {"schedule", "daysOfWeek", "title", "excludeDates", "setStartDate", "Profile-Key"}
@@ -33,11 +33,11 @@ def walk(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def test_the_tools_and_their_parameters_are_exactly_the_contract() -> None:
-    advertised = {tool.name: set(tool.input_schema["properties"]) for tool in TOOL_LISTING.tools}
+    advertised = {tool.name: set(tool.input_schema["properties"]) for tool in listing().tools}
     assert advertised == CONTRACT
 
 
-@pytest.mark.parametrize("tool", TOOL_LISTING.tools, ids=lambda tool: tool.name)
+@pytest.mark.parametrize("tool", listing().tools, ids=lambda tool: tool.name)
 def test_input_schemas_are_flat_and_portable(tool: Any) -> None:
     schema = tool.input_schema
     assert schema["type"] == "object"
@@ -52,7 +52,7 @@ def test_input_schemas_are_flat_and_portable(tool: Any) -> None:
 
 
 def test_required_parameters_are_only_the_schedule() -> None:
-    required = {tool.name: tool.input_schema.get("required", []) for tool in TOOL_LISTING.tools}
+    required = {tool.name: tool.input_schema.get("required", []) for tool in listing().tools}
     assert required == {
         "AYRSHARE_CREATE_AUTO_SCHEDULE": ["schedule"],
         "AYRSHARE_POST_SET_AUTO_SCHEDULE": ["schedule"],
@@ -62,7 +62,7 @@ def test_required_parameters_are_only_the_schedule() -> None:
 
 
 def test_constraints_are_json_schema_keywords() -> None:
-    by_name = {tool.name: tool.input_schema["properties"] for tool in TOOL_LISTING.tools}
+    by_name = {tool.name: tool.input_schema["properties"] for tool in listing().tools}
     schedule = by_name["AYRSHARE_POST_SET_AUTO_SCHEDULE"]
     history = by_name["AYRSHARE_GET_POST_HISTORY"]
     assert schedule["schedule"]["items"]["pattern"] == r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"
@@ -77,7 +77,7 @@ def test_constraints_are_json_schema_keywords() -> None:
 
 
 def test_every_tool_declares_the_envelope_as_its_output_schema() -> None:
-    assert all(tool.output_schema == OUTPUT_SCHEMA for tool in TOOL_LISTING.tools)
+    assert all(tool.output_schema == OUTPUT_SCHEMA for tool in listing().tools)
     assert OUTPUT_SCHEMA["required"] == ["data", "successful"]
     assert {name: prop["type"] for name, prop in OUTPUT_SCHEMA["properties"].items()} == {
         "data": "object",
@@ -116,7 +116,7 @@ def test_arguments_the_schema_accepts_are_accepted_by_the_tool(spec: Any) -> Non
 
 
 def test_descriptions_tell_the_model_where_post_ids_come_from_and_what_cannot_be_deleted() -> None:
-    by_name = {tool.name: tool for tool in TOOL_LISTING.tools}
+    by_name = {tool.name: tool for tool in listing().tools}
     delete = by_name["AYRSHARE_DELETE_DELETE_POST"].description or ""
     history = by_name["AYRSHARE_GET_POST_HISTORY"].description or ""
     create = by_name["AYRSHARE_CREATE_AUTO_SCHEDULE"].description or ""

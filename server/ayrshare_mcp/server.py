@@ -31,7 +31,7 @@ from ayrshare_mcp.confirmation import (
 )
 from ayrshare_mcp.credentials import Credentials, CredentialsError, every_configured_secret, resolve_credentials
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.tools import TOOLS, TOOLS_BY_NAME
+from ayrshare_mcp.tools import TOOLS_BY_NAME, served
 from ayrshare_mcp.tools.envelope import with_notice
 
 SERVER_NAME = "ayrshare"
@@ -55,8 +55,6 @@ then marked with markManualDeleted.
 profile applies.
 - Results are {data, successful, error?}: data is Ayrshare's answer; on failure, error says what to do next.
 """
-
-TOOL_LISTING = types.ListToolsResult(tools=[spec.tool for spec in TOOLS])
 
 
 class SharedClient:
@@ -98,7 +96,7 @@ def _sandbox_transport(settings: Settings) -> httpx2.AsyncBaseTransport | None:
     # Imported only in sandbox mode: the emulator is not needed to talk to Ayrshare.
     from ayrshare_mcp.sandbox import sandbox_transport
 
-    return sandbox_transport()
+    return sandbox_transport(settings.environ)
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ def build_server(
     """
     shared = shared or SharedClient(settings)
     access = access or AccessPolicy()
-    catalogue = {spec.name: spec for spec in TOOLS if spec.read_only or not settings.read_only}
+    catalogue = {spec.name: spec for spec in served(read_only=settings.read_only)}
     listing = types.ListToolsResult(tools=[spec.tool for spec in catalogue.values()])
     spent = SpentStates()
 
@@ -150,7 +148,7 @@ def build_server(
     ) -> types.CallToolResult | types.InputRequiredResult:
         spec = catalogue.get(params.name)
         if spec is None:
-            raise MCPError(types.INVALID_PARAMS, _unknown_tool(params.name, read_only=settings.read_only))
+            raise MCPError(types.INVALID_PARAMS, unknown_tool(params.name, read_only=settings.read_only))
         headers = _http_headers(ctx)
         confirm = confirmer(ctx, params, spent)
         result = await spec.run(
@@ -196,7 +194,8 @@ def _http_headers(ctx: ServerRequestContext[Any]) -> Mapping[str, str] | None:
     return ctx.request.headers if isinstance(ctx.request, Request) else None
 
 
-def _unknown_tool(name: str, *, read_only: bool) -> str:
+def unknown_tool(name: str, *, read_only: bool) -> str:
+    """Why a tool cannot be called here, in one line."""
     if read_only and name in TOOLS_BY_NAME:
         return f"{name} is not available: this server runs read-only (--read-only / AYRSHARE_READ_ONLY)."
     return f"Unknown tool {name!r}; call tools/list for the tools there are."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use the built-in Ayrshare emulator instead of Ayrshare: no key, no network, no real account "
         "(also AYRSHARE_SANDBOX=1)",
+    )
+    parser.add_argument(
+        "--sandbox-reset",
+        action="store_true",
+        help="start the sandbox over from its seeded data (implies --sandbox); its data is otherwise kept between runs",
     )
     parser.add_argument(
         "--read-only",
@@ -113,17 +118,22 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
     return parse
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> None:
+    """The command line; `environ` stands in for the process environment (tests hand in their own)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.stateless and args.transport != "streamable-http":
         parser.error("--stateless applies to --transport streamable-http only")
     try:
-        settings = Settings.from_environ()
+        settings = Settings.from_environ(environ)
     except ConfigError as exc:
         sys.exit(f"ayrshare-mcp: {exc}")
-    if args.sandbox:
+    if args.sandbox or args.sandbox_reset:
         settings = settings.as_sandbox()
+    if args.sandbox_reset:
+        from ayrshare_mcp.sandbox import reset
+
+        sys.stderr.write(f"ayrshare-mcp: the sandbox starts over from its seeded data ({reset(settings.environ)})\n")
     if args.read_only:
         settings = replace(settings, read_only=True)
     configure_logging(args.log_level or settings.log_level)
@@ -134,17 +144,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.exit(run_check(settings))
     if args.command == "tools":
-        from ayrshare_mcp.cli.catalogue import print_tools
+        from ayrshare_mcp.cli.tool_commands import print_tools
 
-        sys.exit(print_tools(as_json=args.json, markdown=args.markdown))
+        sys.exit(print_tools(as_json=args.json, markdown=args.markdown, read_only=settings.read_only))
     if args.command == "call":
-        from ayrshare_mcp.cli.catalogue import run_call
+        from ayrshare_mcp.cli.tool_commands import run_call
 
         sys.exit(run_call(settings, args.tool, args.arguments))
     if args.command == "config":
         from ayrshare_mcp.cli.hosts import print_config
 
-        sys.exit(print_config(args.host, sandbox=settings.sandbox))
+        sys.exit(print_config(args.host, settings))
     from ayrshare_mcp.cli.serve import serve
 
     serve(settings, args)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import anyio
 
 from ayrshare_mcp.client import AyrshareClient, AyrshareError
+from ayrshare_mcp.client.errors import AyrshareConnectionError, AyrshareTimeoutError
 from ayrshare_mcp.credentials import (
     ENV_API_KEY,
     Credentials,
@@ -90,6 +91,8 @@ def _file_finding(settings: Settings) -> Finding:
 async def _ask_ayrshare(client: AyrshareClient, credentials: Credentials, what: str) -> Finding:
     try:
         user = await client.account(credentials).get_user()
+    except (AyrshareConnectionError, AyrshareTimeoutError) as exc:
+        return Finding(False, f"Ayrshare could not be reached, so {what} was not checked.", exc.explain())
     except AyrshareError as exc:
         return Finding(False, f"Ayrshare did not accept {what}.", exc.explain())
     title = user.get("title") or user.get("email") or "an account"

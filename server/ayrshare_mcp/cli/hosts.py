@@ -10,9 +10,13 @@ import json
 import shlex
 import shutil
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from ayrshare_mcp.settings import Settings
 
 KEY_PLACEHOLDER = "YOUR-AYRSHARE-API-KEY"
 SERVER_NAME = "ayrshare"
@@ -26,11 +30,10 @@ WHERE = {
 }
 
 
-def print_config(host: str, *, sandbox: bool = False) -> int:
-    command, args = launcher()
-    if sandbox:
-        args = [*args, "--sandbox"]
-    env = {} if sandbox else {"AYRSHARE_API_KEY": KEY_PLACEHOLDER}
+def print_config(host: str, settings: Settings) -> int:
+    command, args = launcher(Installation.here(settings.environ))
+    args += [flag for flag, wanted in (("--sandbox", settings.sandbox), ("--read-only", settings.read_only)) if wanted]
+    env = {} if settings.sandbox else {"AYRSHARE_API_KEY": KEY_PLACEHOLDER}
     sys.stderr.write(WHERE[host] + "\n")
     sys.stdout.write(render(host, command, args, env) + "\n")
     return 0
@@ -50,14 +53,48 @@ def render(host: str, command: str, args: list[str], env: dict[str, str]) -> str
     return json.dumps(document, indent=2)
 
 
-def launcher() -> tuple[str, list[str]]:
-    """How a host should start this installation: its own console script, or uvx when this one is uvx's throwaway."""
-    script = Path(sys.executable).parent / ("ayrshare-mcp.exe" if sys.platform == "win32" else "ayrshare-mcp")
-    if not _is_uv_cache(Path(sys.prefix)) and script.exists():
+@dataclass(frozen=True)
+class Installation:
+    """What decides how a host should start this installation; `here()` reads it off the running process."""
+
+    executable: Path
+    prefix: Path
+    # PEP 610's direct_url.json of this distribution, when it was installed from a URL (a directory, git).
+    direct_url: str | None
+    environ: Mapping[str, str]
+    windows: bool = False
+
+    @classmethod
+    def here(cls, environ: Mapping[str, str]) -> Installation:
+        try:
+            direct_url = metadata.distribution("ayrshare-mcp").read_text("direct_url.json")
+        except metadata.PackageNotFoundError:
+            direct_url = None
+        return cls(Path(sys.executable), Path(sys.prefix), direct_url, environ, windows=sys.platform == "win32")
+
+    def executable_named(self, directory: Path, name: str) -> Path:
+        return directory / (f"{name}.exe" if self.windows else name)
+
+
+def launcher(installation: Installation) -> tuple[str, list[str]]:
+    """How a host should start this installation: its own console script, or uvx when this one is uvx's throwaway.
+
+    Always an absolute path where one can be found: a bare "uvx" is exactly the `spawn uvx ENOENT` that a host's
+    near-empty PATH produces.
+    """
+    script = installation.executable_named(installation.executable.parent, "ayrshare-mcp")
+    if not _is_uv_cache(installation.prefix) and script.exists():
         return str(script), []
-    uvx = shutil.which("uvx") or "uvx"
-    source = _install_source()
-    return uvx, (["--from", source, "ayrshare-mcp"] if source else ["ayrshare-mcp"])
+    source = install_source(installation.direct_url)
+    tool = ["--from", source, "ayrshare-mcp"] if source else ["ayrshare-mcp"]
+    if uvx := shutil.which("uvx", path=installation.environ.get("PATH")):
+        return uvx, tool
+    # uv tells the processes it starts where it is (UV); uvx is `uv tool run`.
+    uv = installation.environ.get("UV", "")
+    if uv and Path(uv).is_absolute():
+        sibling = installation.executable_named(Path(uv).parent, "uvx")
+        return (str(sibling), tool) if sibling.exists() else (uv, ["tool", "run", *tool])
+    return "uvx", tool
 
 
 def _is_uv_cache(prefix: Path) -> bool:
@@ -65,15 +102,11 @@ def _is_uv_cache(prefix: Path) -> bool:
     return any(part in {"archive-v0", "builds-v0"} for part in prefix.parts) or "uv" in prefix.parts[-4:-1]
 
 
-def _install_source() -> str | None:
+def install_source(direct_url: str | None) -> str | None:
     """Where this distribution was installed from (PEP 610), when that was a directory or a git repository."""
-    try:
-        raw = metadata.distribution("ayrshare-mcp").read_text("direct_url.json")
-    except metadata.PackageNotFoundError:
+    if not direct_url:
         return None
-    if not raw:
-        return None
-    origin = json.loads(raw)
+    origin = json.loads(direct_url)
     url = str(origin.get("url", ""))
     if vcs := origin.get("vcs_info"):
         revision = vcs.get("requested_revision")

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, AyrshareError, Profile, Reply, XHeaders
+from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, AyrshareError, Profile, Reply, Switches, XHeaders
 
 ADMIN_PREFIX = "/__emulator__"
 _INDEXED = re.compile(r"^(?P<name>[A-Za-z]+)\[\d+\]$")
@@ -178,6 +178,14 @@ class EmulatorApp:
         else:
             response = await self._serve(request)
         await response(scope, receive, send)
+
+    def reset(self) -> None:
+        """Back to a fresh emulator: no data, no requests, no faults, default switches, no added latency."""
+        self.requests.clear()
+        self.faults.clear()
+        self.latency = 0.0
+        self.service.profiles.clear()
+        self.service.switches = Switches()
 
     def inject(self, fault: Fault) -> Fault:
         self.faults.append(fault)
@@ -355,9 +363,7 @@ async def _admin_config(app: EmulatorApp, payload: Mapping[str, Any]) -> Any:
 
 
 async def _admin_reset(app: EmulatorApp, _: Mapping[str, Any]) -> Any:
-    app.requests.clear()
-    app.faults.clear()
-    app.service.profiles.clear()
+    app.reset()
     return {"reset": True}
 
 

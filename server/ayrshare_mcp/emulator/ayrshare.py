@@ -126,6 +126,24 @@ class Ayrshare:
         self._monotonic = monotonic or (lambda: self.clock().timestamp())
         self.profiles: dict[tuple[str, str | None], Profile] = {}
 
+    def snapshot(self) -> JSON:
+        """Every profile's schedules and posts, as JSON: what `restore` takes back (the sandbox keeps it on disk)."""
+        return {
+            "profiles": [
+                {"api_key": key, "profile_key": profile_key, "title": profile.title, "schedules": profile.schedules,
+                 "posts": profile.posts}
+                for (key, profile_key), profile in self.profiles.items()
+            ]
+        }  # fmt: skip
+
+    def restore(self, snapshot: JSON) -> None:
+        self.profiles = {
+            (entry["api_key"], entry["profile_key"]): Profile(
+                title=entry["title"], schedules=entry["schedules"], posts=entry["posts"]
+            )
+            for entry in snapshot["profiles"]
+        }
+
     # --- identity and rate limit ---------------------------------------------------------------------------------
 
     def authenticate(self, authorization: str | None) -> str:
@@ -283,11 +301,12 @@ class Ayrshare:
         schedule_date: datetime | None = None,
         created: datetime | None = None,
         status: str | None = None,
+        post_id: str | None = None,
     ) -> JSON:
         """Record a post as Ayrshare would list it in history; tests use it to seed data."""
         created = created or self.clock()
         published = schedule_date is None or schedule_date <= self.clock()
-        post_id = _new_id()
+        post_id = post_id or _new_id()
         post: JSON = {
             "id": post_id,
             "post": text,

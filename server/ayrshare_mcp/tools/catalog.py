@@ -322,3 +322,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
 )
 
 TOOLS_BY_NAME: dict[str, ToolSpec[Any]] = {spec.name: spec for spec in TOOLS}
+
+
+def served(*, read_only: bool = False) -> tuple[ToolSpec[Any], ...]:
+    """The tools a server with these settings lists and answers: all of them, or only the read-only ones."""
+    return tuple(spec for spec in TOOLS if spec.read_only or not read_only)

@@ -14,24 +14,30 @@ from typing import Any
 
 import anyio
 from mcp import Client
-from mcp.types import CallToolResult, Tool
+from mcp.types import CallToolResult, ListToolsResult, Tool
 
-from ayrshare_mcp.server import TOOL_LISTING, build_server
+from ayrshare_mcp.server import build_server, unknown_tool
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.tools import TOOLS_BY_NAME
+from ayrshare_mcp.tools import TOOLS_BY_NAME, served
 
 _SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
 EXIT_TOOL_ERROR = 1
 EXIT_USAGE = 2
 
 
-def print_tools(*, as_json: bool = False, markdown: bool = False) -> int:
+def listing(*, read_only: bool = False) -> ListToolsResult:
+    """What tools/list answers on a server with these settings."""
+    return ListToolsResult(tools=[spec.tool for spec in served(read_only=read_only)])
+
+
+def print_tools(*, as_json: bool = False, markdown: bool = False, read_only: bool = False) -> int:
+    tools = listing(read_only=read_only)
     if as_json:
-        text = json.dumps(TOOL_LISTING.model_dump(mode="json", by_alias=True, exclude_none=True), indent=2)
+        text = json.dumps(tools.model_dump(mode="json", by_alias=True, exclude_none=True), indent=2)
     elif markdown:
-        text = markdown_reference()
+        text = markdown_reference(tools)
     else:
-        text = "\n\n".join(_plain(tool) for tool in TOOL_LISTING.tools)
+        text = "\n\n".join(_plain(tool) for tool in tools.tools)
     sys.stdout.write(text + "\n")
     return 0
 
@@ -64,10 +70,10 @@ def describe_type(prop: dict[str, Any]) -> str:
     return str(prop["type"])
 
 
-def markdown_reference() -> str:
+def markdown_reference(tools: ListToolsResult | None = None) -> str:
     """The README's tool reference, generated from what tools/list advertises."""
     sections = []
-    for tool in TOOL_LISTING.tools:
+    for tool in (tools or listing()).tools:
         lines = [f"### `{tool.name}` — {tool.title} ({kind_of(tool)})", "", tool.description or "", ""]
         lines += ["| Parameter | Type | Required | Description |", "|---|---|---|---|"]
         required = set(tool.input_schema.get("required", []))
@@ -87,8 +93,11 @@ def _markdown_type(prop: dict[str, Any]) -> str:
 
 
 def run_call(settings: Settings, tool: str, raw_arguments: str) -> int:
-    if tool not in TOOLS_BY_NAME:
-        sys.stderr.write(f"ayrshare-mcp: no tool {tool!r}; the tools are: {', '.join(TOOLS_BY_NAME)}\n")
+    names = [spec.name for spec in served(read_only=settings.read_only)]
+    if tool not in names:
+        hidden = settings.read_only and tool in TOOLS_BY_NAME
+        why = unknown_tool(tool, read_only=True) if hidden else f"no tool {tool!r}; the tools are: {', '.join(names)}"
+        sys.stderr.write(f"ayrshare-mcp: {why}\n")
         return EXIT_USAGE
     try:
         arguments = json.loads(sys.stdin.read() if raw_arguments == "-" else raw_arguments)

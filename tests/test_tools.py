@@ -1,4 +1,4 @@
-"""The server as a host runs it: a subprocess on stdio, driven by the official SDK client, against the emulator."""
+"""The four tools, driven by the official SDK client over its in-memory transport, against the emulator over HTTP."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import anyio
 import pytest
 
 from ayrshare_mcp.emulator import Fault
+from ayrshare_mcp.settings import Settings
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, server_env, stdio_session
+from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, memory_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -21,15 +22,15 @@ DELETE = "AYRSHARE_DELETE_DELETE_POST"
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
 
 
-def keyed_env(emulator: RunningEmulator, home: Path, **extra: str) -> dict[str, str]:
-    return server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, **extra)
+def keyed(emulator: RunningEmulator, home: Path, **extra: str) -> Settings:
+    return settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, **extra)
 
 
 async def test_lists_exactly_the_four_tools_with_their_titles_and_annotations(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
 
     assert {name: tool.title for name, tool in tools.items()} == {
@@ -56,8 +57,8 @@ async def test_lists_exactly_the_four_tools_with_their_titles_and_annotations(
 async def test_create_auto_schedule_lists_then_sets_when_the_title_is_new(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             data = await succeed(
                 client, CREATE, {"schedule": ["13:05Z", "20:14Z"], "title": "Weekdays", "daysOfWeek": [1, 2, 3, 4, 5]}
             )
@@ -81,8 +82,8 @@ async def test_create_auto_schedule_refuses_an_existing_title_and_names_the_set_
 ) -> None:
     emulator.service.set_auto_schedule(emulator.service.profile(API_KEY, None), {"schedule": ["09:00Z"]})
 
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             envelope = await fail(client, CREATE, {"schedule": ["10:00Z"]})
 
     assert SET in envelope["error"]
@@ -95,8 +96,8 @@ async def test_set_auto_schedule_replaces_an_existing_schedule(emulator: Running
     profile = emulator.service.profile(API_KEY, None)
     emulator.service.set_auto_schedule(profile, {"schedule": ["09:00Z"], "title": "Main"})
 
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             await succeed(client, SET, {"schedule": ["18:30Z"], "title": "Main", "excludeDates": ["2026-12-25"]})
 
     assert profile.schedules["Main"]["schedule"] == ["18:30Z"]
@@ -107,8 +108,8 @@ async def test_set_auto_schedule_replaces_an_existing_schedule(emulator: Running
 async def test_profile_key_argument_travels_as_a_header_and_never_in_the_body(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             await succeed(client, CREATE, {"schedule": ["07:45Z"], "Profile-Key": PROFILE_KEY})
             await succeed(client, HISTORY, {"Profile-Key": PROFILE_KEY, "limit": 5})
 
@@ -121,8 +122,8 @@ async def test_profile_key_argument_travels_as_a_header_and_never_in_the_body(
 async def test_the_configured_default_profile_key_applies_when_a_call_names_none(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home, AYRSHARE_PROFILE_KEY=PROFILE_KEY)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home, AYRSHARE_PROFILE_KEY=PROFILE_KEY)) as client:
             await succeed(client, HISTORY, {})
             await succeed(client, HISTORY, {"Profile-Key": "ANOTHER-PROFILE-1234"})
 
@@ -134,8 +135,8 @@ async def test_delete_post_sends_a_json_body_on_delete_and_the_post_leaves_histo
 ) -> None:
     post = emulator.seed_post(platforms=["twitter", "linkedin"])
 
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             deleted = await succeed(client, DELETE, {"id": post["id"]})
             remaining = await succeed(client, HISTORY, {})
 
@@ -151,8 +152,8 @@ async def test_delete_post_sends_a_json_body_on_delete_and_the_post_leaves_histo
 async def test_deleting_an_unknown_post_is_a_tool_error_carrying_ayrshare_code_114(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             envelope = await fail(client, DELETE, {"id": "doesNotExist123"})
 
     assert envelope["data"]["code"] == 114
@@ -166,8 +167,8 @@ async def test_history_sends_its_filters_as_query_parameters(emulator: RunningEm
     emulator.seed_post(platforms=["instagram"], created=now - timedelta(days=2))
     emulator.seed_post(platforms=["twitter"], created=now - timedelta(days=1))
 
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             data = await succeed(
                 client,
                 HISTORY,
@@ -191,8 +192,8 @@ async def test_history_sends_its_filters_as_query_parameters(emulator: RunningEm
 
 
 async def test_empty_history_is_a_success_with_an_empty_list(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             data = await succeed(client, HISTORY, {"lastDays": 7})
 
     assert data["history"] == []
@@ -200,8 +201,8 @@ async def test_empty_history_is_a_success_with_an_empty_list(emulator: RunningEm
 
 
 async def test_a_key_ayrshare_rejects_is_a_tool_error_naming_code_102(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session(server_env(emulator, home, AYRSHARE_API_KEY="CANARY-NOT-A-VALID-KEY")) as client:
+    with anyio.fail_after(10):
+        async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY="CANARY-NOT-A-VALID-KEY")) as client:
             envelope = await fail(client, HISTORY, {})
 
     assert envelope["data"]["code"] == 102
@@ -212,8 +213,8 @@ async def test_a_key_ayrshare_rejects_is_a_tool_error_naming_code_102(emulator: 
 async def test_an_html_error_page_from_ayrshare_becomes_a_clear_error(emulator: RunningEmulator, home: Path) -> None:
     emulator.app.inject(Fault(status=502, body="<html><h1>Bad Gateway</h1></html>", content_type="text/html", times=3))
 
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             envelope = await fail(client, HISTORY, {})
             recovered = await succeed(client, HISTORY, {})
 
@@ -236,8 +237,8 @@ async def test_invalid_arguments_are_refused_without_calling_ayrshare(emulator: 
         (HISTORY, {"limit": 5000}),
         (HISTORY, {"colour": "blue"}),
     ]
-    with anyio.fail_after(30):
-        async with stdio_session(keyed_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(keyed(emulator, home)) as client:
             errors = [(await fail(client, tool, arguments))["error"] for tool, arguments in bad_calls]
 
     assert all(error.startswith("Invalid arguments for AYRSHARE_") for error in errors)
@@ -248,8 +249,8 @@ async def test_invalid_arguments_are_refused_without_calling_ayrshare(emulator: 
 async def test_without_any_key_tools_are_listed_and_calls_say_how_to_provide_one(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session(server_env(emulator, home)) as client:
+    with anyio.fail_after(10):
+        async with memory_client(settings_for(emulator, home)) as client:
             tools = (await client.list_tools()).tools
             envelope = await fail(client, HISTORY, {})
 
