@@ -38,6 +38,9 @@ from ayrshare_mcp.transports import http_app
 API_KEY = "CANARY-API-KEY-7f3a9c1e5b2d"
 OTHER_API_KEY = "CANARY-OTHER-KEY-0b8e4f6a9c"
 PROFILE_KEY = "CANARY-PROFILE-4d2e8b6a1f"
+# The access token of HTTP servers that lend their own key (a server with a key and no token will not start).
+TOKEN = "CANARY-ACCESS-TOKEN-5c1d9e7f3a2b8d4f"
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
 X_API_KEY = "CANARY-X-KEY-3e9a7c5b1d"
 X_API_SECRET = "CANARY-X-SECRET-6f2d8a4c0e"
 CANARY = "CANARY"
@@ -91,13 +94,13 @@ async def memory_client(settings: Settings, *, person: User | None = None) -> As
 
 @asynccontextmanager
 async def http_server(settings: Settings, options: HttpOptions, token: str | None = None) -> AsyncIterator[str]:
-    """The server's HTTP app, as the CLI builds it, served by uvicorn on a loopback port; yields its base URL."""
-    access = AccessPolicy.for_http(
-        host=options.host,
-        public_names=options.allowed_hosts,
-        token=token,
-        server_key=server_key_configured(settings.environ),
-    )
+    """The server's HTTP app, as the CLI builds it, served by uvicorn on a loopback port; yields its base URL.
+
+    A server with a key of its own needs a token (`TOKEN` unless another is given); `http_session` sends `TOKEN`.
+    """
+    if token is None and server_key_configured(settings.environ):
+        token = TOKEN
+    access = AccessPolicy.for_http(token=token, server_key=server_key_configured(settings.environ))
     shared = SharedClient(settings)
     app = http_app(build_server(settings, shared=shared, access=access), shared, options, access)
     config = uvicorn.Config(app, log_config=None, access_log=False)
@@ -118,12 +121,12 @@ async def http_session(
     elicitation: Any = None,
     session_ids: list[str] | None = None,
 ) -> AsyncIterator[Client]:
-    """An SDK client session over streamable HTTP or SSE, sending `headers` with every request.
+    """An SDK client session over streamable HTTP or SSE, sending `headers` (and the test `TOKEN`) with every request.
 
     `elicitation` answers the server's questions; `session_ids` collects the session ids the server hands out.
     """
     if transport == "sse":
-        sse = sse_client(base_url + "/sse", headers=dict(headers or {}))
+        sse = sse_client(base_url + "/sse", headers={**BEARER, **(headers or {})})
         async with Client(sse, mode=mode, elicitation_callback=elicitation) as client:
             yield client
         return
@@ -134,7 +137,7 @@ async def http_session(
 
     async with (
         httpx2.AsyncClient(
-            headers=dict(headers or {}),
+            headers={**BEARER, **(headers or {})},
             timeout=httpx2.Timeout(30, read=300),
             event_hooks={"response": [remember_session]},
         ) as http,
@@ -213,7 +216,12 @@ async def serving(
     args: list[str], env: Mapping[str, str], *, log_level: str = "INFO"
 ) -> AsyncIterator[tuple[anyio.abc.Process, str, bytearray]]:
     """`ayrshare-mcp ARGS --port P` as a process, yielded once uvicorn listens: the process, its URL, and its
-    stderr so far (kept being read, so a chatty server never blocks on a full pipe)."""
+    stderr so far (kept being read, so a chatty server never blocks on a full pipe).
+
+    A server with a key of its own gets the test `TOKEN` unless `env` names another (it would not start without).
+    """
+    if "AYRSHARE_API_KEY" in env and "AYRSHARE_MCP_TOKEN" not in env:
+        env = {**env, "AYRSHARE_MCP_TOKEN": TOKEN}
     with bind() as sock:
         port = sock.getsockname()[1]
     command = [sys.executable, "-m", "ayrshare_mcp", *args, "--port", str(port), "--log-level", log_level]

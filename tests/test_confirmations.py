@@ -23,6 +23,7 @@ from ayrshare_mcp.server import build_server
 from tests.envelope import call, fail, succeed
 from tests.support import (
     API_KEY,
+    BEARER,
     OTHER_API_KEY,
     RunningEmulator,
     User,
@@ -183,6 +184,7 @@ class RawModernClient:
             "params": {"name": name, "arguments": args, "_meta": meta, **extra},
         }
         headers = {
+            **BEARER,
             **self._headers,
             "Accept": "application/json, text/event-stream",
             "MCP-Protocol-Version": MODERN,

@@ -166,3 +166,11 @@ def test_a_deeply_nested_or_huge_credentials_file_is_one_clear_error(home: Path,
 
     assert str(path) in str(raised.value)
     assert len(str(raised.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("placeholder", ["YOUR-AYRSHARE-API-KEY", "<your key>", "$AYRSHARE_API_KEY", "..."])
+def test_a_key_left_as_the_readmes_placeholder_is_refused_not_sent(home: Path, placeholder: str) -> None:
+    with pytest.raises(CredentialsError, match="still a placeholder"):
+        resolve_credentials({"HOME": str(home), "AYRSHARE_API_KEY": placeholder})
+    with pytest.raises(CredentialsError, match="placeholder"):
+        resolve_credentials({"HOME": str(home)}, {"x-ayrshare-api-key": placeholder})

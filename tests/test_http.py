@@ -13,8 +13,10 @@ from ayrshare_mcp.settings import HttpOptions, HttpTransport, Settings
 from tests.envelope import fail, succeed
 from tests.support import (
     API_KEY,
+    BEARER,
     OTHER_API_KEY,
     PROFILE_KEY,
+    TOKEN,
     RunningEmulator,
     http_server,
     http_session,
@@ -24,7 +26,6 @@ from tests.support import (
 pytestmark = pytest.mark.anyio
 
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
-TOKEN = "CANARY-ACCESS-TOKEN-5c1d9e7f3a2b"
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -67,7 +68,7 @@ async def test_stateless_streamable_http_serves_without_a_session(emulator: Runn
     with anyio.fail_after(20):
         async with http_server(settings, HttpOptions(stateless=True)) as url:
             async with httpx2.AsyncClient() as http:
-                answer = await http.post(url + "/mcp", json=INITIALIZE, headers=MCP_HEADERS)
+                answer = await http.post(url + "/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **BEARER})
             async with http_session(url, mode="legacy") as client:
                 data = await succeed(client, HISTORY, {})
 
@@ -266,7 +267,7 @@ async def test_a_body_over_the_limit_gets_413_and_the_server_keeps_serving(
     with anyio.fail_after(20):
         async with http_server(settings, HttpOptions()) as url:
             async with httpx2.AsyncClient() as http:
-                answer = await http.post(url + "/mcp", content=huge, headers=MCP_HEADERS)
+                answer = await http.post(url + "/mcp", content=huge, headers={**MCP_HEADERS, **BEARER})
             async with http_session(url) as client:
                 await succeed(client, HISTORY, {})
 

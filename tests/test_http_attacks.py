@@ -4,7 +4,6 @@ and what they leave in the log. Each was seen to succeed before its defence was 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -18,10 +17,10 @@ import pytest
 from tests.envelope import succeed
 from tests.support import (
     API_KEY,
+    BEARER,
     OTHER_API_KEY,
     PROFILE_KEY,
     RunningEmulator,
-    child_env,
     http_session,
     run_cli,
     server_env,
@@ -80,7 +79,7 @@ async def token_server(
 
 
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
-INITIALIZE = {
+INITIALIZE: dict[str, Any] = {
     "jsonrpc": "2.0",
     "id": 1,
     "method": "initialize",
@@ -161,27 +160,21 @@ async def test_host_and_origin_must_name_this_server_exactly(
     assert b"Traceback" not in log
 
 
-async def test_behind_a_reverse_proxy_a_public_name_with_a_server_key_and_no_token_refuses_to_start(
-    home: Path,
+@pytest.mark.parametrize("where", [[], ["--allowed-host", "mcp.example.com"], ["--host", "0.0.0.0"]])
+async def test_a_server_with_its_own_key_and_no_token_will_not_serve_http_anywhere(
+    home: Path, where: list[str]
 ) -> None:
-    # The README's proxy setup: loopback bind, --allowed-host, no token. Anonymous callers got the operator's key.
+    # Seen before: behind a reverse proxy (or a tunnel) a loopback server lent the operator's key to anyone, since
+    # every request looked local. Where a request came from cannot be told, so the key needs the token everywhere.
     env = {"HOME": str(home), "AYRSHARE_API_KEY": API_KEY}
-    command = [
-        sys.executable,
-        "-m",
-        "ayrshare_mcp",
-        "--transport",
-        "streamable-http",
-        "--allowed-host",
-        "mcp.example.com",
-    ]
 
-    with anyio.fail_after(20):
-        result = await anyio.run_process(command, env=child_env(env), check=False)
+    with anyio.fail_after(10):
+        code, _, stderr = await run_cli("--transport", "streamable-http", *where, env=env)
 
-    assert result.returncode != 0
-    assert b"with --allowed-host mcp.example.com this server is reachable from other machines" in result.stderr
-    assert API_KEY.encode() not in result.stderr
+    assert code != 0
+    assert "through a reverse proxy or tunnel" in stderr
+    assert "AYRSHARE_MCP_TOKEN" in stderr
+    assert API_KEY not in stderr
 
 
 # --- key headers -----------------------------------------------------------------------------------------------
@@ -200,7 +193,7 @@ async def test_an_unusable_key_header_is_an_error_naming_it_and_never_falls_back
     body, headers = modern_call(HISTORY, {})
     if header.startswith("X-Twitter"):
         headers["X-Twitter-OAuth1-Api-Secret"] = "CANARY-X-SECRET-5a5a5a5a"
-    lines = b"".join(f"{name}: {text}\r\n".encode() for name, text in headers.items())
+    lines = b"".join(f"{name}: {text}\r\n".encode() for name, text in {**BEARER, **headers}.items())
     payload = json.dumps(body).encode()
     request = (
         b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n" + lines + header.encode() + b": " + value + b"\r\n"
@@ -233,16 +226,71 @@ async def test_a_caller_flooding_sessions_cannot_lock_out_another_caller(emulato
             async with http_session(url, headers={"X-Ayrshare-Api-Key": OTHER_API_KEY}, mode="legacy") as other:
                 await succeed(other, HISTORY, {})
 
-    codes = [answer.status_code for answer in flood]
-    assert codes == [200] * 5 + [429] * 35
-    assert log.count(b"Refused a new session") <= 6, "repeated refusals must be throttled"
+    assert [answer.status_code for answer in flood] == [200] * 5 + [429] * 35
+    refusals = log.count(b"Refused a new session: the caller has 5 open")
+    assert 1 <= refusals <= 5, "refusals are logged, a few a minute"
 
 
-async def test_sse_streams_are_capped_per_caller_and_others_still_get_theirs(
+async def test_a_caller_inventing_a_key_per_session_is_stopped_by_the_address_cap(
     emulator: RunningEmulator, home: Path
 ) -> None:
     env = server_env(emulator, home)
-    args = ["--transport", "sse", "--max-sse-streams-per-caller", "3", "--max-sse-streams", "10"]
+    args = ["--transport", "streamable-http", "--max-sessions-per-address", "8"]
+
+    with anyio.fail_after(60):
+        async with serving(args, env) as (_, url, log), httpx2.AsyncClient() as http:
+            codes = [
+                (
+                    await http.post(
+                        url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "X-Ayrshare-Api-Key": f"JUNK-{n}"}
+                    )
+                ).status_code
+                for n in range(12)
+            ]
+
+    assert codes == [200] * 8 + [429] * 4
+    assert b"Refused a new session: address 127.0.0.1 has 8 open" in log
+
+
+async def test_concurrent_initializes_cannot_race_past_the_caller_quota(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(emulator, home)
+    args = ["--transport", "streamable-http", "--max-sessions-per-caller", "5"]
+    codes: list[int] = []
+
+    async def initialize(http: httpx2.AsyncClient, url: str) -> None:
+        answer = await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "X-Ayrshare-Api-Key": API_KEY})
+        codes.append(answer.status_code)
+
+    with anyio.fail_after(60):
+        async with (
+            serving(args, env) as (_, url, _),
+            httpx2.AsyncClient(limits=httpx2.Limits(max_connections=50)) as http,
+            anyio.create_task_group() as tg,
+        ):
+            for _ in range(40):
+                tg.start_soon(initialize, http, url)
+
+    assert sorted(codes) == [200] * 5 + [429] * 35
+
+
+async def test_an_oversized_initialize_is_refused_since_a_session_keeps_it(
+    keyless_server: tuple[str, bytearray],
+) -> None:
+    url, _ = keyless_server
+    padded = {**INITIALIZE, "params": {**INITIALIZE["params"], "clientInfo": {"name": "x" * 70_000, "version": "0"}}}
+
+    with anyio.fail_after(10):
+        async with httpx2.AsyncClient() as http:
+            answer = await http.post(url + "/mcp", json=padded, headers=ACCEPT)
+
+    assert answer.status_code == 413
+
+
+async def test_sse_streams_count_as_sessions_per_caller_and_others_still_get_theirs(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    env = server_env(emulator, home)
+    args = ["--transport", "sse", "--max-sessions-per-caller", "3", "--max-sessions", "10"]
 
     with anyio.fail_after(60):
         async with serving(args, env) as (_, url, _), httpx2.AsyncClient(timeout=30) as http, AsyncExitStack() as open_:
@@ -304,6 +352,8 @@ async def test_connections_beyond_the_cap_are_turned_away_at_once(emulator: Runn
         ("${user_config.token}", "is an unfilled placeholder"),
         ("aaaaaaaaaaaaaaaaaaaaaaaa", "repeats too few characters"),
         ("abababababababababababab", "repeats too few characters"),
+        ("abcdefgh12345678", "is too short"),
+        ("YOUR-ACCESS-TOKEN", "is an unfilled placeholder"),
         ("short", "is too short"),
     ],
 )
@@ -417,3 +467,89 @@ async def test_every_failed_call_leaves_one_warning_line_without_secrets_or_post
     assert lines[1].endswith("AYRSHARE_GET_POST_HISTORY failed: invalid arguments")
     assert len(lines) == 2
     assert "CANARY" not in log.decode()
+
+
+# --- found by an independent attack on the first round of defences ---------------------------------------------
+
+
+async def test_a_half_sent_request_pipelined_behind_a_whole_one_is_still_cut_off(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    env = server_env(emulator, home)
+    whole = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+    with anyio.fail_after(30):
+        async with serving(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, _):
+            stream = await anyio.connect_tcp("127.0.0.1", port_of(url))
+            await stream.send(whole + b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half")
+            received = b""
+            with anyio.fail_after(10):
+                try:
+                    while True:
+                        received += await stream.receive()
+                except (anyio.EndOfStream, anyio.BrokenResourceError):
+                    pass
+            await stream.aclose()
+
+    assert received.count(b"HTTP/1.1 200") == 1
+
+
+async def test_a_websocket_upgrade_is_refused_and_leaves_no_traceback(keyless_server: tuple[str, bytearray]) -> None:
+    url, log = keyless_server
+    upgrade = (
+        b"GET /mcp HTTP/1.1\r\nHost: evil.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+
+    with anyio.fail_after(10):
+        answer = await raw(url, upgrade)
+
+    assert status_of(answer) != 101
+    assert b"Traceback" not in log
+
+
+async def test_two_origins_are_refused_unless_both_are_allowed(keyless_server: tuple[str, bytearray]) -> None:
+    url, _ = keyless_server
+    body = json.dumps(INITIALIZE).encode()
+    request = (
+        b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost\r\nOrigin: http://evil.example\r\n"
+        b"Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )
+
+    with anyio.fail_after(10):
+        answer = await raw(url, request)
+
+    assert status_of(answer) == 403
+
+
+async def test_the_sdks_own_warnings_cannot_forge_lines_or_flood_the_log(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(emulator, home)
+
+    with anyio.fail_after(60):
+        async with serving(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
+            for _ in range(40):
+                await http.post(url + "/messages/?session_id=x%0a2026-01-01 00:00:00 CRITICAL forged", json={})
+
+    lines = log.decode().splitlines()
+    assert not any(line.startswith("2026-01-01 00:00:00 CRITICAL forged") for line in lines)
+    assert sum("forged" in line for line in lines) <= 5
+
+
+async def test_sse_session_ids_are_masked_in_the_log_at_debug(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(emulator, home)
+
+    with anyio.fail_after(30):
+        async with (
+            serving(["--transport", "sse"], env, log_level="DEBUG") as (_, url, log),
+            httpx2.AsyncClient(timeout=10) as http,
+            http.stream("GET", url + "/sse") as events,
+        ):
+            async for line in events.aiter_lines():
+                if "session_id=" in line:
+                    session_id = line.split("session_id=", 1)[1].strip()
+                    break
+
+    assert session_id
+    assert session_id not in log.decode()
+    assert session_id.replace("-", "") not in log.decode()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ayrshare_mcp.access import AccessError, AccessPolicy, is_loopback, load_access_token
+from ayrshare_mcp.access import AccessError, AccessPolicy, load_access_token
 from ayrshare_mcp.settings import ConfigError, Settings
 from tests.support import run_cli
 
@@ -75,40 +75,25 @@ async def test_the_command_line_turns_a_configuration_error_into_one_line_and_ex
     assert stderr.strip() == "ayrshare-mcp: AYRSHARE_TIMEOUT must be a number of seconds, got 'soon'."
 
 
-@pytest.mark.parametrize(
-    ("host", "loopback"),
-    [("127.0.0.1", True), ("127.1.2.3", True), ("localhost", True), ("::1", True), ("[::1]", True),
-     ("0.0.0.0", False), ("10.0.0.5", False), ("::", False), ("mcp.example.com", False)],
-)  # fmt: skip
-def test_loopback_is_decided_by_address_not_by_prefix(host: str, loopback: bool) -> None:
-    assert is_loopback(host) is loopback
+def test_over_http_the_servers_key_is_lent_only_to_token_holders() -> None:
+    keyless = AccessPolicy.for_http(token=None, server_key=False)
+    tokened = AccessPolicy.for_http(token="t" * 24, server_key=True)
 
-
-def test_the_servers_key_is_lent_only_where_nobody_else_can_reach_it_or_callers_hold_the_token() -> None:
-    local = AccessPolicy.for_http(host="127.0.0.1", public_names=(), token=None, server_key=True)
-    keyless_public = AccessPolicy.for_http(host="0.0.0.0", public_names=(), token=None, server_key=False)
-    tokened_public = AccessPolicy.for_http(host="::", public_names=(), token="t" * 16, server_key=True)
-    proxied_keyless = AccessPolicy.for_http(
-        host="127.0.0.1", public_names=("mcp.example.com",), token=None, server_key=False
-    )
-
-    assert local.lends_server_key is True
-    assert keyless_public.lends_server_key is False
-    assert tokened_public.lends_server_key is True
-    assert proxied_keyless.lends_server_key is False
-    with pytest.raises(AccessError, match=r"--host 0\.0\.0\.0"):
-        AccessPolicy.for_http(host="0.0.0.0", public_names=(), token=None, server_key=True)
+    assert (keyless.token, keyless.lends_server_key) == (None, False)
+    assert tokened.lends_server_key is True
+    with pytest.raises(AccessError, match="through a reverse proxy or tunnel"):
+        AccessPolicy.for_http(token=None, server_key=True)
 
 
 def test_a_token_file_is_read_private_and_stripped(tmp_path: Path) -> None:
     path = tmp_path / "token"
-    path.write_text("CANARY-TOKEN-0a1b2c3d4e5f6g7h\n", encoding="utf-8")
+    path.write_text("CANARY-TOKEN-0a1b2c3d4e5f6g7h8i9j\n", encoding="utf-8")
     path.chmod(0o600)
     missing = tmp_path / "absent"
 
-    assert load_access_token({}, path) == "CANARY-TOKEN-0a1b2c3d4e5f6g7h"
+    assert load_access_token({}, path) == "CANARY-TOKEN-0a1b2c3d4e5f6g7h8i9j"
     assert load_access_token({}, None) is None
     with pytest.raises(AccessError, match="Cannot read the token file"):
         load_access_token({}, missing)
     with pytest.raises(AccessError, match="other than visible ASCII"):
-        load_access_token({"AYRSHARE_MCP_TOKEN": "CANARY TOKEN WITH SPACES 123"}, None)
+        load_access_token({"AYRSHARE_MCP_TOKEN": "CANARY TOKEN WITH SPACES 1234567890"}, None)

@@ -1,24 +1,23 @@
 """Who may use this server, and whose Ayrshare key their calls use: the access policy, decided once at start-up.
 
-On stdio the one client is whoever started the server, so the server's own key serves it. Over HTTP the rule is:
-the server's own key is lent only to callers it can trust, that is, callers on this machine of a server nobody else
-can reach, or callers holding the access token. A server reachable from elsewhere (a non-loopback bind, or a
-public name given with --allowed-host behind a reverse proxy) with a key of its own and no token refuses to start.
+On stdio the one client is whoever started the server, so the server's own key serves it. Over HTTP the server's
+own key serves only callers holding the access token. Where a request came from cannot be told: a reverse proxy
+or a tunnel makes a loopback server public and every request look local. So an HTTP server with a key of its own
+and no token refuses to start; without a key of its own, it serves callers who send theirs.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ayrshare_mcp.credentials import ENV_API_KEY, CredentialsError, read_private_file
+from ayrshare_mcp.credentials import ENV_API_KEY, CredentialsError, is_placeholder, read_private_file
 
 ENV_ACCESS_TOKEN = "AYRSHARE_MCP_TOKEN"  # noqa: S105 - the variable name, not a token
-MIN_ACCESS_TOKEN_LENGTH = 16
-# "aaaaaaaaaaaaaaaa" is long enough and no secret: a random token uses many different characters.
-MIN_DISTINCT_TOKEN_CHARACTERS = 8
+MIN_ACCESS_TOKEN_LENGTH = 24
+# "aaaa..." or "abcdefgh12345678" is long enough and no secret: a random token uses many different characters.
+MIN_DISTINCT_TOKEN_CHARACTERS = 12
 HOW_TO_MAKE_A_TOKEN = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"  # noqa: S105 - a command
 
 
@@ -34,32 +33,21 @@ class AccessPolicy:
     lends_server_key: bool = True
 
     @classmethod
-    def for_http(cls, *, host: str, public_names: tuple[str, ...], token: str | None, server_key: bool) -> AccessPolicy:
-        """The policy for serving HTTP on `host` under `public_names`.
+    def for_http(cls, *, token: str | None, server_key: bool) -> AccessPolicy:
+        """The policy for serving HTTP.
 
         Raises:
-            AccessError: anyone who can reach the server could act on its own Ayrshare account.
+            AccessError: the server has a key of its own and no token, so anyone who can reach it could use that key.
         """
-        reachable = not is_loopback(host) or bool(public_names)
-        if reachable and token is None and server_key:
-            where = f"--host {host}" if not is_loopback(host) else f"--allowed-host {', '.join(public_names)}"
+        if server_key and token is None:
             raise AccessError(
-                f"Refusing to serve: with {where} this server is reachable from other machines, it has an Ayrshare "
-                f"API key of its own, and no access token is set, so anyone who can reach it could act on that "
-                f"Ayrshare account. Fix one of: set {ENV_ACCESS_TOKEN} (or --token-file) so callers must "
-                f"authenticate; or remove {ENV_API_KEY} and the credentials file so each caller sends its own key "
-                "in X-Ayrshare-Api-Key; or serve on 127.0.0.1 without --allowed-host."
+                f"Refusing to serve HTTP: this server has an Ayrshare API key of its own and no access token is set, "
+                f"so anyone who can reach the port (from this machine, or through a reverse proxy or tunnel) could act "
+                f"on that Ayrshare account. Fix one of: set {ENV_ACCESS_TOKEN} (or --token-file) so callers must "
+                f"present it; or remove {ENV_API_KEY} and the credentials file so each caller sends its own key in "
+                "X-Ayrshare-Api-Key."
             )
-        return cls(token=token, lends_server_key=not reachable or token is not None)
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+        return cls(token=token, lends_server_key=token is not None)
 
 
 def load_access_token(environ: Mapping[str, str], token_file: Path | None) -> str | None:
@@ -89,7 +77,7 @@ def load_access_token(environ: Mapping[str, str], token_file: Path | None) -> st
 
 
 def _weakness(token: str) -> str | None:
-    if token.startswith("${") and token.endswith("}"):
+    if is_placeholder(token):
         return "is an unfilled placeholder"
     if not token:
         return "is empty"

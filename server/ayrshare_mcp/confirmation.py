@@ -27,7 +27,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 ANSWER_KEY = "confirm"
 STATE_PREFIX = "confirm-v2:"
 # Long enough for a person to read and answer the question; short enough that an approval cannot be saved for later.
-STATE_TTL_SECONDS = 300.0
+# "Once" is remembered per process: replicas sharing a secret could each accept one answer within this time.
+STATE_TTL_SECONDS = 120.0
 QUESTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {

@@ -144,11 +144,24 @@ def _usable(value: str, where: str) -> str:
     return value
 
 
+def is_placeholder(value: str) -> bool:
+    """A value someone meant to replace: a host's unfilled ${...}, a shell's $NAME, <...>, or the README's YOUR-..."""
+    return (
+        (value.startswith("${") and value.endswith("}"))
+        or (value.startswith("<") and value.endswith(">"))
+        or bool(re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", value))
+        or value.upper().startswith("YOUR-")
+        or set(value) == {"."}
+    )
+
+
 def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name, "").strip()
-    # A host that fails to substitute an empty user setting passes the placeholder itself: that means "not set".
+    # A host that fails to substitute an empty user setting passes its placeholder itself: that means "not set".
     if not value or (value.startswith("${") and value.endswith("}")):
         return None
+    if is_placeholder(value):
+        raise CredentialsError(f"{name} is still a placeholder, not a key: put the real value in its place.")
     return _usable(value, f"The environment variable {name}")
 
 
@@ -163,7 +176,7 @@ def _from_headers(headers: Mapping[str, str], name: str) -> str | None:
     if name.lower() not in headers:
         return None
     value = headers[name.lower()].strip()
-    if not value or (value.startswith("${") and value.endswith("}")):
+    if not value or is_placeholder(value):
         raise CredentialsError(
             f"The {name} header is empty or an unfilled placeholder" + " (${...}). Send the real value, or leave the "
             "header out."
@@ -299,6 +312,8 @@ def _from_file(document: Mapping[str, object], name: str, path: Path) -> str | N
         return None
     if not isinstance(value, str) or not value.strip():
         raise CredentialsError(f"In the credentials file {path}, {name} must be a non-empty string.")
+    if is_placeholder(value.strip()):
+        raise CredentialsError(f"In the credentials file {path}, {name} is still a placeholder: put the real value.")
     return _usable(value, f"In the credentials file {path}, {name}")
 
 

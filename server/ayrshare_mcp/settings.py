@@ -96,19 +96,23 @@ HttpTransport = Literal["streamable-http", "sse"]
 
 @dataclass(frozen=True)
 class HttpLimits:
-    """How much one server, and one caller, may hold open. Defaults suit a team server; all are flags."""
+    """How much one server, one caller and one address may hold open. Defaults suit a team server; all are flags.
+
+    A session is a streamable-HTTP session or an SSE stream. Behind a reverse proxy every caller has the proxy's
+    address: raise the per-address limits there.
+    """
 
     max_sessions: int = 1000
     max_sessions_per_caller: int = 50
-    max_sse_streams: int = 500
-    max_sse_streams_per_caller: int = 20
+    max_sessions_per_address: int = 200
     max_connections: int = 1000
+    max_connections_per_address: int = 200
     # A request must arrive whole this soon after its first byte (or the connection's opening).
     request_timeout: float = 10.0
     keep_alive_timeout: float = 5.0
     session_idle_timeout: float = 600.0
-    # The SDK's own default: larger bodies get 413.
-    max_body_bytes: int = 4 * 1024 * 1024
+    # Tool arguments are small; a post's text is at most tens of KB.
+    max_body_bytes: int = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ class HttpOptions:
     host: str = "127.0.0.1"
     port: int = 8000
     stateless: bool = False
-    # Public names the server answers to behind a reverse proxy; any of them makes the server publicly reachable.
+    # Public names the server answers to, behind a reverse proxy, besides the loopback names.
     allowed_hosts: tuple[str, ...] = ()
     limits: HttpLimits = field(default_factory=HttpLimits)
 

@@ -82,11 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
             flag, type=_positive(kind), default=default, metavar="N", help=f"{text} (default {default:g})"
         )
 
-    limit("--max-sessions", int, defaults.max_sessions, "open streamable-HTTP sessions in all")
+    limit("--max-sessions", int, defaults.max_sessions, "open sessions (or SSE streams) in all")
     limit("--max-sessions-per-caller", int, defaults.max_sessions_per_caller, "open sessions per caller")
-    limit("--max-sse-streams", int, defaults.max_sse_streams, "open SSE streams in all")
-    limit("--max-sse-streams-per-caller", int, defaults.max_sse_streams_per_caller, "open SSE streams per caller")
+    limit("--max-sessions-per-address", int, defaults.max_sessions_per_address, "open sessions per client address")
     limit("--max-connections", int, defaults.max_connections, "open connections in all")
+    limit("--max-connections-per-address", int, defaults.max_connections_per_address, "per client address")
     limit("--request-timeout", float, defaults.request_timeout, "seconds for a request to arrive whole")
     limit("--keep-alive-timeout", float, defaults.keep_alive_timeout, "seconds an idle connection stays open")
     limit("--session-idle-timeout", float, defaults.session_idle_timeout, "seconds an unused session lives")

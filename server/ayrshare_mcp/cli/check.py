@@ -23,6 +23,7 @@ from ayrshare_mcp.credentials import (
 )
 from ayrshare_mcp.server import SharedClient
 from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.tools.envelope import redact
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ async def _ask_ayrshare(client: AyrshareClient, credentials: Credentials, what: 
     except (AyrshareConnectionError, AyrshareTimeoutError) as exc:
         return Finding(False, f"Ayrshare could not be reached, so {what} was not checked.", exc.explain())
     except AyrshareError as exc:
-        return Finding(False, f"Ayrshare did not accept {what}.", exc.explain())
+        # Ayrshare's own words are quoted: if they echo a key, only its last four characters may show here.
+        return Finding(False, f"Ayrshare did not accept {what}.", redact(exc.explain(), credentials.secrets()))
     title = user.get("title") or user.get("email") or "an account"
     return Finding(True, f"Ayrshare accepts {what} (profile: {title}).")

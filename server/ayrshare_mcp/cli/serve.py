@@ -24,8 +24,6 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         options = http_options(args)
         try:
             access = AccessPolicy.for_http(
-                host=options.host,
-                public_names=options.allowed_hosts,
                 token=load_access_token(settings.environ, args.token_file),
                 # The sandbox's key reaches only the built-in emulator: lending it harms nobody.
                 server_key=server_key_configured(settings.environ) and not settings.sandbox,
@@ -45,9 +43,9 @@ def http_options(args: argparse.Namespace) -> HttpOptions:
     limits = HttpLimits(
         max_sessions=args.max_sessions,
         max_sessions_per_caller=args.max_sessions_per_caller,
-        max_sse_streams=args.max_sse_streams,
-        max_sse_streams_per_caller=args.max_sse_streams_per_caller,
+        max_sessions_per_address=args.max_sessions_per_address,
         max_connections=args.max_connections,
+        max_connections_per_address=args.max_connections_per_address,
         request_timeout=args.request_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
         session_idle_timeout=args.session_idle_timeout,

@@ -52,6 +52,7 @@ class RateLimits:
             limit, used = int(headers["x-ratelimit-max"]), int(headers["x-ratelimit-count"])
         except (KeyError, ValueError):
             return
+        self._forget_the_idle()
         state = self._buckets.setdefault(bucket, _Bucket())
         now = self.clock()
         if state.window_started is None or used < state.used:
@@ -61,6 +62,17 @@ class RateLimits:
         if used >= limit:
             reset = _reset_header(headers)
             state.blocked_until = now + reset if reset is not None else state.window_started + RATE_WINDOW_SECONDS
+
+    def _forget_the_idle(self) -> None:
+        # A bucket matters only while its window runs or it is blocked; one is kept per key and profile seen.
+        if len(self._buckets) < 1000:
+            return
+        now = self.clock()
+        self._buckets = {
+            name: state
+            for name, state in self._buckets.items()
+            if state.blocked_until > now or (state.window_started or 0.0) + RATE_WINDOW_SECONDS > now
+        }
 
     def pause(self, bucket: str, seconds: float) -> None:
         """Send nothing for this profile for `seconds` (after a 429), unless already blocked for longer."""

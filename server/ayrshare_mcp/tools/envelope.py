@@ -53,8 +53,9 @@ def with_notice(result: types.CallToolResult, field: str, notice: str) -> types.
 
 def _envelope(envelope: JSONObject, secrets: Sequence[str]) -> types.CallToolResult:
     text = _json(envelope)
-    if any(secret in text for secret in secrets):
-        envelope = _redact(envelope, secrets)
+    # In the JSON text a secret's quotes and backslashes are escaped: look for it in that form too.
+    if any(secret in text or _json(secret)[1:-1] in text for secret in secrets):
+        envelope = redact(envelope, secrets)
         text = _json(envelope)
     return _as_result(envelope, text)
 
@@ -72,13 +73,14 @@ def _json(value: Any) -> str:
     return pydantic_core.to_json(value).decode()
 
 
-def _redact(value: Any, secrets: Sequence[str]) -> Any:
+def redact(value: Any, secrets: Sequence[str]) -> Any:
+    """`value` (text, or JSON-shaped data) with every one of `secrets` replaced wherever it appears."""
     if isinstance(value, str):
         for secret in secrets:
             value = value.replace(secret, REDACTED)
         return value
     if isinstance(value, dict):
-        return {_redact(key, secrets): _redact(item, secrets) for key, item in value.items()}
+        return {redact(key, secrets): redact(item, secrets) for key, item in value.items()}
     if isinstance(value, list):
-        return [_redact(item, secrets) for item in value]
+        return [redact(item, secrets) for item in value]
     return value

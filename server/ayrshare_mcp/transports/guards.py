@@ -35,6 +35,8 @@ THROTTLE = Throttle()
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 SESSION_HEADER = b"mcp-session-id"
+# A session keeps its initialize for its whole life; real ones are a few hundred bytes.
+MAX_OPENING_BYTES = 64 * 1024
 
 
 async def respond(send: Send, status: int, message: str, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
@@ -74,17 +76,20 @@ class HostOriginGuard:
         self._names = self._public | set(LOOPBACK_NAMES)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] == "lifespan":
             await self._app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            # A WebSocket (uvicorn is told not to accept them) would skip every check below: nothing else passes.
             return
         host = header(scope, b"host")
         if host is None or _host_name(host) not in self._names:
             THROTTLE.warn(logger, "Refused a request for Host %r", untrusted(host or ""))
             await respond(send, 421, "Misdirected request: this server does not answer to that Host.")
             return
-        origin = header(scope, b"origin")
-        if origin is not None and not self._allowed_origin(origin):
-            THROTTLE.warn(logger, "Refused a request from Origin %r", untrusted(origin))
+        origins = [value.decode("latin-1") for key, value in scope["headers"] if key == b"origin"]
+        if not all(self._allowed_origin(origin) for origin in origins):
+            THROTTLE.warn(logger, "Refused a request from Origin %r", untrusted(", ".join(origins)))
             await respond(send, 403, "Forbidden: requests from that Origin are not allowed.")
             return
         await self._app(scope, receive, send)
@@ -167,46 +172,58 @@ def caller_of(scope: Scope) -> str:
 
 @dataclass(frozen=True)
 class Quotas:
-    sessions_per_caller: int
-    sse_streams: int
-    sse_streams_per_caller: int
+    """How many sessions (streamable-HTTP sessions and SSE streams alike) one caller, one address, and all callers
+    may hold. The address cap stops a caller who invents a new key for every session."""
+
+    sessions: int
+    per_caller: int
+    per_address: int
     # How long a session with nothing in flight lives: the SDK's idle timeout, mirrored here.
-    session_idle_seconds: float
+    idle_seconds: float
 
 
 @dataclass
 class _Session:
     caller: str
+    address: str
     last_active: float
     in_flight: int = 0
 
 
 @dataclass
 class _Book:
-    """Open streamable-HTTP sessions and SSE streams, by caller."""
+    """Open sessions (by id), SSE streams and admissions in progress, each with its caller and address."""
 
     idle_seconds: float
     sessions: dict[str, _Session] = field(default_factory=dict)
-    streams: dict[str, int] = field(default_factory=dict)
+    # Streams and admissions not (yet) known by a session id: (caller, address) per open one.
+    held: list[tuple[str, str]] = field(default_factory=list)
 
-    def sessions_of(self, caller: str) -> int:
+    def counts(self, caller: str, address: str) -> tuple[int, int, int]:
+        """Open sessions in all, of this caller, and from this address."""
         now = anyio.current_time()
         self.sessions = {
             sid: session
             for sid, session in self.sessions.items()
             if session.in_flight or now - session.last_active < self.idle_seconds
         }
-        return sum(session.caller == caller for session in self.sessions.values())
+        owners = [(session.caller, session.address) for session in self.sessions.values()] + self.held
+        return (
+            len(owners),
+            sum(owner == caller for owner, _ in owners),
+            sum(where == address for _, where in owners),
+        )
 
 
 class CallerQuotas:
-    """Caps on what one caller may hold open, and on SSE streams in all (the SDK caps sessions in all)."""
+    """Caps on the sessions one caller and one address may hold open, and on SSE streams in all (the SDK caps
+    streamable-HTTP sessions in all). An opening `initialize` is also capped in size: a session keeps it."""
 
     def __init__(self, app: ASGIApp, quotas: Quotas, *, mcp_path: str, sse_path: str, max_body: int) -> None:
         self._app = app
         self._quotas = quotas
         self._mcp_path, self._sse_path, self._max_body = mcp_path, sse_path, max_body
-        self._book = _Book(idle_seconds=quotas.session_idle_seconds)
+        self._book = _Book(idle_seconds=quotas.idle_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -218,30 +235,31 @@ class CallerQuotas:
         else:
             await self._app(scope, receive, send)
 
+    def _refusal(self, caller: str, address: str, *, counting_all: bool) -> tuple[int, str] | None:
+        """Why one more session may not open, as (status, message); None when it may. Never awaits: the check and
+        the booking that follows it happen without another request slipping in between."""
+        everyone, callers, addresses = self._book.counts(caller, address)
+        if counting_all and everyone >= self._quotas.sessions:
+            THROTTLE.warn(logger, "Refused a new session: %d are open", everyone)
+            return 503, "Too many open sessions on this server; try again later."
+        if callers >= self._quotas.per_caller:
+            THROTTLE.warn(logger, "Refused a new session: the caller has %d open", callers)
+            return 429, "Too many open sessions for this caller; end one (DELETE) or wait for one to expire."
+        if addresses >= self._quotas.per_address:
+            THROTTLE.warn(logger, "Refused a new session: address %s has %d open", untrusted(address), addresses)
+            return 429, "Too many open sessions from this address; end one or wait for one to expire."
+        return None
+
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
-        caller, streams = caller_of(scope), self._book.streams
-        if sum(streams.values()) >= self._quotas.sse_streams:
-            THROTTLE.warn(
-                logger, "refused SSE streams (all in use)", "Refused an SSE stream: %d are open", sum(streams.values())
-            )
-            await respond(send, 503, "Too many open SSE streams on this server; try again later.")
+        owner = (caller_of(scope), address_of(scope))
+        if refusal := self._refusal(*owner, counting_all=True):
+            await respond(send, *refusal)
             return
-        if streams.get(caller, 0) >= self._quotas.sse_streams_per_caller:
-            THROTTLE.warn(
-                logger,
-                "refused SSE streams (caller quota)",
-                "Refused an SSE stream: the caller has %d open",
-                streams[caller],
-            )
-            await respond(send, 429, "Too many open SSE streams for this caller; close one first.")
-            return
-        streams[caller] = streams.get(caller, 0) + 1
+        self._book.held.append(owner)
         try:
             await self._app(scope, receive, send)
         finally:
-            streams[caller] -= 1
-            if not streams[caller]:
-                del streams[caller]
+            self._book.held.remove(owner)
 
     async def _streamable(self, scope: Scope, receive: Receive, send: Send) -> None:
         session_id = header(scope, SESSION_HEADER)
@@ -266,53 +284,76 @@ class CallerQuotas:
         finally:
             session.in_flight -= 1
             session.last_active = anyio.current_time()
-            if status == 404 or (scope["method"] == "DELETE" and 200 <= status < 300):
+            # Only the owner's own answer says the session is gone: anyone else gets 404 for a session that lives.
+            owners_answer = caller_of(scope) == session.caller
+            if owners_answer and (status == 404 or (scope["method"] == "DELETE" and 200 <= status < 300)):
                 self._book.sessions.pop(session_id, None)
 
     async def _maybe_new_session(self, scope: Scope, receive: Receive, send: Send) -> None:
-        caller = caller_of(scope)
-        messages, opens_session = await _read_opening(receive, self._max_body)
-        if opens_session and self._book.sessions_of(caller) >= self._quotas.sessions_per_caller:
-            THROTTLE.warn(
-                logger,
-                "refused sessions (caller quota)",
-                "Refused a new session: the caller has %d open",
-                self._book.sessions_of(caller),
-            )
-            await respond(
-                send, 429, "Too many open sessions for this caller; end one (DELETE) or let one expire first."
-            )
+        owner = (caller_of(scope), address_of(scope))
+        messages, opening = await _read_opening(receive, self._max_body)
+        if opening is None:
+            await self._app(scope, _replay(messages, receive), send)
             return
-
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
+        if opening > MAX_OPENING_BYTES:
+            THROTTLE.warn(logger, "Refused an initialize of %d bytes", opening)
+            await respond(send, 413, f"An initialize request is at most {MAX_OPENING_BYTES // 1024} KB.")
+            return
+        # The SDK caps sessions in all; this caps each caller and address, booked before anything is awaited.
+        if refusal := self._refusal(*owner, counting_all=False):
+            await respond(send, *refusal)
+            return
+        self._book.held.append(owner)
+        holding = True
 
         async def register(message: Message) -> None:
+            nonlocal holding
             if message["type"] == "http.response.start" and message["status"] < 400:
                 for key, value in message.get("headers", []):
                     if key.lower() == SESSION_HEADER:
-                        self._book.sessions[value.decode("latin-1")] = _Session(caller, anyio.current_time())
+                        # The hold becomes the session at once: the client may ask again before this call returns.
+                        self._book.sessions[value.decode("latin-1")] = _Session(*owner, anyio.current_time())
+                        self._book.held.remove(owner)
+                        holding = False
             await send(message)
 
-        await self._app(scope, replay, register)
+        try:
+            await self._app(scope, _replay(messages, receive), register)
+        finally:
+            if holding:
+                self._book.held.remove(owner)
 
 
-async def _read_opening(receive: Receive, max_body: int) -> tuple[list[Message], bool]:
-    """The request's body messages, read ahead, and whether the body is an `initialize` (what opens a session)."""
+def address_of(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
+async def _read_opening(receive: Receive, max_body: int) -> tuple[list[Message], int | None]:
+    """The request's body messages, read ahead, and the body's size if it is an `initialize` (what opens a
+    session); None when it is anything else."""
     messages: list[Message] = []
     body = b""
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
-            return messages, False
+            return messages, None
         body += message.get("body", b"")
         if len(body) > max_body:
-            return messages, False  # the SDK answers 413
+            return messages, None  # the SDK answers 413
         if not message.get("more_body", False):
             break
     try:
         payload: Any = json.loads(body)
     except ValueError:
-        return messages, False
-    return messages, isinstance(payload, dict) and payload.get("method") == "initialize"
+        return messages, None
+    opens = isinstance(payload, dict) and payload.get("method") == "initialize"
+    return messages, len(body) if opens else None

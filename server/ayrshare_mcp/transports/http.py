@@ -74,10 +74,10 @@ def http_app(server: Server[Any], shared: SharedClient, options: HttpOptions, ac
             custom_starlette_routes=[health],
         )
     quotas = Quotas(
-        sessions_per_caller=limits.max_sessions_per_caller,
-        sse_streams=limits.max_sse_streams,
-        sse_streams_per_caller=limits.max_sse_streams_per_caller,
-        session_idle_seconds=limits.session_idle_timeout,
+        sessions=limits.max_sessions,
+        per_caller=limits.max_sessions_per_caller,
+        per_address=limits.max_sessions_per_address,
+        idle_seconds=limits.session_idle_timeout,
     )
     app = CallerQuotas(app, quotas, mcp_path=STREAMABLE_HTTP_PATH, sse_path=SSE_PATH, max_body=limits.max_body_bytes)
     app = CallerIdentity(app, token_required=access.token is not None)
@@ -134,7 +134,11 @@ async def serve_http(app: ASGIApp, options: HttpOptions, banner: str = "") -> No
         app,
         host=options.host,
         port=options.port,
-        http=guarded_protocol(ConnectionLimits(limits.max_connections, limits.request_timeout)),
+        http=guarded_protocol(
+            ConnectionLimits(limits.max_connections, limits.max_connections_per_address, limits.request_timeout)
+        ),
+        # No WebSocket: MCP does not use it, and an upgrade would go around every guard here.
+        ws="none",
         timeout_keep_alive=int(limits.keep_alive_timeout),
         log_config=None,
         access_log=False,
