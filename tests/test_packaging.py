@@ -35,7 +35,7 @@ packaging = pytest.mark.packaging
 def required_tool(path: Path | str | None, name: str) -> str:
     if path and Path(path).exists():
         return str(path)
-    message = f"{name} is not installed (tests/node-tools.sh installs the Node tools; uv comes with .[dev])"
+    message = f"{name} is not installed (tests/node-tools.sh installs the Node tools; uv comes with the dev group)"
     if os.environ.get("AYRSHARE_MCP_REQUIRE_PACKAGING") == "1":
         pytest.fail(message)
     pytest.skip(message)

@@ -9,7 +9,7 @@ from typing import Any
 
 from ayrshare_mcp.credentials import how_to_provide_an_x_pair
 
-# Ayrshare's own codes, as documented or observed (see the API reference); the advice is what to do next.
+# Ayrshare's own codes, as documented or observed (docs/ayrshare-api.md §2); the advice is what to do next.
 _CODE_ADVICE: dict[int, str] = {
     102: "The API key was rejected. Check it on the API Key page of the Ayrshare dashboard and update the "
     "server's configuration.",

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, AyrshareError, Profile, Reply, Switches, XHeaders
+from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, ErrorAnswer, Profile, Reply, Switches, XHeaders
 
 ADMIN_PREFIX = "/__emulator__"
 _INDEXED = re.compile(r"^(?P<name>[A-Za-z]+)\[\d+\]$")
@@ -78,7 +78,8 @@ class Fault:
 
     seen: int = field(default=0, init=False, repr=False)
 
-    def matches(self, request: RecordedRequest) -> bool:
+    def fires_for(self, request: RecordedRequest) -> bool:
+        """Whether this fault answers `request`; counts the request when it matches, for `every`."""
         if not (
             (self.method is None or self.method == request.method)
             and (self.path is None or request.path.endswith(self.path))
@@ -154,7 +155,7 @@ ROUTES: dict[tuple[str, str], Operation] = {
 def _json_object(request: RecordedRequest) -> JSON:
     if isinstance(request.body, dict):
         return request.body
-    raise AyrshareError(400, "The request body must be a JSON object.")
+    raise ErrorAnswer(400, "The request body must be a JSON object.")
 
 
 class EmulatorApp:
@@ -247,7 +248,7 @@ class EmulatorApp:
 
     def _take_fault(self, request: RecordedRequest) -> Fault | None:
         for fault in self.faults:
-            if fault.matches(request):
+            if fault.fires_for(request):
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times <= 0:
@@ -265,9 +266,9 @@ class EmulatorApp:
             profile = self.service.profile(api_key, request.header("profile-key"))
             rate_headers = self.service.count_request(profile)
             if isinstance(request.body, _InvalidJSON):
-                raise AyrshareError(400, "The request body is not valid JSON.")
+                raise ErrorAnswer(400, "The request body is not valid JSON.")
             reply = operation(self.service, profile, request)
-        except AyrshareError as error:
+        except ErrorAnswer as error:
             reply = Reply(error.status, error.body, error.headers)
         reply.headers = {**rate_headers, **reply.headers}
         return reply

@@ -26,7 +26,7 @@ EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
 
 @dataclass
 class Switches:
-    """Ayrshare behaviour the docs leave open (reference §5); defaults are the most likely reading."""
+    """Ayrshare behaviour the docs leave open (docs/ayrshare-api.md §5); defaults are the most likely reading."""
 
     # §5.14: a missing or unknown API key is documented both as 401 and as 403 / code 102.
     auth_failure_status: int = 403
@@ -62,7 +62,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class AyrshareError(Exception):
+class ErrorAnswer(Exception):
     """An error answer: raised inside an operation, turned into a `Reply` at the edge."""
 
     def __init__(
@@ -144,27 +144,27 @@ class Ayrshare:
             for entry in snapshot["profiles"]
         }
 
-    # --- identity and rate limit ---------------------------------------------------------------------------------
+    # --- keys and rate limit ---------------------------------------------------------------------------------------
 
     def authenticate(self, authorization: str | None) -> str:
         scheme, _, key = (authorization or "").partition(" ")
         key = key.strip()
         if scheme.lower() != "bearer" or not key or (self.api_keys is not None and key not in self.api_keys):
-            raise AyrshareError(self.switches.auth_failure_status, "API Key not valid.", code=102)
+            raise ErrorAnswer(self.switches.auth_failure_status, "API Key not valid.", code=102)
         return key
 
     def profile(self, api_key: str, profile_key: str | None) -> Profile:
-        identity = (api_key, profile_key or None)
-        if identity not in self.profiles:
+        owner = (api_key, profile_key or None)
+        if owner not in self.profiles:
             title = f"Profile {profile_key[-4:]}" if profile_key else "Primary Profile"
-            self.profiles[identity] = Profile(title=title)
-        return self.profiles[identity]
+            self.profiles[owner] = Profile(title=title)
+        return self.profiles[owner]
 
     def count_request(self, profile: Profile) -> dict[str, str]:
         """Count one request against the profile's window; the rate-limit headers Ayrshare sends with every answer.
 
         Raises:
-            AyrshareError: 429 once the window's budget is spent.
+            ErrorAnswer: 429 once the window's budget is spent.
         """
         now = self._monotonic()
         if now - profile.window_started >= RATE_WINDOW_SECONDS:
@@ -177,7 +177,7 @@ class Ayrshare:
         if profile.requests_in_window > self.switches.rate_limit:
             if self.switches.retry_after_seconds is not None:
                 headers["retry-after"] = str(self.switches.retry_after_seconds)
-            raise AyrshareError(429, "Rate limit exceeded. Please wait before making more requests.", headers=headers)
+            raise ErrorAnswer(429, "Rate limit exceeded. Please wait before making more requests.", headers=headers)
         return headers
 
     def require_x_credentials(self, sent: XHeaders, posts: list[JSON], platforms: Sequence[str] = ()) -> None:
@@ -187,8 +187,8 @@ class Ayrshare:
             return
         if sent.api_key or sent.api_secret:
             missing = "X-Twitter-OAuth1-Api-Secret" if sent.api_key else "X-Twitter-OAuth1-Api-Key"
-            raise AyrshareError(400, f"The {missing} header is missing: send both X credentials headers.", code=400)
-        raise AyrshareError(
+            raise ErrorAnswer(400, f"The {missing} header is missing: send both X credentials headers.", code=400)
+        raise ErrorAnswer(
             419,
             "X/Twitter operations require your own X API credentials in the X-Twitter-OAuth1-Api-Key and "
             "X-Twitter-OAuth1-Api-Secret headers.",
@@ -201,10 +201,10 @@ class Ayrshare:
     def set_auto_schedule(self, profile: Profile, body: JSON) -> Reply:
         title = body.get("title", "default")
         if not isinstance(title, str) or not title or BANNED_TITLE_CHARACTERS & set(title):
-            raise AyrshareError(400, "Title must be a non-empty string without * ~ / [ ].", action="autoSchedule")
+            raise ErrorAnswer(400, "Title must be a non-empty string without * ~ / [ ].", action="autoSchedule")
         slots = body.get("schedule")
         if slots is None and "setStartDate" not in body:
-            raise AyrshareError(400, "Missing schedule.", action="autoSchedule")
+            raise ErrorAnswer(400, "Missing schedule.", action="autoSchedule")
         stored = dict(profile.schedules.get(title, {}))
         if slots is not None:
             stored["schedule"] = self._time_slots(slots)
@@ -220,7 +220,7 @@ class Ayrshare:
 
     def list_auto_schedules(self, profile: Profile) -> Reply:
         if not profile.schedules:
-            raise AyrshareError(
+            raise ErrorAnswer(
                 self.switches.no_schedules_status, "No auto schedules found.", code=192, action="autoSchedule"
             )
         listing = {
@@ -232,7 +232,7 @@ class Ayrshare:
     def delete_auto_schedule(self, profile: Profile, body: JSON) -> Reply:
         title = body.get("title", "default")
         if title not in profile.schedules:
-            raise AyrshareError(404, f"Auto schedule {title!r} not found.", action="autoSchedule")
+            raise ErrorAnswer(404, f"Auto schedule {title!r} not found.", action="autoSchedule")
         if body.get("deleteLastScheduleDate") is True:
             profile.schedules[title].pop("lastScheduleDate", None)
         else:
@@ -241,30 +241,30 @@ class Ayrshare:
 
     def _time_slots(self, slots: Any) -> list[str]:
         if not isinstance(slots, list) or not slots:
-            raise AyrshareError(400, "schedule must be a non-empty array of times like 13:05Z.", action="autoSchedule")
+            raise ErrorAnswer(400, "schedule must be a non-empty array of times like 13:05Z.", action="autoSchedule")
         normalised: list[str] = []
         for slot in slots:
             if not isinstance(slot, str) or not TIME_SLOT.match(slot):
-                raise AyrshareError(400, f"Invalid schedule time {slot!r}; use HH:MMZ.", action="autoSchedule")
+                raise ErrorAnswer(400, f"Invalid schedule time {slot!r}; use HH:MMZ.", action="autoSchedule")
             normalised.append(slot.upper())
         return sorted(set(normalised))
 
     def _days_of_week(self, days: Any) -> list[int]:
         valid = isinstance(days, list) and len(days) > 0 and all(type(d) is int and 0 <= d <= 6 for d in days)
         if not valid:
-            raise AyrshareError(400, "daysOfWeek must be an array of integers 0-6.", action="autoSchedule")
+            raise ErrorAnswer(400, "daysOfWeek must be an array of integers 0-6.", action="autoSchedule")
         return sorted(set(days))
 
     def _string_list(self, values: Any, name: str) -> list[str]:
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise AyrshareError(400, f"{name} must be an array of strings.", action="autoSchedule")
+            raise ErrorAnswer(400, f"{name} must be an array of strings.", action="autoSchedule")
         return list(values)
 
     def _moment(self, value: Any, name: str) -> str:
         try:
             return _iso(_parse_moment(value))
         except (TypeError, ValueError):
-            raise AyrshareError(400, f"{name} must be an ISO-8601 date-time.") from None
+            raise ErrorAnswer(400, f"{name} must be an ISO-8601 date-time.") from None
 
     # --- posts ---------------------------------------------------------------------------------------------------
 
@@ -272,7 +272,7 @@ class Ayrshare:
         """`POST /post`: immediate, at scheduleDate, or into an auto schedule's next free slot."""
         text, platforms = body.get("post"), body.get("platforms")
         if not isinstance(text, str) or not text or not isinstance(platforms, list) or not platforms:
-            raise AyrshareError(400, "post (text) and platforms (array) are required.", action="post")
+            raise ErrorAnswer(400, "post (text) and platforms (array) are required.", action="post")
         auto = body.get("autoSchedule")
         if isinstance(auto, dict) and auto.get("schedule") is True:
             when: datetime | None = self._next_free_slot(profile, str(auto.get("title", "default")))
@@ -334,7 +334,7 @@ class Ayrshare:
         """The first slot after the last one used, on an allowed, non-excluded day (Ayrshare's overview)."""
         stored = profile.schedules.get(title)
         if not stored or not stored.get("schedule"):
-            raise AyrshareError(400, f"Auto schedule {title!r} not found.", action="post")
+            raise ErrorAnswer(400, f"Auto schedule {title!r} not found.", action="post")
         floor = max(
             self.clock(),
             _parse_moment(stored["lastScheduleDate"]) if "lastScheduleDate" in stored else self.clock(),
@@ -351,7 +351,7 @@ class Ayrshare:
                 if moment > floor:
                     stored["lastScheduleDate"] = _iso(moment)
                     return moment
-        raise AyrshareError(400, f"Auto schedule {title!r} has no free slot in the next two years.", action="post")
+        raise ErrorAnswer(400, f"Auto schedule {title!r} has no free slot in the next two years.", action="post")
 
     def delete_post(self, profile: Profile, body: JSON, x_headers: XHeaders = XHeaders()) -> Reply:
         self.require_x_credentials(x_headers, self._delete_targets(profile, body))
@@ -375,7 +375,7 @@ class Ayrshare:
             return Reply(200, {"status": "success", "bulk": outcomes})
         post_id = body.get("id")
         if not isinstance(post_id, str) or not post_id:
-            raise AyrshareError(400, "Missing id, bulk or deleteAllScheduled.", action="delete")
+            raise ErrorAnswer(400, "Missing id, bulk or deleteAllScheduled.", action="delete")
         return self._delete_one(profile, post_id, manual=body.get("markManualDeleted") is True)
 
     def _delete_targets(self, profile: Profile, body: JSON) -> list[JSON]:
@@ -389,17 +389,17 @@ class Ayrshare:
         for post in profile.posts:
             if post["id"] == post_id:
                 return post
-        raise AyrshareError(404, "Post not found. Check the Ayrshare post id.", code=114, action="delete")
+        raise ErrorAnswer(404, "Post not found. Check the Ayrshare post id.", code=114, action="delete")
 
     def _delete_one(self, profile: Profile, post_id: str, *, manual: bool) -> Reply:
         post = self._find(profile, post_id)
         if post["status"] == "deleted":
-            raise AyrshareError(400, "Post already deleted.", code=383, action="delete")
+            raise ErrorAnswer(400, "Post already deleted.", code=383, action="delete")
         published = post["status"] == "success"
         blocked = UNDELETABLE_WHEN_PUBLISHED & set(post["platforms"]) if published and not manual else set()
         if blocked and self.switches.published_ig_tiktok_delete == "refuse":
             names = ", ".join(sorted(blocked))
-            raise AyrshareError(
+            raise ErrorAnswer(
                 400,
                 f"Published {names} posts cannot be deleted via the API. Delete them in the app, then use "
                 "markManualDeleted.",
@@ -419,7 +419,7 @@ class Ayrshare:
     def _delete_pending(self, profile: Profile, post_id: Any) -> JSON:
         try:
             post = self._find(profile, str(post_id))
-        except AyrshareError as error:
+        except ErrorAnswer as error:
             return {"id": post_id, **error.body}
         if post["status"] != "pending":
             return {"id": post_id, "status": "error", "message": "Only pending scheduled posts are deleted in bulk."}
@@ -437,7 +437,7 @@ class Ayrshare:
     ) -> Reply:
         wanted_status = query.get("status")
         if wanted_status is not None and wanted_status not in HISTORY_STATUSES:
-            raise AyrshareError(400, f"Unknown status {wanted_status!r}.", action="get")
+            raise ErrorAnswer(400, f"Unknown status {wanted_status!r}.", action="get")
         start, end = self._window(query)
         wanted_type = {"immediate": "now", "scheduled": "scheduled"}.get(query.get("type", ""))
         limit = self._limit(query)
@@ -477,7 +477,7 @@ class Ayrshare:
             # Beyond a century back is all of history; a larger number must not overflow the calendar.
             last_days = min(int(query.get("lastDays", "30")), 36_500)
         except ValueError:
-            raise AyrshareError(400, "Invalid startDate, endDate or lastDays.", action="get") from None
+            raise ErrorAnswer(400, "Invalid startDate, endDate or lastDays.", action="get") from None
         if start and end:
             return start, end
         if last_days > 0:
@@ -491,7 +491,7 @@ class Ayrshare:
     def _limit(self, query: Mapping[str, str]) -> int:
         raw = query.get("limit", query.get("lastRecords", "25"))
         if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-            raise AyrshareError(400, "limit must be between 1 and 1000.", action="get")
+            raise ErrorAnswer(400, "limit must be between 1 and 1000.", action="get")
         return int(raw)
 
     # --- user ----------------------------------------------------------------------------------------------------
