@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,8 @@ def server_env(emulator: RunningEmulator, home: Path, **extra: str) -> dict[str,
 
 
 def settings_for(emulator: RunningEmulator, home: Path, **extra: str) -> Settings:
-    return Settings.from_environ(server_env(emulator, home, **extra))
+    """The settings a server with this environment reads, its retry backoff shortened so tests never wait on it."""
+    return replace(Settings.from_environ(server_env(emulator, home, **extra)), retry_base_delay=0.01)
 
 
 class User:

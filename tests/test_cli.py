@@ -14,6 +14,7 @@ import pytest
 
 from ayrshare_mcp.cli.tool_commands import listing
 from ayrshare_mcp.emulator import bind
+from ayrshare_mcp.settings import Settings
 from tests.envelope import succeed
 from tests.support import (
     API_KEY,
@@ -23,9 +24,9 @@ from tests.support import (
     X_API_SECRET,
     RunningEmulator,
     child_env,
+    memory_client,
     run_cli,
     server_env,
-    stdio_session,
 )
 
 pytestmark = pytest.mark.anyio
@@ -195,9 +196,9 @@ async def test_config_for_claude_code_is_a_command_line_and_sandbox_configs_need
     assert "env" not in entry
 
 
-async def test_a_sandboxed_stdio_server_marks_every_result(home: Path) -> None:
-    with anyio.fail_after(30):
-        async with stdio_session({"HOME": str(home), "AYRSHARE_SANDBOX": "true"}) as client:
+async def test_a_sandboxed_server_marks_every_result(home: Path) -> None:
+    with anyio.fail_after(10):
+        async with memory_client(Settings.from_environ({"HOME": str(home), "AYRSHARE_SANDBOX": "true"})) as client:
             result = await client.call_tool(HISTORY, {"status": "pending"})
             data = await succeed(client, "AYRSHARE_POST_SET_AUTO_SCHEDULE", {"schedule": ["10:00Z"]})
 

@@ -237,3 +237,75 @@ async def test_with_the_x_switch_on_x_bound_operations_need_both_x_headers(
     assert "X-Twitter-OAuth1-Api-Secret" in half.json()["message"]
     assert [post["id"] for post in not_x.json()["history"]] == [other["id"]]
     assert with_pair.json()["status"] == "success"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "said"),
+    [
+        ("POST", "auto-schedule/set", {"schedule": ["09:00Z"], "daysOfWeek": [9]}, 400, "daysOfWeek"),
+        ("POST", "auto-schedule/set", {"schedule": ["09:00Z"], "excludeDates": [1]}, 400, "excludeDates"),
+        ("POST", "auto-schedule/set", {"schedule": ["09:00Z"], "setStartDate": "soon"}, 400, "setStartDate"),
+        ("POST", "auto-schedule/set", [1, 2], 400, "JSON object"),
+        ("POST", "post", {"post": "hi"}, 400, "platforms"),
+        ("POST", "post", {"post": "hi", "platforms": ["x"], "autoSchedule": {"schedule": True, "title": "no"}}, 400,
+         "not found"),
+        ("DELETE", "post", {}, 400, "Missing id"),
+        ("DELETE", "auto-schedule/delete", {"title": "nope"}, 404, "not found"),
+        ("GET", "history?status=lost", None, 400, "Unknown status"),
+        ("GET", "history?limit=0", None, 400, "limit"),
+        ("GET", "history?lastDays=soon", None, 400, "lastDays"),
+        ("PATCH", "nowhere", None, 404, "No endpoint"),
+    ],
+)  # fmt: skip
+async def test_malformed_requests_get_ayrshares_error_shape(
+    http: httpx2.AsyncClient, method: str, path: str, body: Any, status: int, said: str
+) -> None:
+    answer = await http.request(method, path, json=body)
+
+    assert answer.status_code == status
+    assert answer.json()["status"] == "error"
+    assert said in answer.json()["message"]
+
+
+async def test_a_body_that_is_not_json_is_refused_after_authentication(http: httpx2.AsyncClient) -> None:
+    refused = await http.post("auto-schedule/set", content=b"{not json", headers={"Content-Type": "application/json"})
+    unauthenticated = await http.post("auto-schedule/set", content=b"{not json", headers={"Authorization": "Basic x"})
+
+    assert (refused.status_code, refused.json()["message"]) == (400, "The request body is not valid JSON.")
+    assert unauthenticated.json()["code"] == 102
+
+
+async def test_posts_are_created_now_at_a_date_or_in_an_auto_schedules_next_slot(http: httpx2.AsyncClient) -> None:
+    await http.post("auto-schedule/set", json={"schedule": ["09:00Z"], "title": "mornings"})
+
+    now = (await http.post("post", json={"post": "now", "platforms": ["linkedin"]})).json()
+    later = (
+        await http.post(
+            "post", json={"post": "later", "platforms": ["linkedin"], "scheduleDate": "2030-01-01T09:00:00Z"}
+        )
+    ).json()
+    slotted = (
+        await http.post(
+            "post",
+            json={"post": "slot", "platforms": ["linkedin"], "autoSchedule": {"schedule": True, "title": "mornings"}},
+        )
+    ).json()
+    removed = await http.request("DELETE", "auto-schedule/delete", json={"title": "mornings"})
+
+    assert now["status"] == "success"
+    assert (later["status"], later["scheduleDate"]) == ("pending", "2030-01-01T09:00:00Z")
+    assert slotted["scheduleDate"].endswith("T09:00:00Z")
+    assert removed.json() == {"status": "success", "title": "mornings"}
+
+
+async def test_the_control_endpoints_set_switches_add_latency_and_reset(emulator: RunningEmulator) -> None:
+    async with httpx2.AsyncClient(base_url=emulator.url.removesuffix("/api")) as control:
+        configured = await control.post("/__emulator__/config", json={"latency": 0.01, "rate_limit": 5})
+        emulator.seed_post()
+        reset = await control.post("/__emulator__/reset", json={})
+        missing = await control.get("/__emulator__/nothing")
+
+    assert configured.json()["switches"]["rate_limit"] == 5
+    assert reset.json() == {"reset": True}
+    assert (emulator.app.latency, emulator.service.switches.rate_limit, emulator.service.profiles) == (0.0, 300, {})
+    assert missing.status_code == 404

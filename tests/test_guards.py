@@ -14,7 +14,7 @@ from mcp import Client, MCPError
 
 from ayrshare_mcp.server import build_server
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, RunningEmulator, User, server_env, settings_for, stdio_session
+from tests.support import API_KEY, RunningEmulator, User, memory_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -46,10 +46,10 @@ async def test_invalid_bulk_arguments_are_refused_before_the_user_is_asked(
 
 
 async def test_read_only_mode_serves_only_post_history(emulator: RunningEmulator, home: Path) -> None:
-    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_READ_ONLY="1")
+    settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_READ_ONLY="1")
 
-    with anyio.fail_after(30):
-        async with stdio_session(env) as client:
+    with anyio.fail_after(10):
+        async with memory_client(settings) as client:
             tools = [tool.name for tool in (await client.list_tools()).tools]
             await succeed(client, "AYRSHARE_GET_POST_HISTORY", {})
             with pytest.raises(MCPError) as refused:

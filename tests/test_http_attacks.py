@@ -93,17 +93,27 @@ def port_of(url: str) -> int:
 
 
 async def raw(url: str, request: bytes) -> bytes:
-    """Send bytes as they are, no client library in between, and read the answer until the server closes."""
+    """Send bytes as they are, no client library in between; the answer, once whole (or once the server closes)."""
     async with await anyio.connect_tcp("127.0.0.1", port_of(url)) as stream:
         await stream.send(request)
         answer = b""
         with anyio.move_on_after(5):
-            while True:
+            while not _whole(answer):
                 try:
                     answer += await stream.receive()
                 except (anyio.EndOfStream, anyio.BrokenResourceError):
                     break
         return answer
+
+
+def _whole(answer: bytes) -> bool:
+    head, separator, body = answer.partition(b"\r\n\r\n")
+    if not separator:
+        return False
+    length = next(
+        (line.split(b":", 1)[1] for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")), None
+    )
+    return length is not None and len(body) >= int(length)
 
 
 def status_of(answer: bytes) -> int:
