@@ -31,6 +31,7 @@ import anyio.abc
 import httpx2
 from anyio.streams.buffered import BufferedByteReceiveStream
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
 HERE = Path(__file__).parent
 PYTHON = sys.executable
@@ -62,10 +63,32 @@ def free_port() -> int:
     return port
 
 
+# An HTTP server with a key of its own serves only callers holding its token.
+BENCH_TOKEN = "bench-access-token-9f8e7d6c5b4a3210"  # noqa: S105 - a fake token for local processes
+
+
 def base_env(ayrshare_url: str, home: str) -> dict[str, str]:
     keep = ("PATH", "LANG", "SYSTEMROOT", "PYTHONPATH")
     env = {name: os.environ[name] for name in keep if name in os.environ}
-    return {**env, "HOME": home, "AYRSHARE_BASE_URL": ayrshare_url, "AYRSHARE_API_KEY": API_KEY}
+    return {
+        **env,
+        "HOME": home,
+        "AYRSHARE_BASE_URL": ayrshare_url,
+        "AYRSHARE_API_KEY": API_KEY,
+        "AYRSHARE_MCP_TOKEN": BENCH_TOKEN,
+    }
+
+
+@asynccontextmanager
+async def http_client(url: str) -> AsyncIterator[Client]:
+    """An MCP client over streamable HTTP that presents the access token (the floor server ignores it)."""
+    async with (
+        httpx2.AsyncClient(
+            headers={"Authorization": f"Bearer {BENCH_TOKEN}"}, timeout=httpx2.Timeout(30, read=300)
+        ) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        yield client
 
 
 async def wait_for_port(port: int) -> None:
@@ -254,8 +277,8 @@ async def measure_per_call(env: dict[str, str], ayrshare_url: str, count: int, r
         async with (
             http_server(OURS_HTTP, env) as ours_url,
             http_server(FLOOR_HTTP, env) as floor_url,
-            Client(ours_url) as ours,
-            Client(floor_url) as floor,
+            http_client(ours_url) as ours,
+            http_client(floor_url) as floor,
         ):
             result["streamable_http"] = await compare_calls(ours, floor, direct, count, rounds)
     return result
@@ -279,7 +302,7 @@ async def measure_concurrency(env: dict[str, str], total: int) -> dict[str, Any]
     async with stdio(OURS_STDIO, env) as client:
         one_session = await in_flight([client], total)
     async with http_server(OURS_HTTP, env) as url, AsyncExitStack() as stack:
-        clients = [await stack.enter_async_context(Client(url)) for _ in range(10)]
+        clients = [await stack.enter_async_context(http_client(url)) for _ in range(10)]
         ten_sessions = await in_flight(clients, total)
     return {
         "calls_in_flight": total,
@@ -299,7 +322,7 @@ def memory_kib(pid: int) -> dict[str, int]:
 
 async def memory_profile(command: list[str], env: dict[str, str], tool: tuple[str, dict[str, Any]], calls: int) -> Any:
     port = free_port()
-    async with running([*command, str(port)], env, port) as pid, Client(f"http://127.0.0.1:{port}/mcp") as client:
+    async with running([*command, str(port)], env, port) as pid, http_client(f"http://127.0.0.1:{port}/mcp") as client:
         await client.list_tools()
         idle = memory_kib(pid)
         for _ in range(calls // 10):
