@@ -9,7 +9,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from ayrshare_mcp.emulator import Ayrshare, EmulatorApp
+from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, posts
+from ayrshare_mcp.emulator.ayrshare import XHeaders
 from tests.support import API_KEY, PROFILE_KEY, RunningEmulator
 
 pytestmark = pytest.mark.anyio
@@ -110,9 +111,8 @@ async def test_auto_scheduled_posts_fill_the_next_free_slots_and_deleting_does_n
     service.set_auto_schedule(profile, {"schedule": ["09:00Z", "17:00Z"], "daysOfWeek": [1, 2, 3]})
 
     def publish() -> str:
-        reply = service.create_post(
-            profile, {"post": "hi", "platforms": ["twitter"], "autoSchedule": {"schedule": True}}
-        )
+        body = {"post": "hi", "platforms": ["linkedin"], "autoSchedule": {"schedule": True}}
+        reply = posts.create_post(service, profile, body, XHeaders(), wrap=False)
         return str(reply.body["scheduleDate"])
 
     first, second = publish(), publish()
@@ -247,8 +247,9 @@ async def test_with_the_x_switch_on_x_bound_operations_need_both_x_headers(
         ("POST", "auto-schedule/set", {"schedule": ["09:00Z"], "setStartDate": "soon"}, 400, "setStartDate"),
         ("POST", "auto-schedule/set", [1, 2], 400, "JSON object"),
         ("POST", "post", {"post": "hi"}, 400, "platforms"),
-        ("POST", "post", {"post": "hi", "platforms": ["x"], "autoSchedule": {"schedule": True, "title": "no"}}, 400,
-         "not found"),
+        ("POST", "post", {"post": "hi", "platforms": ["x"]}, 400, "Unknown platform"),
+        ("POST", "post", {"post": "hi", "platforms": ["linkedin"], "autoSchedule": {"schedule": True, "title": "no"}},
+         400, "not found"),
         ("DELETE", "post", {}, 400, "Missing id"),
         ("DELETE", "auto-schedule/delete", {"title": "nope"}, 404, "not found"),
         ("GET", "history?status=lost", None, 400, "Unknown status"),
@@ -293,7 +294,7 @@ async def test_posts_are_created_now_at_a_date_or_in_an_auto_schedules_next_slot
     removed = await http.request("DELETE", "auto-schedule/delete", json={"title": "mornings"})
 
     assert now["status"] == "success"
-    assert (later["status"], later["scheduleDate"]) == ("pending", "2030-01-01T09:00:00Z")
+    assert (later["status"], later["scheduleDate"]) == ("scheduled", "2030-01-01T09:00:00Z")
     assert slotted["scheduleDate"].endswith("T09:00:00Z")
     assert removed.json() == {"status": "success", "title": "mornings"}
 

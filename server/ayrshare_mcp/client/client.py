@@ -51,6 +51,13 @@ QueryValue = str | int | bool | Sequence[str]
 # Failures that happen before the request left this process: repeating them cannot act twice.
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 HOW_TO_CHECK_A_DELETE = "Check post history with status=deleted to see whether it was deleted before trying again."
+HOW_TO_CHECK_A_POST = (
+    "Look for the post in post history (or get it by id) before trying again; a repeat with the same idempotencyKey "
+    "is refused by Ayrshare, so it cannot go out twice."
+)
+HOW_TO_CHECK_A_CHANGE = "Get the post by id to see whether the change was made before trying again."
+# How long a profile's linked networks (GET /user) are trusted for checking a post before it is sent.
+USER_FRESH_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,8 @@ class AyrshareClient:
         self._attempt_timeout = min(attempt_timeout, call_timeout)
         self._policy = policy or retry.RetryPolicy()
         self.rate_limits = RateLimits()
+        # The last GET /user answer per account (by rate-limit bucket), and when it came.
+        self._users: dict[str, tuple[float, JSONObject]] = {}
 
     @classmethod
     @asynccontextmanager
@@ -174,6 +183,15 @@ class AyrshareClient:
             wait, used, limit = self.rate_limits.wait(bucket)
             return AyrshareRateLimited(wait, used=used, limit=limit, answer=error) if wait > 0 else error
         return error
+
+    def remember_user(self, credentials: Credentials, user: JSONObject) -> None:
+        self._users[bucket_name(credentials.api_key, credentials.profile_key)] = (anyio.current_time(), user)
+
+    def recent_user(self, credentials: Credentials) -> JSONObject | None:
+        seen = self._users.get(bucket_name(credentials.api_key, credentials.profile_key))
+        if seen is None or anyio.current_time() - seen[0] > USER_FRESH_SECONDS:
+            return None
+        return seen[1]
 
     def _refuse_if_rate_limited(self, bucket: str) -> None:
         wait, used, limit = self.rate_limits.wait(bucket)
@@ -299,7 +317,54 @@ class Account:
             raise
 
     async def get_user(self) -> JSONObject:
-        return await self._send(Operation("GET", "user"))
+        user = await self._send(Operation("GET", "user"))
+        self._client.remember_user(self.credentials, user)
+        return user
+
+    def linked_networks(self) -> set[str] | None:
+        """The networks linked to this account, if a recent GET /user said; None when nothing recent is known."""
+        user = self._client.recent_user(self.credentials)
+        if user is None:
+            return None
+        linked = user.get("activeSocialAccounts", [])
+        return {str(name) for name in linked} if isinstance(linked, list) else None
+
+    async def create_post(self, body: Mapping[str, Any]) -> JSONObject:
+        # Never repeated once it may have reached Ayrshare: a post must go out at most once.
+        return await self._send(
+            Operation("POST", "post", json=body, repeatable=False, how_to_check=HOW_TO_CHECK_A_POST)
+        )
+
+    async def validate_post(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(Operation("POST", "validate/post", json=body))
+
+    async def get_post(self, post_id: str) -> JSONObject:
+        return await self._send(Operation("GET", f"post/{post_id}"))
+
+    async def update_post(self, body: Mapping[str, Any]) -> JSONObject:
+        # PUT, as both of Ayrshare's SDKs send it (the docs now also show PATCH). An approval publishes: not repeated.
+        return await self._send(
+            Operation("PUT", "post", json=body, repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
+        )
+
+    async def retry_post(self, post_id: str) -> JSONObject:
+        return await self._send(
+            Operation("PUT", "post/retry", json={"id": post_id}, repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
+        )
+
+    async def delete_auto_schedule(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(
+            Operation(
+                "DELETE",
+                "auto-schedule/delete",
+                json=body,
+                repeatable=False,
+                how_to_check="List the auto schedules to see whether it is gone before trying again.",
+            )
+        )
+
+    async def list_profiles(self) -> JSONObject:
+        return await self._send(Operation("GET", "profiles"))
 
 
 class _Failed(Exception):

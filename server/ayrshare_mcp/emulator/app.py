@@ -17,9 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from ayrshare_mcp.emulator import posts
 from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, ErrorAnswer, Profile, Reply, Switches, XHeaders
 
 ADMIN_PREFIX = "/__emulator__"
+POST_BY_ID = "/api/post/"
 _INDEXED = re.compile(r"^(?P<name>[A-Za-z]+)\[\d+\]$")
 
 Operation = Callable[[Ayrshare, Profile, "RecordedRequest"], Reply]
@@ -117,7 +119,28 @@ def _delete_auto_schedule(service: Ayrshare, profile: Profile, request: Recorded
 
 
 def _create_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.create_post(profile, _json_object(request))
+    wrap = service.switches.wrap_profile_posts and bool(request.header("profile-key"))
+    return posts.create_post(service, profile, _json_object(request), _x_headers(request), wrap=wrap)
+
+
+def _validate_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return posts.validate_post(service, _json_object(request), _x_headers(request))
+
+
+def _update_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return posts.update_post(service, profile, _json_object(request))
+
+
+def _retry_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return posts.retry_post(service, profile, _json_object(request))
+
+
+def _get_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return posts.get_post(profile, request.path.removeprefix(POST_BY_ID))
+
+
+def _profiles(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
+    return posts.list_profiles(service, service.authenticate(request.header("authorization")))
 
 
 def _delete_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
@@ -145,6 +168,11 @@ ROUTES: dict[tuple[str, str], Operation] = {
     ("DELETE", "/api/auto-schedule/delete"): _delete_auto_schedule,
     ("DELETE", "/api/auto-schedule"): _delete_auto_schedule,
     ("POST", "/api/post"): _create_post,
+    ("POST", "/api/validate/post"): _validate_post,
+    ("PUT", "/api/post"): _update_post,
+    ("PATCH", "/api/post"): _update_post,
+    ("PUT", "/api/post/retry"): _retry_post,
+    ("GET", "/api/profiles"): _profiles,
     ("DELETE", "/api/post"): _delete_post,
     ("DELETE", "/api/delete"): _delete_post,
     ("GET", "/api/history"): _history,
@@ -258,6 +286,8 @@ class EmulatorApp:
 
     def _answer(self, request: RecordedRequest) -> Reply:
         operation = ROUTES.get((request.method, request.path))
+        if operation is None and request.method == "GET" and request.path.startswith(POST_BY_ID):
+            operation = _get_post
         if operation is None:
             return Reply(404, {"status": "error", "message": f"No endpoint {request.method} {request.path}."})
         rate_headers: dict[str, str] = {}

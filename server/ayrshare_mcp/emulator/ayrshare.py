@@ -45,6 +45,16 @@ class Switches:
     # §5.5: a bulk delete answers "an array of delete status" (legacy docs, no example): one entry per post, or
     # (the other reading) only an overall status.
     bulk_answer: Literal["per_post", "summary"] = "per_post"
+    # docs/ayrshare-api.md §1.2 and the publishing notes: a repeated idempotencyKey is "rejected" (Ayrshare's MCP
+    # plugin), with no code or status documented; the other reading replays the first answer.
+    idempotency_repeat: Literal["reject", "replay"] = "reject"
+    # A /post where some networks failed: the only documented example is labelled 400; 200 is the other reading.
+    partial_failure_status: int = 400
+    # A /post with a Profile-Key answers {status, posts: [...]} (docs); flat without one.
+    wrap_profile_posts: bool = True
+    # The networks linked to every profile, and those whose publishing fails (retryable), for partial failures.
+    linked_platforms: list[str] = field(default_factory=lambda: ["facebook", "instagram", "linkedin", "twitter"])
+    failing_platforms: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -91,15 +101,17 @@ class Profile:
     title: str
     schedules: dict[str, JSON] = field(default_factory=dict)
     posts: list[JSON] = field(default_factory=list)
+    # The first answer to each idempotencyKey seen.
+    idempotency: dict[str, JSON] = field(default_factory=dict)
     window_started: float = 0.0
     requests_in_window: int = 0
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _parse_moment(text: str) -> datetime:
+def parse_moment(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -131,7 +143,7 @@ class Ayrshare:
         return {
             "profiles": [
                 {"api_key": key, "profile_key": profile_key, "title": profile.title, "schedules": profile.schedules,
-                 "posts": profile.posts}
+                 "posts": profile.posts, "idempotency": profile.idempotency}
                 for (key, profile_key), profile in self.profiles.items()
             ]
         }  # fmt: skip
@@ -139,7 +151,10 @@ class Ayrshare:
     def restore(self, snapshot: JSON) -> None:
         self.profiles = {
             (entry["api_key"], entry["profile_key"]): Profile(
-                title=entry["title"], schedules=entry["schedules"], posts=entry["posts"]
+                title=entry["title"],
+                schedules=entry["schedules"],
+                posts=entry["posts"],
+                idempotency=entry.get("idempotency", {}),
             )
             for entry in snapshot["profiles"]
         }
@@ -262,35 +277,11 @@ class Ayrshare:
 
     def _moment(self, value: Any, name: str) -> str:
         try:
-            return _iso(_parse_moment(value))
+            return iso(parse_moment(value))
         except (TypeError, ValueError):
             raise ErrorAnswer(400, f"{name} must be an ISO-8601 date-time.") from None
 
     # --- posts ---------------------------------------------------------------------------------------------------
-
-    def create_post(self, profile: Profile, body: JSON) -> Reply:
-        """`POST /post`: immediate, at scheduleDate, or into an auto schedule's next free slot."""
-        text, platforms = body.get("post"), body.get("platforms")
-        if not isinstance(text, str) or not text or not isinstance(platforms, list) or not platforms:
-            raise ErrorAnswer(400, "post (text) and platforms (array) are required.", action="post")
-        auto = body.get("autoSchedule")
-        if isinstance(auto, dict) and auto.get("schedule") is True:
-            when: datetime | None = self._next_free_slot(profile, str(auto.get("title", "default")))
-        elif isinstance(body.get("scheduleDate"), str):
-            when = _parse_moment(body["scheduleDate"])
-        else:
-            when = None
-        post = self.add_post(profile, text=text, platforms=[str(p) for p in platforms], schedule_date=when)
-        return Reply(
-            200,
-            {
-                "status": post["status"] if when else "success",
-                "id": post["id"],
-                "postIds": post["postIds"],
-                "post": text,
-                **({"scheduleDate": post["scheduleDate"]["utc"]} if when else {}),
-            },
-        )
 
     def add_post(
         self,
@@ -319,26 +310,26 @@ class Ayrshare:
             "errors": [],
             "urls": [],
             "type": "now" if schedule_date is None else "scheduled",
-            "created": _iso(created),
+            "created": iso(created),
             "status": status or ("success" if published else "pending"),
             "scheduleDate": {
                 "_seconds": int((schedule_date or created).timestamp()),
                 "_nanoseconds": 0,
-                "utc": _iso(schedule_date or created),
+                "utc": iso(schedule_date or created),
             },
         }
         profile.posts.insert(0, post)
         return post
 
-    def _next_free_slot(self, profile: Profile, title: str) -> datetime:
+    def next_free_slot(self, profile: Profile, title: str) -> datetime:
         """The first slot after the last one used, on an allowed, non-excluded day (Ayrshare's overview)."""
         stored = profile.schedules.get(title)
         if not stored or not stored.get("schedule"):
             raise ErrorAnswer(400, f"Auto schedule {title!r} not found.", action="post")
         floor = max(
             self.clock(),
-            _parse_moment(stored["lastScheduleDate"]) if "lastScheduleDate" in stored else self.clock(),
-            _parse_moment(stored["setStartDate"]) if "setStartDate" in stored else self.clock(),
+            parse_moment(stored["lastScheduleDate"]) if "lastScheduleDate" in stored else self.clock(),
+            parse_moment(stored["setStartDate"]) if "setStartDate" in stored else self.clock(),
         )
         days = stored.get("daysOfWeek") or self.switches.default_days_of_week
         excluded = set(stored.get("excludeDates", []))
@@ -349,7 +340,7 @@ class Ayrshare:
             for slot in stored["schedule"]:
                 moment = datetime.combine(day, datetime.strptime(slot[:5], "%H:%M").time(), tzinfo=UTC)
                 if moment > floor:
-                    stored["lastScheduleDate"] = _iso(moment)
+                    stored["lastScheduleDate"] = iso(moment)
                     return moment
         raise ErrorAnswer(400, f"Auto schedule {title!r} has no free slot in the next two years.", action="post")
 
@@ -445,8 +436,8 @@ class Ayrshare:
             post
             for post in profile.posts
             if (post["status"] == wanted_status if wanted_status else post["status"] != "deleted")
-            and (start is None or _parse_moment(post["scheduleDate"]["utc"]) >= start)
-            and (end is None or _parse_moment(post["scheduleDate"]["utc"]) <= end)
+            and (start is None or parse_moment(post["scheduleDate"]["utc"]) >= start)
+            and (end is None or parse_moment(post["scheduleDate"]["utc"]) <= end)
             and (not platforms or set(platforms) & set(post["platforms"]))
             and (wanted_type is None or post["type"] == wanted_type)
         ][:limit]
@@ -465,15 +456,15 @@ class Ayrshare:
                 "history": matches,
                 "count": len(matches),
                 "refId": f"ref-{id(profile):x}",
-                "lastUpdated": _iso(now),
-                "nextUpdate": _iso(now + timedelta(minutes=1)),
+                "lastUpdated": iso(now),
+                "nextUpdate": iso(now + timedelta(minutes=1)),
             },
         )
 
     def _window(self, query: Mapping[str, str]) -> tuple[datetime | None, datetime | None]:
         try:
-            start = _parse_moment(query["startDate"]) if "startDate" in query else None
-            end = _parse_moment(query["endDate"]) if "endDate" in query else None
+            start = parse_moment(query["startDate"]) if "startDate" in query else None
+            end = parse_moment(query["endDate"]) if "endDate" in query else None
             # Beyond a century back is all of history; a larger number must not overflow the calendar.
             last_days = min(int(query.get("lastDays", "30")), 36_500)
         except ValueError:
@@ -500,11 +491,11 @@ class Ayrshare:
         return Reply(
             200,
             {
-                "activeSocialAccounts": ["facebook", "instagram", "linkedin", "twitter"],
+                "activeSocialAccounts": list(self.switches.linked_platforms),
                 "email": "sandbox@example.com",
                 "title": profile.title,
                 "refId": f"ref-{id(profile):x}",
                 "created": {"_seconds": 1700000000, "_nanoseconds": 0, "utc": "2023-11-14T22:13:20Z"},
-                "lastApiCall": _iso(self.clock()),
+                "lastApiCall": iso(self.clock()),
             },
         )
