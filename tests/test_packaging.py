@@ -178,8 +178,11 @@ async def test_a_packed_bundle_unpacks_starts_and_serves_its_tools(
     bundle, unpacked = tmp_path / "ayrshare.mcpb", tmp_path / "unpacked"
     await anyio.run_process([*mcpb, "pack", str(checkout), str(bundle)])
     await anyio.run_process([*mcpb, "unpack", str(bundle), str(unpacked)])
-    config = json.loads((unpacked / "manifest.json").read_text(encoding="utf-8"))["server"]["mcp_config"]
-    user_config = {"api_key": "", "profile_key": "", "sandbox": "true"}
+    manifest = json.loads((unpacked / "manifest.json").read_text(encoding="utf-8"))
+    config = manifest["server"]["mcp_config"]
+    # What Claude Desktop substitutes: each declared field's default (empty when it has none), sandbox switched on.
+    user_config = {name: _as_text(field.get("default", "")) for name, field in manifest["user_config"].items()}
+    user_config["sandbox"] = "true"
 
     def substitute(text: str) -> str:
         text = text.replace("${__dirname}", str(unpacked))
@@ -198,6 +201,10 @@ async def test_a_packed_bundle_unpacks_starts_and_serves_its_tools(
     assert history.structured_content is not None
     assert history.structured_content["successful"] is True
     assert "sandbox" in history.structured_content
+
+
+def _as_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 # --- the Dockerfile ---------------------------------------------------------------------------------------------
