@@ -123,8 +123,9 @@ async def test_a_post_for_a_user_profile_is_wrapped_and_profiles_are_listed_with
 
     assert wrapped["status"] == "success"
     assert wrapped["posts"][0]["postIds"][0]["platform"] == "linkedin"
-    assert [profile["title"] for profile in profiles["profiles"]] == [f"Profile {PROFILE_KEY[-4:]}"]
-    assert PROFILE_KEY not in str(profiles)
+    [listed] = profiles["profiles"]
+    assert listed["title"].startswith("Profile ")
+    assert not any(PROFILE_KEY[-n:] in str(profiles) for n in (4, 6, 8))
 
 
 async def test_an_unknown_post_id_is_404_with_code_114(http: httpx2.AsyncClient) -> None:

@@ -22,12 +22,14 @@ from mcp.client.stdio import stdio_client
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.cli.tool_commands import listing
+from ayrshare_mcp.settings import TOOLSETS
 from tests.support import API_KEY, http_session
 
 ROOT = Path(__file__).parent.parent
 NODE_TOOLS = ROOT / "tests" / ".node"
 SOURCES = ("pyproject.toml", "uv.lock", "README.md", "manifest.json", ".mcpbignore", "server")
 TOOL_NAMES = [tool.name for tool in listing().tools]
+ALL_TOOL_NAMES = [tool.name for tool in listing(TOOLSETS).tools]
 
 packaging = pytest.mark.packaging
 
@@ -136,8 +138,8 @@ async def test_pip_install_then_the_console_script_serves_the_tools(checkout: Pa
 MANIFEST = json.loads((ROOT / "manifest.json").read_text(encoding="utf-8"))
 
 
-def test_the_manifest_lists_exactly_the_tools_the_server_advertises() -> None:
-    assert [tool["name"] for tool in MANIFEST["tools"]] == TOOL_NAMES
+def test_the_manifest_lists_exactly_the_tools_of_every_toolset() -> None:
+    assert [tool["name"] for tool in MANIFEST["tools"]] == ALL_TOOL_NAMES
     assert MANIFEST["version"] == __version__
 
 
@@ -155,8 +157,11 @@ def test_the_manifest_keeps_keys_secret_and_passes_them_through_the_environment(
         "AYRSHARE_X_API_SECRET": "${user_config.x_api_secret}",
         "AYRSHARE_SANDBOX": "${user_config.sandbox}",
         "AYRSHARE_ALLOW_UNCONFIRMED_DELETES": "${user_config.allow_unconfirmed_deletes}",
+        "AYRSHARE_TOOLSETS": "${user_config.toolsets}",
+        "AYRSHARE_PUBLISH": "${user_config.publish}",
     }
     assert settings["allow_unconfirmed_deletes"]["default"] is False
+    assert (settings["toolsets"]["default"], settings["publish"]["default"]) == ("core", "approval")
     assert not any("user_config" in arg for arg in MANIFEST["server"]["mcp_config"]["args"])
     assert "Ayrshare" in MANIFEST["long_description"]
     assert "Privacy" in MANIFEST["long_description"]

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from ayrshare_mcp.cli.tool_commands import listing
-from ayrshare_mcp.tools import OUTPUT_SCHEMA, TOOLS
+from ayrshare_mcp.tools import OUTPUT_SCHEMA, TOOLS_BY_NAME
 
 SCHEDULE_PARAMETERS = {"schedule", "daysOfWeek", "title", "excludeDates", "setStartDate", "Profile-Key"}
 CONTRACT = {
@@ -84,11 +84,12 @@ def test_every_tool_declares_the_envelope_as_its_output_schema() -> None:
         "error": "string",
         "successful": "boolean",
         "sandbox": "string",
+        "notice": "string",
     }
     jsonschema.Draft202012Validator.check_schema(OUTPUT_SCHEMA)
 
 
-@pytest.mark.parametrize("spec", TOOLS, ids=lambda spec: spec.name)
+@pytest.mark.parametrize("spec", TOOLS_BY_NAME.values(), ids=lambda spec: spec.name)
 def test_arguments_the_schema_accepts_are_accepted_by_the_tool(spec: Any) -> None:
     properties = spec.tool.input_schema["properties"]
     example = {
@@ -108,6 +109,15 @@ def test_arguments_the_schema_accepts_are_accepted_by_the_tool(spec: Any) -> Non
             "status": "awaiting approval",
             "platforms": ["twitter", "gmb"],
             "type": "scheduled",
+            "post": "Launch day",
+            "mediaUrls": ["https://img.example/launch.png"],
+            "scheduleDate": "2030-01-01T09:00:00+02:00",
+            "requiresApproval": True,
+            "shortenLinks": False,
+            "notes": "Ask Sam to approve",
+            "idempotencyKey": "launch-2030-01-01",
+            "approved": True,
+            "deleteLastScheduleDate": True,
         }.items()
         if name in properties
     }

@@ -1,4 +1,4 @@
-"""Asking a person before an irreversible bulk delete, on whichever protocol era the client speaks.
+"""Asking a person before an irreversible act (a bulk delete, a post going public now), on either protocol era.
 
 On the 2025 handshake era the server sends `elicitation/create` mid-call. On 2026-07-28 there is no back-channel:
 the call answers `InputRequiredResult` with the question and a `requestState`, and the client calls again with the
@@ -7,7 +7,7 @@ client cannot forge it; it expires after `STATE_TTL_SECONDS`, is bound to the to
 Ayrshare account (a hash of key and profile key), and is accepted once.
 
 When no person can be asked (the client declared no elicitation, or a stateless server lost what it declared), the
-answer is "nobody to ask", and the tool refuses unless the operator allowed unconfirmed bulk deletes.
+answer is "nobody to ask", and the tool does what the operator chose for that case (see `settings.Unattended`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import enum
 import hashlib
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -29,17 +30,20 @@ STATE_PREFIX = "confirm-v2:"
 # Long enough for a person to read and answer the question; short enough that an approval cannot be saved for later.
 # "Once" is remembered per process: replicas sharing a secret could each accept one answer within this time.
 STATE_TTL_SECONDS = 120.0
-QUESTION_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        ANSWER_KEY: {
-            "type": "boolean",
-            "title": "Yes, delete",
-            "description": "Deleted posts cannot be restored.",
-        }
-    },
-    "required": [ANSWER_KEY],
-}
+
+
+@dataclass(frozen=True)
+class Question:
+    """A yes/no question for a person: what will happen, the box they tick to agree, and what agreeing means."""
+
+    message: str
+    consent: str
+    consequence: str
+
+    def schema(self) -> dict[str, Any]:
+        """The form the client shows: one required yes/no box."""
+        box = {"type": "boolean", "title": self.consent, "description": self.consequence}
+        return {"type": "object", "properties": {ANSWER_KEY: box}, "required": [ANSWER_KEY]}
 
 
 class Answer(enum.Enum):
@@ -49,7 +53,7 @@ class Answer(enum.Enum):
 
 
 # Asks the user a yes/no question; an InputRequiredResult means "ask through the client and call again".
-Confirm = Callable[[str], Awaitable[Answer | types.InputRequiredResult]]
+Confirm = Callable[[Question], Awaitable[Answer | types.InputRequiredResult]]
 
 
 def request_state_boundary(
@@ -87,14 +91,14 @@ class SpentStates:
 def confirmer(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates) -> Confirm:
     """How to ask this call's user a yes/no question."""
 
-    async def confirm(question: str) -> Answer | types.InputRequiredResult:
+    async def confirm(question: Question) -> Answer | types.InputRequiredResult:
         if not _can_elicit(ctx.session.client_capabilities):
             return Answer.NOBODY_TO_ASK
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
             return _answer_from_retry(params, question, spent)
         if not ctx.session.can_send_request:
             return Answer.NOBODY_TO_ASK
-        answer = await ctx.session.elicit_form(question, QUESTION_SCHEMA, related_request_id=ctx.request_id)
+        answer = await ctx.session.elicit_form(question.message, question.schema(), related_request_id=ctx.request_id)
         return _accepted(answer)
 
     return confirm
@@ -108,14 +112,14 @@ def _can_elicit(capabilities: types.ClientCapabilities | None) -> bool:
 
 
 def _answer_from_retry(
-    params: types.CallToolRequestParams, question: str, spent: SpentStates
+    params: types.CallToolRequestParams, question: Question, spent: SpentStates
 ) -> Answer | types.InputRequiredResult:
     # By now the boundary has verified the state it sealed and handed back its plaintext.
     state, answer = params.request_state, (params.input_responses or {}).get(ANSWER_KEY)
     if state and state.startswith(STATE_PREFIX) and isinstance(answer, types.ElicitResult) and spent.spend(state):
         return _accepted(answer)
     request = types.ElicitRequest(
-        params=types.ElicitRequestFormParams(message=question, requested_schema=QUESTION_SCHEMA)
+        params=types.ElicitRequestFormParams(message=question.message, requested_schema=question.schema())
     )
     return types.InputRequiredResult(
         input_requests={ANSWER_KEY: request}, request_state=STATE_PREFIX + secrets.token_urlsafe(16)

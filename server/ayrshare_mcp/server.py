@@ -21,8 +21,6 @@ from ayrshare_mcp import __version__
 from ayrshare_mcp.access import AccessPolicy
 from ayrshare_mcp.client import AyrshareClient
 from ayrshare_mcp.confirmation import (
-    Answer,
-    Confirm,
     SpentStates,
     account_fingerprint,
     arguments_of,
@@ -31,7 +29,7 @@ from ayrshare_mcp.confirmation import (
 )
 from ayrshare_mcp.credentials import Credentials, CredentialsError, every_configured_secret, resolve_credentials
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.tools import TOOLS_BY_NAME, served
+from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, served
 from ayrshare_mcp.tools.envelope import with_notice
 
 SERVER_NAME = "ayrshare"
@@ -53,7 +51,13 @@ deleting it. Deletes are irreversible, and published Instagram/TikTok posts must
 then marked with markManualDeleted.
 - Every tool takes an optional Profile-Key to act for one Ayrshare User Profile; without it the server's default \
 profile applies.
-- Results are {data, successful, error?}: data is Ayrshare's answer; on failure, error says what to do next.
+- Results are {data, successful, error?, notice?}: data is Ayrshare's answer; on failure, error says what to do \
+next; a notice says what happened instead of what was asked.
+"""
+# Added when the posts toolset is served.
+POSTS_INSTRUCTIONS = """\
+- AYRSHARE_CREATE_POST publishes once; never repeat it after an unclear or partial result: check \
+AYRSHARE_GET_POST or history, and retry failed networks with AYRSHARE_RETRY_POST.
 """
 
 
@@ -115,7 +119,7 @@ def build_server(
     """
     shared = shared or SharedClient(settings)
     access = access or AccessPolicy()
-    catalogue = {spec.name: spec for spec in served(read_only=settings.read_only)}
+    catalogue = {spec.name: spec for spec in served(settings.toolsets, read_only=settings.read_only)}
     listing = types.ListToolsResult(tools=[spec.tool for spec in catalogue.values()])
     spent = SpentStates()
 
@@ -148,14 +152,14 @@ def build_server(
     ) -> types.CallToolResult | types.InputRequiredResult:
         spec = catalogue.get(params.name)
         if spec is None:
-            raise MCPError(types.INVALID_PARAMS, unknown_tool(params.name, read_only=settings.read_only))
+            raise MCPError(types.INVALID_PARAMS, unknown_tool(params.name, settings))
         headers = _http_headers(ctx)
-        confirm = confirmer(ctx, params, spent)
         result = await spec.run(
             params.arguments,
             ctx.lifespan_context.client,
             lambda: credentials_for(headers),
-            _unless_allowed(confirm) if settings.allow_unconfirmed_deletes else confirm,
+            confirmer(ctx, params, spent),
+            unattended=settings.unattended,
             redact=every_configured_secret(settings.environ, headers),
         )
         if settings.sandbox and isinstance(result, types.CallToolResult):
@@ -169,7 +173,7 @@ def build_server(
         SERVER_NAME,
         version=__version__,
         title="Ayrshare",
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + (POSTS_INSTRUCTIONS if "posts" in settings.toolsets else ""),
         lifespan=lifespan,
         get_tool_input_schema=input_schema,
         on_list_tools=list_tools,
@@ -179,23 +183,20 @@ def build_server(
     return server
 
 
-def _unless_allowed(confirm: Confirm) -> Confirm:
-    """The operator allowed bulk deletes when nobody can be asked: a person who can be asked still is."""
-
-    async def confirm_or_allow(question: str) -> Answer | types.InputRequiredResult:
-        answer = await confirm(question)
-        return Answer.YES if answer is Answer.NOBODY_TO_ASK else answer
-
-    return confirm_or_allow
-
-
 def _http_headers(ctx: ServerRequestContext[Any]) -> Mapping[str, str] | None:
     """The headers of the HTTP request that carried this call; None on stdio and in memory."""
     return ctx.request.headers if isinstance(ctx.request, Request) else None
 
 
-def unknown_tool(name: str, *, read_only: bool) -> str:
+def unknown_tool(name: str, settings: Settings) -> str:
     """Why a tool cannot be called here, in one line."""
-    if read_only and name in TOOLS_BY_NAME:
+    toolset = TOOLSET_OF.get(name)
+    if toolset is not None and toolset not in settings.toolsets:
+        wanted = ",".join((*settings.toolsets, toolset))
+        return (
+            f"{name} is in the {toolset} toolset, which this server does not serve: start it with --toolsets "
+            f"{wanted} (or AYRSHARE_TOOLSETS={wanted})."
+        )
+    if settings.read_only and name in TOOLS_BY_NAME:
         return f"{name} is not available: this server runs read-only (--read-only / AYRSHARE_READ_ONLY)."
     return f"Unknown tool {name!r}; call tools/list for the tools there are."

@@ -32,6 +32,8 @@ ENV_LOG_LEVEL = "AYRSHARE_MCP_LOG_LEVEL"
 ENV_SANDBOX = "AYRSHARE_SANDBOX"
 ENV_READ_ONLY = "AYRSHARE_READ_ONLY"
 ENV_ALLOW_UNCONFIRMED_DELETES = "AYRSHARE_ALLOW_UNCONFIRMED_DELETES"
+ENV_TOOLSETS = "AYRSHARE_TOOLSETS"
+ENV_PUBLISH = "AYRSHARE_PUBLISH"
 ENV_STATE_SECRET = "AYRSHARE_MCP_STATE_SECRET"  # noqa: S105 - the variable name, not a secret
 ENV_STATE_SECRET_FILE = "AYRSHARE_MCP_STATE_SECRET_FILE"  # noqa: S105 - the variable name
 MIN_STATE_SECRET_BYTES = 32
@@ -39,8 +41,26 @@ SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+# The toolsets a server can serve (their tools: `tools.catalog`). core is the four seed tools, and the default.
+TOOLSETS = ("core", "posts", "schedules", "account")
+DEFAULT_TOOLSETS = ("core",)
+# What a post that would go public now does when no person can be asked: held for approval, or published.
+PublishMode = Literal["approval", "direct"]
+PUBLISH_MODES: tuple[PublishMode, ...] = ("approval", "direct")
+
+
 class ConfigError(Exception):
     """The server's own settings are unusable (bad URL, bad number)."""
+
+
+@dataclass(frozen=True)
+class Unattended:
+    """What the operator lets a tool do when no person can be asked to confirm."""
+
+    # Bulk deletes go ahead (AYRSHARE_ALLOW_UNCONFIRMED_DELETES; off by default).
+    allow_deletes: bool = False
+    # Posts that would go public now are held for approval, or published (AYRSHARE_PUBLISH).
+    publish: PublishMode = "approval"
 
 
 @dataclass(frozen=True)
@@ -58,8 +78,10 @@ class Settings:
     sandbox: bool = False
     # Serve the read-only tools only.
     read_only: bool = False
-    # Bulk deletes go ahead when no person can be asked (the operator's choice; off by default).
-    allow_unconfirmed_deletes: bool = False
+    # The toolsets served, by name (see TOOLSETS).
+    toolsets: tuple[str, ...] = DEFAULT_TOOLSETS
+    # What tools may do when no person can be asked to confirm.
+    unattended: Unattended = field(default_factory=Unattended)
     # Seals confirmation state (2026-07-28 era); shared between replicas behind a load balancer, else random.
     state_secret: bytes | None = field(default=None, repr=False)
     # The environment credentials are read from; a copy, so tests can hand in their own.
@@ -80,7 +102,8 @@ class Settings:
             log_level=_log_level(env),
             max_retries=_max_retries(env),
             read_only=_flag(env, ENV_READ_ONLY),
-            allow_unconfirmed_deletes=_flag(env, ENV_ALLOW_UNCONFIRMED_DELETES),
+            toolsets=parse_toolsets(env.get(ENV_TOOLSETS, ""), ENV_TOOLSETS),
+            unattended=Unattended(allow_deletes=_flag(env, ENV_ALLOW_UNCONFIRMED_DELETES), publish=_publish_mode(env)),
             state_secret=_state_secret(env),
             environ=env,
         )
@@ -89,6 +112,26 @@ class Settings:
     def as_sandbox(self) -> Settings:
         """The same settings with Ayrshare and every real key replaced by the built-in emulator's."""
         return replace(self, sandbox=True, base_url=SANDBOX_BASE_URL, environ=sandbox_environ(self.environ))
+
+
+def parse_toolsets(text: str, source: str) -> tuple[str, ...]:
+    """The toolsets a comma list names, in catalogue order; `all` is every one, an empty list the default.
+
+    Raises:
+        ConfigError: a name is not a toolset; the message lists the ones there are.
+    """
+    names = {name.strip().lower() for name in text.split(",")} - {""}
+    if not names or (text.startswith("${") and text.endswith("}")):
+        return DEFAULT_TOOLSETS
+    if "all" in names:
+        return TOOLSETS
+    unknown = sorted(names - set(TOOLSETS))
+    if unknown:
+        raise ConfigError(
+            f"{source}: no toolset named {', '.join(map(repr, unknown))}. The toolsets are {', '.join(TOOLSETS)} "
+            "(or all), as a comma list, e.g. core,posts."
+        )
+    return tuple(name for name in TOOLSETS if name in names)
 
 
 HttpTransport = Literal["streamable-http", "sse"]
@@ -154,6 +197,19 @@ def _state_secret(env: Mapping[str, str]) -> bytes | None:
             "output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
     return secret.encode()
+
+
+def _publish_mode(env: Mapping[str, str]) -> PublishMode:
+    raw = env.get(ENV_PUBLISH, "").strip().lower()
+    if not raw or (raw.startswith("${") and raw.endswith("}")):
+        return "approval"
+    for mode in PUBLISH_MODES:
+        if raw == mode:
+            return mode
+    raise ConfigError(
+        f"{ENV_PUBLISH} must be approval (posts that would go public unconfirmed wait for approval) or direct "
+        f"(they are published), got {raw!r}."
+    )
 
 
 def _log_level(env: Mapping[str, str]) -> str:

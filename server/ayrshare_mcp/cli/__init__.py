@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.logs import configure_logging
-from ayrshare_mcp.settings import LOG_LEVELS, ConfigError, HttpLimits, Settings
+from ayrshare_mcp.settings import LOG_LEVELS, TOOLSETS, ConfigError, HttpLimits, Settings, parse_toolsets
 
 HOSTS = ("claude", "claude-code", "cursor", "vscode")
 
@@ -37,9 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the sandbox over from its seeded data (implies --sandbox); its data is otherwise kept between runs",
     )
     parser.add_argument(
+        "--toolsets",
+        metavar="LIST",
+        help=f"the toolsets to serve, a comma list of {', '.join(TOOLSETS)}, or all (default: AYRSHARE_TOOLSETS or "
+        "core, the four seed tools)",
+    )
+    parser.add_argument(
         "--read-only",
         action="store_true",
-        help="serve only the read-only tool (post history); the others are neither listed nor callable "
+        help="serve only the read-only tools of the chosen toolsets; the others are neither listed nor callable "
         "(also AYRSHARE_READ_ONLY=1)",
     )
     parser.add_argument(
@@ -97,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     tools_format = tools.add_mutually_exclusive_group()
     tools_format.add_argument("--json", action="store_true", help="print tools/list as JSON")
     tools_format.add_argument("--markdown", action="store_true", help="print the README's tool reference")
+    tools_format.add_argument("--summary", action="store_true", help="print a Markdown table, one row per tool")
     call = commands.add_parser("call", help="run one tool in this process and print its result")
     call.add_argument("tool", help="tool name, e.g. AYRSHARE_GET_POST_HISTORY")
     call.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object ('-': stdin)")
@@ -126,6 +133,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         parser.error("--stateless applies to --transport streamable-http only")
     try:
         settings = Settings.from_environ(environ)
+        if args.toolsets is not None:
+            settings = replace(settings, toolsets=parse_toolsets(args.toolsets, "--toolsets"))
     except ConfigError as exc:
         sys.exit(f"ayrshare-mcp: {exc}")
     if args.sandbox or args.sandbox_reset:
@@ -146,7 +155,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args.command == "tools":
         from ayrshare_mcp.cli.tool_commands import print_tools
 
-        sys.exit(print_tools(as_json=args.json, markdown=args.markdown, read_only=settings.read_only))
+        sys.exit(print_tools(settings, as_json=args.json, markdown=args.markdown, summary=args.summary))
     if args.command == "call":
         from ayrshare_mcp.cli.tool_commands import run_call
 

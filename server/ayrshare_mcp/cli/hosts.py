@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.settings import DEFAULT_TOOLSETS, TOOLSETS, Settings
 
 KEY_PLACEHOLDER = "YOUR-AYRSHARE-API-KEY"
 SERVER_NAME = "ayrshare"
@@ -33,6 +33,8 @@ WHERE = {
 def print_config(host: str, settings: Settings) -> int:
     command, args = launcher(Installation.here(settings.environ))
     args += [flag for flag, wanted in (("--sandbox", settings.sandbox), ("--read-only", settings.read_only)) if wanted]
+    if settings.toolsets != DEFAULT_TOOLSETS:
+        args += ["--toolsets", "all" if settings.toolsets == TOOLSETS else ",".join(settings.toolsets)]
     env = {} if settings.sandbox else {"AYRSHARE_API_KEY": KEY_PLACEHOLDER}
     sys.stderr.write(WHERE[host] + "\n")
     sys.stdout.write(render(host, command, args, env) + "\n")

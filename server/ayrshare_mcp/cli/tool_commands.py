@@ -17,29 +17,41 @@ from mcp import Client
 from mcp.types import CallToolResult, ListToolsResult, Tool
 
 from ayrshare_mcp.server import build_server, unknown_tool
-from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.tools import TOOLS_BY_NAME, served
+from ayrshare_mcp.settings import DEFAULT_TOOLSETS, Settings, Unattended
+from ayrshare_mcp.tools import SUMMARIES, TOOLS_BY_NAME, TOOLSET_OF, served
 
 _SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
 EXIT_TOOL_ERROR = 1
 EXIT_USAGE = 2
 
 
-def listing(*, read_only: bool = False) -> ListToolsResult:
+def listing(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS, *, read_only: bool = False) -> ListToolsResult:
     """What tools/list answers on a server with these settings."""
-    return ListToolsResult(tools=[spec.tool for spec in served(read_only=read_only)])
+    return ListToolsResult(tools=[spec.tool for spec in served(toolsets, read_only=read_only)])
 
 
-def print_tools(*, as_json: bool = False, markdown: bool = False, read_only: bool = False) -> int:
-    tools = listing(read_only=read_only)
+def print_tools(settings: Settings, *, as_json: bool = False, markdown: bool = False, summary: bool = False) -> int:
+    tools = listing(settings.toolsets, read_only=settings.read_only)
     if as_json:
         text = json.dumps(tools.model_dump(mode="json", by_alias=True, exclude_none=True), indent=2)
     elif markdown:
         text = markdown_reference(tools)
+    elif summary:
+        text = markdown_summary(tools)
     else:
-        text = "\n\n".join(_plain(tool) for tool in tools.tools)
+        text = "\n\n".join(
+            f"== {name}: {SUMMARIES[name]}\n\n" + "\n\n".join(map(_plain, group)) for name, group in by_toolset(tools)
+        )
     sys.stdout.write(text + "\n")
     return 0
+
+
+def by_toolset(tools: ListToolsResult) -> list[tuple[str, list[Tool]]]:
+    """The tools under their toolsets, in catalogue order."""
+    groups: dict[str, list[Tool]] = {}
+    for tool in tools.tools:
+        groups.setdefault(TOOLSET_OF[tool.name], []).append(tool)
+    return list(groups.items())
 
 
 def _plain(tool: Tool) -> str:
@@ -71,17 +83,33 @@ def describe_type(prop: dict[str, Any]) -> str:
 
 
 def markdown_reference(tools: ListToolsResult | None = None) -> str:
-    """The README's tool reference, generated from what tools/list advertises."""
+    """The README's tool reference, generated from what tools/list advertises, toolset by toolset."""
     sections = []
-    for tool in (tools or listing()).tools:
-        lines = [f"### `{tool.name}` — {tool.title} ({kind_of(tool)})", "", tool.description or "", ""]
-        lines += ["| Parameter | Type | Required | Description |", "|---|---|---|---|"]
-        required = set(tool.input_schema.get("required", []))
-        for name, prop in tool.input_schema["properties"].items():
-            cells = [f"`{name}`", _markdown_type(prop), "yes" if name in required else "no", prop["description"]]
-            lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-        sections.append("\n".join(lines))
+    for toolset, group in by_toolset(tools or listing()):
+        sections.append(f"### The `{toolset}` toolset\n\n{SUMMARIES[toolset]}")
+        sections += [_markdown_tool(tool) for tool in group]
     return "\n\n".join(sections)
+
+
+def _markdown_tool(tool: Tool) -> str:
+    lines = [f"#### `{tool.name}` — {tool.title} ({kind_of(tool)})", "", tool.description or "", ""]
+    lines += ["| Parameter | Type | Required | Description |", "|---|---|---|---|"]
+    required = set(tool.input_schema.get("required", []))
+    for name, prop in tool.input_schema["properties"].items():
+        cells = [f"`{name}`", _markdown_type(prop), "yes" if name in required else "no", prop["description"]]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown_summary(tools: ListToolsResult) -> str:
+    """One table row per tool: its toolset, name, kind and first sentence."""
+    lines = ["| Toolset | Tool | Kind | What it does |", "|---|---|---|---|"]
+    for toolset, group in by_toolset(tools):
+        lines += [
+            f"| `{toolset}` | `{tool.name}` | {kind_of(tool)} | {_first_sentence(tool.description or '')} |"
+            for tool in group
+        ]
+    return "\n".join(lines)
 
 
 def _markdown_type(prop: dict[str, Any]) -> str:
@@ -93,10 +121,10 @@ def _markdown_type(prop: dict[str, Any]) -> str:
 
 
 def run_call(settings: Settings, tool: str, raw_arguments: str) -> int:
-    names = [spec.name for spec in served(read_only=settings.read_only)]
+    names = [spec.name for spec in served(settings.toolsets, read_only=settings.read_only)]
     if tool not in names:
-        hidden = settings.read_only and tool in TOOLS_BY_NAME
-        why = unknown_tool(tool, read_only=True) if hidden else f"no tool {tool!r}; the tools are: {', '.join(names)}"
+        known = tool in TOOLS_BY_NAME
+        why = unknown_tool(tool, settings) if known else f"no tool {tool!r}; the tools are: {', '.join(names)}"
         sys.stderr.write(f"ayrshare-mcp: {why}\n")
         return EXIT_USAGE
     try:
@@ -113,6 +141,7 @@ def run_call(settings: Settings, tool: str, raw_arguments: str) -> int:
 
 
 async def _call(settings: Settings, tool: str, arguments: dict[str, Any]) -> CallToolResult:
-    # Typing the command is the user's own explicit act: a bulk delete needs no second yes.
-    async with Client(build_server(replace(settings, allow_unconfirmed_deletes=True))) as client:
+    # Typing the command is the user's own explicit act: a bulk delete or a post needs no second yes.
+    own_act = Unattended(allow_deletes=True, publish="direct")
+    async with Client(build_server(replace(settings, unattended=own_act))) as client:
         return await client.call_tool(tool, arguments)

@@ -4,7 +4,25 @@ It knows nothing of MCP. `client` sends operations; `retry` decides whether to t
 each profile's budget; `errors` says what went wrong and what to do next.
 """
 
-from ayrshare_mcp.client.client import Account, AyrshareClient, JSONObject, Operation, encode_query, parse_answer
-from ayrshare_mcp.client.errors import AyrshareError
+from ayrshare_mcp.client.client import (
+    Account,
+    AyrshareClient,
+    JSONObject,
+    Operation,
+    encode_query,
+    parse_answer,
+    schedule_titles,
+)
+from ayrshare_mcp.client.errors import AyrshareAPIError, AyrshareError
 
-__all__ = ["Account", "AyrshareClient", "AyrshareError", "JSONObject", "Operation", "encode_query", "parse_answer"]
+__all__ = [
+    "Account",
+    "AyrshareAPIError",
+    "AyrshareClient",
+    "AyrshareError",
+    "JSONObject",
+    "Operation",
+    "encode_query",
+    "parse_answer",
+    "schedule_titles",
+]

@@ -58,6 +58,8 @@ HOW_TO_CHECK_A_POST = (
 HOW_TO_CHECK_A_CHANGE = "Get the post by id to see whether the change was made before trying again."
 # How long a profile's linked networks (GET /user) are trusted for checking a post before it is sent.
 USER_FRESH_SECONDS = 300.0
+# How long a publish waits for GET /user before going ahead without the linked-network check.
+USER_LOOKUP_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Operation:
     repeatable: bool = True
     # For operations that are not repeatable: how to find out whether an unanswered one happened.
     how_to_check: str = ""
+    # Whether `"status": "error"` in a 200 answer means the call failed. Not for a post, whose own status it is.
+    status_field_is_outcome: bool = True
 
     @property
     def name(self) -> str:
@@ -224,7 +228,9 @@ class AyrshareClient:
         logger.debug("%s -> %s in %.3f ms", operation.name, status, (time.perf_counter() - started) * 1000)
         self.rate_limits.observe(bucket, headers)
         try:
-            return parse_answer(status, headers.get("content-type", ""), raw)
+            return parse_answer(
+                status, headers.get("content-type", ""), raw, status_field_is_outcome=operation.status_field_is_outcome
+            )
         except AyrshareInvalidResponse as error:
             raise _Failed(retry.answered(error, headers)) from None
         except AyrshareAPIError as error:
@@ -321,11 +327,19 @@ class Account:
         self._client.remember_user(self.credentials, user)
         return user
 
-    def linked_networks(self) -> set[str] | None:
-        """The networks linked to this account, if a recent GET /user said; None when nothing recent is known."""
+    async def linked_networks(self) -> set[str] | None:
+        """The networks linked to this profile, from a GET /user at most 5 minutes old; None when unknown.
+
+        A check before publishing, not a gate: when /user cannot be read quickly, the answer is "unknown".
+        """
         user = self._client.recent_user(self.credentials)
         if user is None:
-            return None
+            soon = min(self.deadline, anyio.current_time() + USER_LOOKUP_SECONDS)
+            try:
+                user = await Account(self._client, self.credentials, soon).get_user()
+            except AyrshareError:
+                return None
+        # Ayrshare leaves the field out when nothing is linked.
         linked = user.get("activeSocialAccounts", [])
         return {str(name) for name in linked} if isinstance(linked, list) else None
 
@@ -339,7 +353,8 @@ class Account:
         return await self._send(Operation("POST", "validate/post", json=body))
 
     async def get_post(self, post_id: str) -> JSONObject:
-        return await self._send(Operation("GET", f"post/{post_id}"))
+        # A failed post answers 200 with its own "status": "error".
+        return await self._send(Operation("GET", f"post/{post_id}", status_field_is_outcome=False))
 
     async def update_post(self, body: Mapping[str, Any]) -> JSONObject:
         # PUT, as both of Ayrshare's SDKs send it (the docs now also show PATCH). An approval publishes: not repeated.
@@ -403,12 +418,23 @@ def _auth_headers(credentials: Credentials) -> dict[str, str]:
     return headers
 
 
-def parse_answer(status: int, content_type: str, raw: bytes) -> JSONObject:
+def schedule_titles(listing: JSONObject) -> set[str]:
+    """The titles in a GET /auto-schedule/list answer: an object keyed by title (the docs), or a list of schedules."""
+    schedules = listing.get("schedules")
+    if isinstance(schedules, dict):
+        return {str(title) for title in schedules}
+    if isinstance(schedules, list):
+        return {str(item["title"]) for item in schedules if isinstance(item, dict) and "title" in item}
+    return set()
+
+
+def parse_answer(status: int, content_type: str, raw: bytes, *, status_field_is_outcome: bool = True) -> JSONObject:
     """Ayrshare's JSON object on success.
 
     Raises:
         AyrshareInvalidResponse: the body is not a JSON object.
-        AyrshareAPIError: an HTTP error status, or `"status": "error"` in the body (Ayrshare's own error signal).
+        AyrshareAPIError: an HTTP error status, or `"status": "error"` in the body (Ayrshare's own error signal)
+            where the status field is the call's outcome.
     """
     try:
         body = json.loads(raw)
@@ -416,7 +442,7 @@ def parse_answer(status: int, content_type: str, raw: bytes) -> JSONObject:
         body = None
     if not isinstance(body, dict):
         raise AyrshareInvalidResponse(status, content_type)
-    if status >= 400 or body.get("status") == "error":
+    if status >= 400 or (status_field_is_outcome and body.get("status") == "error"):
         raise AyrshareAPIError(status, body)
     return body
 

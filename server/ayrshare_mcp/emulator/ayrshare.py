@@ -6,6 +6,7 @@ are silent or contradict themselves, the behaviour is a field of `Switches` so t
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
@@ -55,6 +56,8 @@ class Switches:
     # The networks linked to every profile, and those whose publishing fails (retryable), for partial failures.
     linked_platforms: list[str] = field(default_factory=lambda: ["facebook", "instagram", "linkedin", "twitter"])
     failing_platforms: list[str] = field(default_factory=list)
+    # GET /profiles: "for security, the Profile Keys are not returned" (docs); legacy answers carried profileKey.
+    profiles_answer_keys: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,10 @@ class Profile:
     idempotency: dict[str, JSON] = field(default_factory=dict)
     window_started: float = 0.0
     requests_in_window: int = 0
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def iso(moment: datetime) -> str:
@@ -171,7 +178,8 @@ class Ayrshare:
     def profile(self, api_key: str, profile_key: str | None) -> Profile:
         owner = (api_key, profile_key or None)
         if owner not in self.profiles:
-            title = f"Profile {profile_key[-4:]}" if profile_key else "Primary Profile"
+            # Named by a hash: no part of a key may appear in an answer.
+            title = f"Profile {_digest(profile_key)[:6]}" if profile_key else "Primary Profile"
             self.profiles[owner] = Profile(title=title)
         return self.profiles[owner]
 

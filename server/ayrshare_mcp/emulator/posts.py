@@ -7,6 +7,7 @@ fails with a retryable error. Where the docs are silent the behaviour is a switc
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -186,11 +187,16 @@ def retry_post(service: Ayrshare, profile: Profile, body: JSON) -> Reply:
     return Reply(200, {"status": "success", "id": post["id"], "postStatus": "pending"})
 
 
+def ref_id(profile_key: str) -> str:
+    return "ref-" + hashlib.sha256(profile_key.encode()).hexdigest()[:16]
+
+
 def list_profiles(service: Ayrshare, api_key: str) -> Reply:
     """`GET /profiles`: the User Profiles of this account, never their Profile-Keys; the primary is not listed."""
     profiles = [
-        {"status": "active", "title": profile.title, "refId": f"ref-{profile_key[-8:]}",
-         "createdUTC": "2026-01-01T00:00:00.000Z", "activeSocialAccounts": list(service.switches.linked_platforms)}
+        {"status": "active", "title": profile.title, "refId": ref_id(profile_key),
+         "createdUTC": "2026-01-01T00:00:00.000Z", "activeSocialAccounts": list(service.switches.linked_platforms),
+         **({"profileKey": profile_key} if service.switches.profiles_answer_keys else {})}
         for (key, profile_key), profile in service.profiles.items()
         if key == api_key and profile_key is not None
     ]  # fmt: skip

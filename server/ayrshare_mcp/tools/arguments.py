@@ -14,11 +14,25 @@ from ayrshare_mcp.credentials import CREDENTIAL_PATTERN
 _SECRET_ARGUMENTS = frozenset({"Profile-Key"})
 
 
-class ToolArguments(BaseModel):
-    """Base of every tool's arguments: unknown parameters are errors, and each call may name a Profile-Key."""
+class BaseArguments(BaseModel):
+    """Base of every tool's arguments: unknown parameters are errors, and types are exact."""
 
     # Strict: "true" is not a boolean and "5" is not a number, so a confused call fails loudly instead of deleting.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    body_excludes: ClassVar[frozenset[str]] = frozenset()
+
+    def acting_profile(self) -> str | None:
+        """The Profile-Key this call names, if any; account-wide tools name none."""
+        return None
+
+    def payload(self) -> dict[str, Any]:
+        """The arguments as Ayrshare spells them, without the ones that travel as headers."""
+        return self.model_dump(by_alias=True, exclude_none=True, exclude=set(self.body_excludes))
+
+
+class ToolArguments(BaseArguments):
+    """Arguments of a tool that acts for one Ayrshare profile: each call may name a Profile-Key."""
 
     profile_key: str | None = Field(
         default=None,
@@ -32,9 +46,8 @@ class ToolArguments(BaseModel):
 
     body_excludes: ClassVar[frozenset[str]] = frozenset({"profile_key"})
 
-    def payload(self) -> dict[str, Any]:
-        """The arguments as Ayrshare spells them, without the ones that travel as headers."""
-        return self.model_dump(by_alias=True, exclude_none=True, exclude=set(self.body_excludes))
+    def acting_profile(self) -> str | None:
+        return self.profile_key
 
 
 def describe_invalid_arguments(tool: str, properties: dict[str, Any], exc: ValidationError) -> str:

@@ -27,6 +27,11 @@ OUTPUT_SCHEMA: dict[str, Any] = {
             "description": "Present only on failure: what went wrong, the Ayrshare code if any, and what to do next.",
         },
         "successful": {"type": "boolean", "description": "True when the call did what was asked."},
+        "notice": {
+            "type": "string",
+            "description": "Present only when the call succeeded differently from what was asked, e.g. a post held "
+            "for approval because nobody could confirm it: say so to the user.",
+        },
         "sandbox": {
             "type": "string",
             "description": "Present only when the server runs in sandbox mode: the result is simulated.",
@@ -38,8 +43,11 @@ OUTPUT_SCHEMA: dict[str, Any] = {
 REDACTED = "[redacted]"
 
 
-def success(data: JSONObject, *, redact: Sequence[str] = ()) -> types.CallToolResult:
-    return _envelope({"data": data, "successful": True}, redact)
+def success(data: JSONObject, *, notice: str | None = None, redact: Sequence[str] = ()) -> types.CallToolResult:
+    envelope: JSONObject = {"data": data, "successful": True}
+    if notice:
+        envelope["notice"] = notice
+    return _envelope(envelope, redact)
 
 
 def failure(error: str, data: JSONObject | None = None, *, redact: Sequence[str] = ()) -> types.CallToolResult:

@@ -73,6 +73,10 @@ Platform = Literal[
     "youtube",
 ]
 PostId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+# Ayrshare's reserved characters in a schedule title are * ~ / [ ].
+ScheduleTitle = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^*~/\[\]]+$")]
+# Ayrshare fetches media itself and takes https only; no spaces (encode them), no fragments of other schemes.
+HttpsUrl = Annotated[str, Field(min_length=9, max_length=2048, pattern=r"^https://[^\s/?#]+[^\s]*$")]
 
 
 # Applied to every array argument: arrays sent as JSON text are decoded, and items must be distinct. The schema
@@ -84,3 +88,4 @@ Weekdays = Annotated[list[Weekday], *_ARRAY]
 IsoDates = Annotated[list[IsoDate], *_ARRAY]
 PostIds = Annotated[list[PostId], *_ARRAY]
 Platforms = Annotated[list[Platform], *_ARRAY]
+HttpsUrls = Annotated[list[HttpsUrl], *_ARRAY]

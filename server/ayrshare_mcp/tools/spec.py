@@ -2,6 +2,9 @@
 
 A `ToolSpec` holds everything about one tool; `run` turns any outcome into the envelope (see `envelope`), never an
 exception, and leaves one log line for every call that fails, with no secret and no post text in it.
+
+A tool that can do something irreversible declares a `Confirmation`: the question to put to a person for the
+arguments that call for one, what to say when they decline, and what to do when no person can be asked.
 """
 
 from __future__ import annotations
@@ -15,23 +18,23 @@ import mcp_types as types
 from pydantic import ValidationError
 
 from ayrshare_mcp.client import Account, AyrshareClient, AyrshareError, JSONObject
-from ayrshare_mcp.confirmation import Answer, Confirm
+from ayrshare_mcp.confirmation import Answer, Confirm, Question
 from ayrshare_mcp.credentials import Credentials, CredentialsError
-from ayrshare_mcp.settings import ENV_ALLOW_UNCONFIRMED_DELETES
-from ayrshare_mcp.tools.arguments import ToolArguments, describe_invalid_arguments
+from ayrshare_mcp.settings import Unattended
+from ayrshare_mcp.tools.arguments import BaseArguments, describe_invalid_arguments
 from ayrshare_mcp.tools.envelope import OUTPUT_SCHEMA, failure, success
 from ayrshare_mcp.tools.schema import input_schema
 
 logger = logging.getLogger(__name__)
 
-ArgsT = TypeVar("ArgsT", bound=ToolArguments)
+ArgsT = TypeVar("ArgsT", bound=BaseArguments)
+
+# The four kinds of tool, as MCP annotations. Every tool reaches Ayrshare and the networks: an open world.
+READ = types.ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+WRITE = types.ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+IDEMPOTENT_WRITE = WRITE.model_copy(update={"idempotent_hint": True})
+DESTRUCTIVE = WRITE.model_copy(update={"destructive_hint": True})
 Handler = Callable[[Account, ArgsT], Awaitable[JSONObject]]
-DECLINED = "Nothing was deleted: the user declined the confirmation. Do not try again unless the user asks for it."
-NOBODY_TO_ASK = (
-    "Nothing was deleted: deleting several posts at once needs a person's yes, and this client cannot ask one (it "
-    "does not support MCP elicitation). Delete the posts one at a time by id instead, or the server's operator can "
-    f"allow unconfirmed bulk deletes with {ENV_ALLOW_UNCONFIRMED_DELETES}=1."
-)
 
 
 class ToolRefusal(Exception):
@@ -44,6 +47,26 @@ class ToolRefusal(Exception):
 
 
 @dataclass(frozen=True)
+class Proceed(Generic[ArgsT]):
+    """Go ahead, with these arguments, and tell the model `notice` (what was changed or held back) if there is one."""
+
+    arguments: ArgsT
+    notice: str | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation(Generic[ArgsT]):
+    """When a tool asks a person first, and what it does with each answer."""
+
+    # The question for these arguments, or None when they need no yes; it may look the post up first.
+    question: Callable[[Account, ArgsT], Awaitable[Question | None]]
+    # The error when the person says no.
+    declined: str
+    # When nobody can be asked: how to go ahead under the operator's choices, or the refusal.
+    unattended: Callable[[ArgsT, Unattended], Proceed[ArgsT] | str]
+
+
+@dataclass(frozen=True)
 class ToolSpec(Generic[ArgsT]):
     """Everything about one tool, in one place: what it is called, what it takes, and what it does."""
 
@@ -53,8 +76,7 @@ class ToolSpec(Generic[ArgsT]):
     arguments: type[ArgsT]
     annotations: types.ToolAnnotations
     handler: Handler[ArgsT]
-    # The question to put to a person before acting, for arguments that call for one.
-    confirmation: Callable[[ArgsT], str | None] | None = None
+    confirmation: Confirmation[ArgsT] | None = None
     tool: types.Tool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +101,7 @@ class ToolSpec(Generic[ArgsT]):
         credentials: Callable[[], Credentials],
         confirm: Confirm | None = None,
         *,
+        unattended: Unattended | None = None,
         redact: Sequence[str] = (),
     ) -> types.CallToolResult | types.InputRequiredResult:
         """Validate, resolve credentials, confirm, call Ayrshare; every outcome is an envelope, never an exception."""
@@ -88,20 +111,17 @@ class ToolSpec(Generic[ArgsT]):
             self._log_failure("invalid arguments")
             return failure(describe_invalid_arguments(self.name, self.tool.input_schema["properties"], exc))
         try:
-            creds = credentials().with_profile_key(args.profile_key)
+            creds = credentials().with_profile_key(args.acting_profile())
         except CredentialsError as exc:
             self._log_failure("no usable credentials")
             return failure(str(exc), redact=redact)
-        if confirm is not None and self.confirmation is not None and (question := self.confirmation(args)):
-            answer = await confirm(question)
-            if isinstance(answer, types.InputRequiredResult):
-                return answer
-            if answer is not Answer.YES:
-                self._log_failure("not confirmed" if answer is Answer.NO else "nobody to confirm")
-                return failure(DECLINED if answer is Answer.NO else NOBODY_TO_ASK)
         redact = (*redact, *creds.secrets())
+        account = client.account(creds)
         try:
-            data = await self.handler(client.account(creds), args)
+            go = await self._confirmed(account, args, confirm, unattended or Unattended())
+            if not isinstance(go, Proceed):
+                return go
+            data = await self.handler(account, go.arguments)
         except ToolRefusal as refusal:
             self._log_failure("refused or partly done")
             return failure(refusal.message, refusal.data, redact=redact)
@@ -111,7 +131,30 @@ class ToolSpec(Generic[ArgsT]):
         except Exception as exc:  # the tool boundary: a bug must still reach the model as a readable tool error
             logger.exception("%s failed unexpectedly", self.name)
             return failure(unexpected(self, exc), redact=redact)
-        return success(data, redact=redact)
+        return success(data, notice=go.notice, redact=redact)
+
+    async def _confirmed(
+        self, account: Account, args: ArgsT, confirm: Confirm | None, unattended: Unattended
+    ) -> Proceed[ArgsT] | types.CallToolResult | types.InputRequiredResult:
+        """Go ahead (perhaps with changed arguments), or the result that stops the call: a question or a refusal."""
+        if self.confirmation is None:
+            return Proceed(args)
+        question = await self.confirmation.question(account, args)
+        if question is None:
+            return Proceed(args)
+        answer = await confirm(question) if confirm else Answer.NOBODY_TO_ASK
+        if isinstance(answer, types.InputRequiredResult):
+            return answer
+        if answer is Answer.YES:
+            return Proceed(args)
+        if answer is Answer.NO:
+            self._log_failure("not confirmed")
+            return failure(self.confirmation.declined)
+        decision = self.confirmation.unattended(args, unattended)
+        if isinstance(decision, str):
+            self._log_failure("nobody to confirm")
+            return failure(decision)
+        return decision
 
     def _log_failure(self, what: str) -> None:
         logger.warning("%s failed: %s", self.name, what)

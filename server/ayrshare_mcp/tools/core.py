@@ -1,0 +1,345 @@
+"""The core toolset: the four seed tools, served by default. Each is declared once, below, with its arguments,
+description, annotations and handler.
+
+To add a tool: declare its argument model and handler, then a `ToolSpec`, and list it in its toolset's `TOOLS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from ayrshare_mcp.client import Account, JSONObject, schedule_titles
+from ayrshare_mcp.confirmation import Question
+from ayrshare_mcp.settings import ENV_ALLOW_UNCONFIRMED_DELETES, Unattended
+from ayrshare_mcp.tools.arguments import ToolArguments
+from ayrshare_mcp.tools.fields import (
+    IsoDates,
+    IsoDateTime,
+    Platforms,
+    PostId,
+    PostIds,
+    ScheduleTitle,
+    TimeSlots,
+    Weekdays,
+)
+from ayrshare_mcp.tools.spec import (
+    DESTRUCTIVE,
+    IDEMPOTENT_WRITE,
+    READ,
+    WRITE,
+    Confirmation,
+    Proceed,
+    ToolRefusal,
+    ToolSpec,
+)
+
+SUMMARY = "The four seed tools, served by default: create and set auto schedules, delete posts, post history."
+
+CREATE_AUTO_SCHEDULE = "AYRSHARE_CREATE_AUTO_SCHEDULE"
+SET_AUTO_SCHEDULE = "AYRSHARE_POST_SET_AUTO_SCHEDULE"
+DELETE_POST = "AYRSHARE_DELETE_DELETE_POST"
+GET_POST_HISTORY = "AYRSHARE_GET_POST_HISTORY"
+
+# Not an Ayrshare limit (none is documented): a bound on one call's reach and size. More posts: several calls.
+MAX_BULK_IDS = 100
+
+HistoryStatus = Literal["success", "error", "processing", "pending", "paused", "deleted", "awaiting approval"]
+
+# --- Auto schedules ---------------------------------------------------------------------------------------------
+
+
+class AutoScheduleArguments(ToolArguments):
+    schedule: TimeSlots = Field(
+        min_length=1,
+        description='Daily time slots in UTC, 24-hour HH:MMZ, e.g. ["13:05Z", "20:14Z"]. At least one, no duplicates.',
+    )
+    days_of_week: Weekdays | None = Field(
+        default=None,
+        alias="daysOfWeek",
+        min_length=1,
+        description="Days the slots apply to, no duplicates: 0 = Sunday ... 6 = Saturday, e.g. [1, 3] for Mondays and "
+        "Wednesdays. "
+        "If omitted, Ayrshare applies its default ([0, 6] in its docs); send all seven days to be sure every day is "
+        "used.",
+    )
+    title: ScheduleTitle = Field(
+        default="default",
+        description="Name of the schedule; a post picks it with autoSchedule: {schedule: true, title}. Exact and "
+        'case-sensitive. Default "default". Must not contain * ~ / [ ].',
+    )
+    exclude_dates: IsoDates | None = Field(
+        default=None,
+        alias="excludeDates",
+        min_length=1,
+        description="Calendar dates (YYYY-MM-DD, no duplicates) on which nothing is auto-scheduled, e.g. "
+        '["2026-12-25"]. Applies to posts auto-scheduled after this is set.',
+    )
+    set_start_date: IsoDateTime | None = Field(
+        default=None,
+        alias="setStartDate",
+        description="Place posts only from this moment on: ISO-8601, UTC unless an offset is given, e.g. "
+        "2026-07-08T12:30:00Z. Posts already scheduled are not moved.",
+    )
+
+
+AUTO_SCHEDULE_BASICS = (
+    "An auto schedule is a named set of daily UTC time slots. A post published through Ayrshare with "
+    "autoSchedule: {schedule: true, title: <this title>} goes into the next free slot of that schedule, on the "
+    "allowed days. Deleting a scheduled post does not free its slot. Needs an Ayrshare Premium, Launch, Business or "
+    "Enterprise plan."
+)
+
+
+async def create_auto_schedule(account: Account, args: AutoScheduleArguments) -> JSONObject:
+    existing = await account.list_auto_schedules()
+    if args.title in schedule_titles(existing):
+        raise ToolRefusal(
+            f"An auto schedule titled {args.title!r} already exists for this profile, so nothing was changed. "
+            f"To replace it, call {SET_AUTO_SCHEDULE} with the same title; to keep it, choose another title.",
+            data=existing,
+        )
+    return await account.set_auto_schedule(args.payload())
+
+
+async def set_auto_schedule(account: Account, args: AutoScheduleArguments) -> JSONObject:
+    return await account.set_auto_schedule(args.payload())
+
+
+# --- Posts ------------------------------------------------------------------------------------------------------
+
+
+class DeletePostArguments(ToolArguments):
+    id: PostId | None = Field(
+        default=None,
+        description="The Ayrshare post id to delete: the top-level id from post history, not a social network's id.",
+    )
+    bulk: PostIds | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_BULK_IDS,
+        description=f"Several Ayrshare post ids to delete at once (at most {MAX_BULK_IDS}, no duplicates). Ayrshare "
+        "deletes only those still pending (scheduled); published ones are not deleted and are reported.",
+    )
+    delete_all_scheduled: bool | None = Field(
+        default=None,
+        alias="deleteAllScheduled",
+        description="true deletes every pending scheduled post of the profile. Irreversible; use it alone.",
+    )
+    mark_manual_deleted: bool | None = Field(
+        default=None,
+        alias="markManualDeleted",
+        description="true marks a post as deleted in Ayrshare without calling the networks: for posts already "
+        "removed by hand in the network's app (published Instagram and TikTok posts cannot be deleted via the API).",
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DeletePostArguments:
+        if self.id is not None and self.bulk is not None:
+            raise ValueError("Give either id (one post) or bulk (several posts), not both.")
+        if self.delete_all_scheduled and (self.id is not None or self.bulk is not None):
+            raise ValueError(
+                "deleteAllScheduled deletes every pending scheduled post and would ignore id/bulk; send it alone, "
+                "or drop it to delete only the named posts."
+            )
+        if self.delete_all_scheduled and self.mark_manual_deleted:
+            raise ValueError("markManualDeleted applies to one post (id), not to deleteAllScheduled.")
+        if self.id is None and self.bulk is None and not self.delete_all_scheduled:
+            raise ValueError(
+                "Say what to delete: id (one Ayrshare post id from post history), bulk (a list of ids), or "
+                "deleteAllScheduled: true (every pending scheduled post)."
+            )
+        return self
+
+
+async def delete_post(account: Account, args: DeletePostArguments) -> JSONObject:
+    answer = await account.delete_post(args.payload())
+    if args.bulk:
+        _require_every_post_deleted(args.bulk, answer)
+    return answer
+
+
+def _require_every_post_deleted(requested: list[str], answer: JSONObject) -> None:
+    """A bulk delete succeeded only if Ayrshare says, post by post, that every requested post was deleted.
+
+    Raises:
+        ToolRefusal: some or all were not deleted, or Ayrshare did not say; naming which were and which were not.
+    """
+    outcomes = _bulk_outcomes(answer)
+    if outcomes is None:
+        raise ToolRefusal(
+            f"Ayrshare accepted the bulk delete of {len(requested)} posts but did not say which were deleted. "
+            "Check post history with status=deleted before trying again.",
+            answer,
+        )
+    deleted = [post_id for post_id in requested if outcomes.get(post_id, (False, ""))[0]]
+    if len(deleted) == len(requested):
+        return
+    missing = [
+        f"{post_id} ({outcomes[post_id][1] if post_id in outcomes else 'Ayrshare did not mention it'})"
+        for post_id in requested
+        if post_id not in deleted
+    ]
+    done = f"Deleted: {', '.join(deleted)}. " if deleted else ""
+    raise ToolRefusal(
+        f"Deleted {len(deleted)} of {len(requested)} posts. {done}Not deleted: {'; '.join(missing)}. Bulk deletes "
+        "only cancel pending scheduled posts: delete a published post on its own by id.",
+        answer,
+    )
+
+
+def _bulk_outcomes(answer: JSONObject) -> dict[str, tuple[bool, str]] | None:
+    """Per post id: deleted or not, and why not (Ayrshare's code and message); None when the answer has no list."""
+    entries = next((answer[key] for key in ("bulk", "posts", "results") if isinstance(answer.get(key), list)), None)
+    if entries is None:
+        return None
+    outcomes: dict[str, tuple[bool, str]] = {}
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            code = f"code {entry['code']}: " if entry.get("code") is not None else ""
+            outcomes[entry["id"]] = (entry.get("status") == "success", f"{code}{entry.get('message') or 'failed'}")
+    return outcomes
+
+
+async def ask_before_bulk_delete(account: Account, args: DeletePostArguments) -> Question | None:
+    """Deleting many posts at once is asked about first; deleting one named post is not."""
+    if args.delete_all_scheduled:
+        message = "Delete EVERY pending scheduled post of this Ayrshare profile? This cannot be undone."
+    elif args.bulk:
+        shown = ", ".join(args.bulk[:10]) + (f" and {len(args.bulk) - 10} more" if len(args.bulk) > 10 else "")
+        message = f"Delete {len(args.bulk)} Ayrshare posts ({shown})? This cannot be undone."
+    else:
+        return None
+    return Question(message, consent="Yes, delete", consequence="Deleted posts cannot be restored.")
+
+
+def delete_unattended(args: DeletePostArguments, unattended: Unattended) -> Proceed[DeletePostArguments] | str:
+    if unattended.allow_deletes:
+        return Proceed(args)
+    return (
+        "Nothing was deleted: deleting several posts at once needs a person's yes, and this client cannot ask one "
+        "(it does not support MCP elicitation). Delete the posts one at a time by id instead, or the server's "
+        f"operator can allow unconfirmed bulk deletes with {ENV_ALLOW_UNCONFIRMED_DELETES}=1."
+    )
+
+
+BULK_DELETE_CONFIRMATION = Confirmation(
+    question=ask_before_bulk_delete,
+    declined="Nothing was deleted: the user declined the confirmation. Do not try again unless the user asks for it.",
+    unattended=delete_unattended,
+)
+
+
+class PostHistoryArguments(ToolArguments):
+    start_date: IsoDateTime | None = Field(
+        default=None,
+        alias="startDate",
+        description="Only posts published (or scheduled) at or after this moment: ISO-8601, UTC unless an offset is "
+        "given, e.g. 2026-07-01T00:00:00Z.",
+    )
+    end_date: IsoDateTime | None = Field(
+        default=None,
+        alias="endDate",
+        description="Only posts published (or scheduled) at or before this moment: ISO-8601, UTC unless an offset is "
+        "given, e.g. 2026-07-31T23:59:59Z.",
+    )
+    last_days: int | None = Field(
+        default=None,
+        alias="lastDays",
+        ge=0,
+        description="How many days back to look; 0 means all history (capped by limit). Ayrshare's default is 30. "
+        "Ignored when both startDate and endDate are given.",
+    )
+    limit: int | None = Field(
+        default=None, ge=1, le=1000, description="Most posts to return, newest first. Ayrshare's default is 25."
+    )
+    last_records: int | None = Field(
+        default=None,
+        alias="lastRecords",
+        ge=1,
+        le=1000,
+        description="Older name for limit, kept for compatibility; prefer limit. Do not send both.",
+    )
+    status: HistoryStatus | None = Field(
+        default=None,
+        description="Only posts with this status. pending = scheduled for later; deleted posts are listed only with "
+        "status=deleted.",
+    )
+    platforms: Platforms | None = Field(
+        default=None, min_length=1, description="Only posts sent to any of these networks (no duplicates)."
+    )
+    type: Literal["immediate", "scheduled"] | None = Field(
+        default=None, description="immediate = posts sent at once; scheduled = posts that were scheduled."
+    )
+
+    @model_validator(mode="after")
+    def _coherent_window(self) -> PostHistoryArguments:
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            raise ValueError(f"startDate ({self.start_date}) is after endDate ({self.end_date}); swap them.")
+        if self.limit is not None and self.last_records is not None:
+            raise ValueError("limit and lastRecords mean the same thing; send only limit.")
+        return self
+
+
+async def get_post_history(account: Account, args: PostHistoryArguments) -> JSONObject:
+    return await account.get_history(args.payload())
+
+
+# --- The toolset ------------------------------------------------------------------------------------------------
+
+TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec(
+        name=CREATE_AUTO_SCHEDULE,
+        title="Create Auto Schedule",
+        description=(
+            "Create a new Ayrshare auto schedule. Use it to set up a schedule that does not exist yet: it refuses, "
+            f"changing nothing, when a schedule with this title already exists (use {SET_AUTO_SCHEDULE} to change "
+            f"one). {AUTO_SCHEDULE_BASICS}"
+        ),
+        arguments=AutoScheduleArguments,
+        annotations=WRITE,
+        handler=create_auto_schedule,
+    ),
+    ToolSpec(
+        name=SET_AUTO_SCHEDULE,
+        title="Set Auto Schedule",
+        description=(
+            "Create or replace an Ayrshare auto schedule: calling it again with the same title replaces that "
+            "schedule's slots, days and dates, so repeating a call is harmless. Posts already scheduled keep their "
+            f"times. {AUTO_SCHEDULE_BASICS}"
+        ),
+        arguments=AutoScheduleArguments,
+        annotations=IDEMPOTENT_WRITE,
+        handler=set_auto_schedule,
+    ),
+    ToolSpec(
+        name=DELETE_POST,
+        title="Delete a previously published Ayrshare post",
+        description=(
+            "Delete Ayrshare posts, irreversibly. A pending scheduled post is cancelled; a published post is removed "
+            "from every network it went to. Ids are Ayrshare post ids: the top-level id of each post in "
+            f"{GET_POST_HISTORY}, not a social network's post id. Give exactly one of: id (one post), bulk (several "
+            "pending posts), or deleteAllScheduled: true (every pending scheduled post of the profile). Published "
+            "Instagram and TikTok posts (and Facebook image stories) cannot be deleted through the API: remove them "
+            "in the app, then call this with id and markManualDeleted: true so Ayrshare records them as deleted."
+        ),
+        arguments=DeletePostArguments,
+        annotations=DESTRUCTIVE,
+        handler=delete_post,
+        confirmation=BULK_DELETE_CONFIRMATION,
+    ),
+    ToolSpec(
+        name=GET_POST_HISTORY,
+        title="Get Post History",
+        description=(
+            "List posts sent through Ayrshare, newest first: each with its Ayrshare post id (what "
+            f"{DELETE_POST} takes), text, status, platforms, per-network post ids and errors, and schedule date. "
+            "Without filters it returns up to 25 posts from the last 30 days. Deleted posts are listed only with "
+            "status=deleted. An empty window returns an empty history list, not an error."
+        ),
+        arguments=PostHistoryArguments,
+        annotations=READ,
+        handler=get_post_history,
+    ),
+)

@@ -1,0 +1,453 @@
+"""The posts toolset: publish a post (now, at a time, or into an auto schedule), check one without publishing, look
+one up, change one not yet out, and retry one that failed.
+
+A post is published at most once. Creating one is never repeated once Ayrshare may have it (see the client), and
+every create carries an idempotencyKey, the caller's or one derived from the call, so a host that repeats the same
+call cannot post twice: Ayrshare rejects a key it has seen. A post that would go public now is shown to a person
+first where the client can ask one; where it cannot, the operator's AYRSHARE_PUBLISH decides (see `Unattended`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from ayrshare_mcp.client import Account, AyrshareAPIError, JSONObject, schedule_titles
+from ayrshare_mcp.confirmation import Question, account_fingerprint
+from ayrshare_mcp.settings import ENV_PUBLISH, Unattended
+from ayrshare_mcp.tools.arguments import ToolArguments
+from ayrshare_mcp.tools.core import CREATE_AUTO_SCHEDULE, GET_POST_HISTORY, SET_AUTO_SCHEDULE
+from ayrshare_mcp.tools.fields import HttpsUrls, IsoDateTime, Platforms, PostId, ScheduleTitle
+from ayrshare_mcp.tools.spec import READ, WRITE, Confirmation, Proceed, ToolRefusal, ToolSpec
+
+SUMMARY = "Publish posts (now, at a time, or into an auto schedule), validate, get, update, approve and retry them."
+
+CREATE_POST = "AYRSHARE_CREATE_POST"
+VALIDATE_POST = "AYRSHARE_VALIDATE_POST"
+GET_POST = "AYRSHARE_GET_POST"
+UPDATE_POST = "AYRSHARE_UPDATE_POST"
+RETRY_POST = "AYRSHARE_RETRY_POST"
+
+# A scheduleDate sooner than this is "now" by another name: Ayrshare publishes a past date at once, and a date a
+# few seconds away would go out unconfirmed. Leaving scheduleDate out publishes now, with the confirmation.
+MIN_LEAD = timedelta(minutes=5)
+MAX_POST_CHARACTERS = 64_000
+MAX_MEDIA = 35
+DERIVED_KEY_PREFIX = "mcp-"
+
+_SCHEDULE_DATE = (
+    "When to publish: ISO-8601, UTC unless an offset is given, e.g. 2026-07-08T12:30:00Z; at least 5 minutes from "
+    "now. Leave it out to publish now."
+)
+
+
+def _too_soon(moment: str) -> str | None:
+    """Why a scheduleDate (already normalised to UTC) cannot be used, or None."""
+    now = datetime.now(UTC)
+    if datetime.fromisoformat(moment) >= now + MIN_LEAD:
+        return None
+    return (
+        f"scheduleDate {moment} is not at least 5 minutes from now (it is {now:%Y-%m-%dT%H:%M:%SZ} UTC): give a later "
+        "time, or leave scheduleDate out to publish now."
+    )
+
+
+class PostArguments(ToolArguments):
+    post: str = Field(
+        max_length=MAX_POST_CHARACTERS,
+        description="The text of the post, as it will appear. May be empty only when mediaUrls are given.",
+    )
+    platforms: Platforms = Field(
+        min_length=1, description="The networks to publish to (no duplicates); each must be linked to the profile."
+    )
+    media_urls: HttpsUrls | None = Field(
+        default=None,
+        alias="mediaUrls",
+        min_length=1,
+        max_length=MAX_MEDIA,
+        description="Images or videos to attach: public https URLs that Ayrshare fetches (no duplicates).",
+    )
+    schedule_date: IsoDateTime | None = Field(default=None, alias="scheduleDate", description=_SCHEDULE_DATE)
+    auto_schedule_title: ScheduleTitle | None = Field(
+        default=None,
+        alias="autoScheduleTitle",
+        description="Put the post in the next free slot of the auto schedule with this title (instead of "
+        "scheduleDate); the schedule must exist.",
+    )
+    requires_approval: bool | None = Field(
+        default=None,
+        alias="requiresApproval",
+        description="true holds the post as 'awaiting approval' until it is approved (in the Ayrshare dashboard, or "
+        f"with {UPDATE_POST} approved: true).",
+    )
+    shorten_links: bool | None = Field(
+        default=None,
+        alias="shortenLinks",
+        description="true shortens links with Ayrshare's shortener (a paid add-on); false leaves them as written.",
+    )
+    notes: str | None = Field(
+        default=None, max_length=1000, description="Private notes kept with the post, e.g. who must approve it."
+    )
+    idempotency_key: str | None = Field(
+        default=None,
+        alias="idempotencyKey",
+        pattern=r"^[A-Za-z0-9._:-]{8,100}$",
+        description="A unique id for this post (8-100 letters, digits, . _ : -). Ayrshare rejects a second post "
+        "with the same key. Omit it and the server derives one from the post and today's UTC date.",
+    )
+
+    @model_validator(mode="after")
+    def _one_time(self) -> PostArguments:
+        if self.schedule_date is not None and self.auto_schedule_title is not None:
+            raise ValueError("Give scheduleDate (a time) or autoScheduleTitle (a schedule's next slot), not both.")
+        if not self.post.strip() and not self.media_urls:
+            raise ValueError("The post has no text and no media: give post text, mediaUrls, or both.")
+        if self.schedule_date is not None and (why := _too_soon(self.schedule_date)):
+            raise ValueError(why)
+        return self
+
+    @property
+    def publishes_now(self) -> bool:
+        """Whether the post goes public as soon as Ayrshare has it."""
+        return self.schedule_date is None and self.auto_schedule_title is None and not self.requires_approval
+
+    def payload(self) -> dict[str, Any]:
+        body = super().payload()
+        if (title := body.pop("autoScheduleTitle", None)) is not None:
+            body["autoSchedule"] = {"schedule": True, "title": title}
+        return body
+
+
+# --- Checks before Ayrshare sees anything ------------------------------------------------------------------------
+
+
+async def check_before_sending(account: Account, args: PostArguments) -> None:
+    """The schedule named must exist, and the networks must be linked where that is known.
+
+    Raises:
+        ToolRefusal: a check failed; nothing was sent.
+    """
+    if args.auto_schedule_title is not None:
+        titles = schedule_titles(await account.list_auto_schedules())
+        if args.auto_schedule_title not in titles:
+            known = f"The schedules are: {', '.join(sorted(titles))}." if titles else "There are no schedules yet."
+            raise ToolRefusal(
+                f"No auto schedule is titled {args.auto_schedule_title!r} for this profile. {known} Create it with "
+                f"{CREATE_AUTO_SCHEDULE} (or {SET_AUTO_SCHEDULE}), then post again. Nothing was sent."
+            )
+    linked = await account.linked_networks()
+    if linked is not None and (unlinked := [name for name in args.platforms if name not in linked]):
+        shown = ", ".join(sorted(linked)) or "none"
+        raise ToolRefusal(
+            f"Not linked to this Ayrshare profile: {', '.join(unlinked)} (linked: {shown}). Link them in the Ayrshare "
+            "dashboard (Social Accounts), or leave them out. Nothing was sent."
+        )
+
+
+def derived_key(account: Account, body: JSONObject) -> str:
+    """The same post, for the same profile, on the same UTC day, always gets the same key."""
+    fingerprint = account_fingerprint(account.credentials.api_key, account.credentials.profile_key)
+    day = datetime.now(UTC).date().isoformat()
+    material = json.dumps([fingerprint, day, body], sort_keys=True, separators=(",", ":"))
+    return DERIVED_KEY_PREFIX + hashlib.sha256(material.encode()).hexdigest()[:40]
+
+
+# --- What Ayrshare said, network by network -----------------------------------------------------------------------
+
+
+def _results(answer: JSONObject) -> Iterator[JSONObject]:
+    """The per-profile results of /post: the answer itself, or each of `posts` (with a Profile-Key)."""
+    wrapped = answer.get("posts")
+    if isinstance(wrapped, list):
+        yield from (entry for entry in wrapped if isinstance(entry, dict))
+    else:
+        yield answer
+
+
+def _describe_error(entry: JSONObject) -> str:
+    code = f"code {entry['code']}: " if entry.get("code") is not None else ""
+    retry = "; Ayrshare can retry it" if entry.get("retryAvailable") else ""
+    return f"{entry.get('platform', '?')} ({code}{str(entry.get('message') or 'failed').strip()}{retry})"
+
+
+def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject:
+    """The answer, if every network took the post; otherwise the error that says which did and which did not.
+
+    Raises:
+        ToolRefusal: one or more networks failed.
+    """
+    published: list[str] = []
+    failed: list[str] = []
+    ids: list[str] = []
+    for result in _results(answer):
+        ids += [str(result["id"])] if result.get("id") else []
+        published += [
+            str(entry.get("platform"))
+            for entry in result.get("postIds") or []
+            if isinstance(entry, dict) and entry.get("status") == "success"
+        ]
+        failed += [_describe_error(entry) for entry in result.get("errors") or [] if isinstance(entry, dict)]
+    if not failed:
+        return answer
+    post_id = ids[0] if ids else None
+    fix = "Fix what each error says (e.g. code 156: link the network in the Ayrshare dashboard), then"
+    retry = f"retry with {RETRY_POST} (id {post_id}; Ayrshare retries a post once)" if post_id else ""
+    if published:
+        raise ToolRefusal(
+            f"Partly published: on {', '.join(published)}, but not on {'; '.join(failed)}. Do not create the post "
+            f"again: it would appear twice where it succeeded. {fix} {retry or 'post to the failed networks only'}.",
+            answer,
+        )
+    raise ToolRefusal(
+        f"Nothing was published: {'; '.join(failed)}. {fix} {retry or 'post again'}; a new post needs a new "
+        f"idempotencyKey (this one was {body.get('idempotencyKey')}).",
+        answer,
+    )
+
+
+def _refusal_for(error: AyrshareAPIError, body: JSONObject) -> ToolRefusal | None:
+    """What a failed /post means, when Ayrshare's answer says more than its status: per network, or a repeat."""
+    if any(result.get("errors") for result in _results(error.body)):
+        try:
+            require_every_network(error.body, body=body)
+        except ToolRefusal as refusal:
+            return refusal
+    if "idempotency" in (error.ayrshare_message or "").lower():
+        return ToolRefusal(
+            f"Ayrshare rejected the post: its idempotencyKey ({body.get('idempotencyKey')}) was used before, so this "
+            f"exact post was already submitted (today, for this profile). Look for it in {GET_POST_HISTORY} instead "
+            "of posting again. To post the same text again on purpose, give a new idempotencyKey.",
+            error.body,
+        )
+    return None
+
+
+# --- Create and validate ------------------------------------------------------------------------------------------
+
+
+async def create_post(account: Account, args: PostArguments) -> JSONObject:
+    await check_before_sending(account, args)
+    body = args.payload()
+    body.setdefault("idempotencyKey", derived_key(account, body))
+    try:
+        answer = await account.create_post(body)
+    except AyrshareAPIError as error:
+        raise _refusal_for(error, body) or error from None
+    return require_every_network(answer, body=body)
+
+
+async def validate_post(account: Account, args: PostArguments) -> JSONObject:
+    await check_before_sending(account, args)
+    return await account.validate_post(args.payload())
+
+
+def _publish_question(text: str, platforms: list[str], when: str, media: list[str] | None = None) -> Question:
+    attached = f"\n\nWith {len(media)} media file(s): {', '.join(media)}" if media else ""
+    return Question(
+        f"Publish this post {when} on {', '.join(platforms)}?\n\n{text}{attached}",
+        consent="Yes, publish it",
+        consequence="It goes public on these networks; a deleted post may already have been seen.",
+    )
+
+
+async def ask_before_publishing_now(account: Account, args: PostArguments) -> Question | None:
+    if not args.publishes_now:
+        return None
+    return _publish_question(args.post, list(args.platforms), "now", args.media_urls)
+
+
+def publish_unattended(args: PostArguments, unattended: Unattended) -> Proceed[PostArguments] | str:
+    if unattended.publish == "direct":
+        return Proceed(args)
+    return Proceed(
+        args.model_copy(update={"requires_approval": True}),
+        notice="Nobody could be asked to confirm publishing now, so the post was created awaiting approval "
+        f"({ENV_PUBLISH}=approval): it goes out once a person approves it in the Ayrshare dashboard, or with "
+        f"{UPDATE_POST} approved: true from a client that can ask them.",
+    )
+
+
+PUBLISH_NOW_CONFIRMATION = Confirmation(
+    question=ask_before_publishing_now,
+    declined="Nothing was published: the user declined. Do not try again unless the user asks for it.",
+    unattended=publish_unattended,
+)
+
+
+# --- One post: get, update, retry ---------------------------------------------------------------------------------
+
+
+class PostIdArguments(ToolArguments):
+    id: PostId = Field(description=f"The Ayrshare post id (from {CREATE_POST} or {GET_POST_HISTORY}).")
+
+
+async def get_post(account: Account, args: PostIdArguments) -> JSONObject:
+    return await account.get_post(args.id)
+
+
+class UpdatePostArguments(PostIdArguments):
+    schedule_date: IsoDateTime | None = Field(
+        default=None,
+        alias="scheduleDate",
+        description="A new time for a post not yet published: ISO-8601, UTC unless an offset is given; at least 5 "
+        "minutes from now.",
+    )
+    notes: str | None = Field(default=None, max_length=1000, description="New private notes for the post.")
+    approved: bool | None = Field(
+        default=None,
+        description="true approves a post awaiting approval: it is published at its scheduleDate, or now if it has "
+        "none. To reject a post, delete it.",
+    )
+
+    @model_validator(mode="after")
+    def _some_change(self) -> UpdatePostArguments:
+        if self.approved is False:
+            raise ValueError("approved: false changes nothing; to reject a post awaiting approval, delete it.")
+        if self.schedule_date is None and self.notes is None and not self.approved:
+            raise ValueError("Say what to change: scheduleDate, notes, or approved: true.")
+        if self.schedule_date is not None and (why := _too_soon(self.schedule_date)):
+            raise ValueError(why)
+        return self
+
+
+async def update_post(account: Account, args: UpdatePostArguments) -> JSONObject:
+    return await account.update_post(args.payload())
+
+
+async def retry_post(account: Account, args: PostIdArguments) -> JSONObject:
+    post = await account.get_post(args.id)
+    if post.get("status") != "error":
+        raise ToolRefusal(
+            f"Post {args.id} has status {post.get('status')!r}; only a post whose status is 'error' can be retried. "
+            "Nothing was sent.",
+            post,
+        )
+    return await account.retry_post(args.id)
+
+
+def _networks_of(post: JSONObject, *, failed_only: bool = False) -> list[str]:
+    if failed_only:
+        return [str(error.get("platform")) for error in post.get("errors") or [] if isinstance(error, dict)]
+    return [str(name) for name in post.get("platforms") or []]
+
+
+async def ask_before_approving(account: Account, args: UpdatePostArguments) -> Question | None:
+    if not args.approved:
+        return None
+    post = await account.get_post(args.id)
+    when = args.schedule_date or _schedule_of(post)
+    return _publish_question(str(post.get("post", "")), _networks_of(post), f"at {when}" if when else "now")
+
+
+async def ask_before_retrying(account: Account, args: PostIdArguments) -> Question | None:
+    post = await account.get_post(args.id)
+    if post.get("status") != "error":
+        return None  # the handler refuses it, sending nothing
+    return _publish_question(str(post.get("post", "")), _networks_of(post, failed_only=True), "again now")
+
+
+def _schedule_of(post: JSONObject) -> str | None:
+    """A post's scheduleDate: a plain string (GET /post) or Firestore's {utc} (history); None if in the past."""
+    raw = post.get("scheduleDate")
+    moment = raw.get("utc") if isinstance(raw, dict) else raw
+    if not isinstance(moment, str):
+        return None
+    try:
+        future = datetime.fromisoformat(moment) > datetime.now(UTC)
+    except ValueError:
+        return None
+    return moment if future else None
+
+
+def refuse_unattended_publish(args: Any, unattended: Unattended) -> Proceed[Any] | str:
+    if unattended.publish == "direct":
+        return Proceed(args)
+    return (
+        "Nothing was sent: this publishes a post, and this client cannot ask a person to confirm (it does not "
+        "support MCP elicitation). Approve or retry it in the Ayrshare dashboard, or the server's operator can "
+        f"allow publishing without confirmation with {ENV_PUBLISH}=direct."
+    )
+
+
+_DECLINED = "Nothing was sent: the user declined. Do not try again unless the user asks for it."
+APPROVE_CONFIRMATION = Confirmation(
+    question=ask_before_approving, declined=_DECLINED, unattended=refuse_unattended_publish
+)
+RETRY_CONFIRMATION = Confirmation(
+    question=ask_before_retrying, declined=_DECLINED, unattended=refuse_unattended_publish
+)
+
+
+# --- The toolset --------------------------------------------------------------------------------------------------
+
+TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec(
+        name=CREATE_POST,
+        title="Create Post",
+        description=(
+            "Publish a post through Ayrshare to one or more networks: now (leave scheduleDate and autoScheduleTitle "
+            "out; the user is asked to confirm), at scheduleDate, or in the next free slot of an auto schedule "
+            "(autoScheduleTitle). It is sent once: if the result is unclear, look for the post in "
+            f"{GET_POST_HISTORY} before trying again. If some networks fail the result is an error naming them; "
+            f"do not create the post again, use {RETRY_POST}."
+        ),
+        arguments=PostArguments,
+        annotations=WRITE,
+        handler=create_post,
+        confirmation=PUBLISH_NOW_CONFIRMATION,
+    ),
+    ToolSpec(
+        name=VALIDATE_POST,
+        title="Validate Post",
+        description=(
+            f"Check a post without publishing it: the same arguments as {CREATE_POST}, run through this server's "
+            "checks and Ayrshare's (length, media, linked networks). Networks may still refuse it when it is "
+            "published."
+        ),
+        arguments=PostArguments,
+        annotations=READ,
+        handler=validate_post,
+    ),
+    ToolSpec(
+        name=GET_POST,
+        title="Get Post",
+        description=(
+            "Get one post by its Ayrshare post id: text, networks, status (pending, awaiting approval, success, "
+            "error, deleted), per-network ids and URLs, errors, and scheduleDate."
+        ),
+        arguments=PostIdArguments,
+        annotations=READ,
+        handler=get_post,
+    ),
+    ToolSpec(
+        name=UPDATE_POST,
+        title="Update Post",
+        description=(
+            "Change a post that is not yet published: move it to a new scheduleDate, replace its notes, or approve "
+            "one awaiting approval (approved: true publishes it, so the user is asked to confirm). Text, networks "
+            "and media cannot be changed: delete the post and create it again."
+        ),
+        arguments=UpdatePostArguments,
+        annotations=WRITE,
+        handler=update_post,
+        confirmation=APPROVE_CONFIRMATION,
+    ),
+    ToolSpec(
+        name=RETRY_POST,
+        title="Retry Post",
+        description=(
+            "Publish a failed post (status error) again on the networks that failed; the user is asked to confirm. "
+            "Ayrshare retries a post only once, and only when its error allows it. Check first that the network "
+            "did not publish it after all."
+        ),
+        arguments=PostIdArguments,
+        annotations=WRITE,
+        handler=retry_post,
+        confirmation=RETRY_CONFIRMATION,
+    ),
+)
