@@ -137,8 +137,8 @@ def frame(message: dict[str, Any]) -> bytes:
     return json.dumps({"jsonrpc": "2.0", **message}).encode() + b"\n"
 
 
-async def cold_start(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from spawn to the initialize result, and to the tools/list result."""
+async def cold_start(command: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """Seconds from spawn to the initialize result, and to the tools/list result; the bytes of that result."""
     started = time.perf_counter()
     async with await anyio.open_process(command, env=env, stderr=subprocess.DEVNULL) as process:
         assert process.stdin
@@ -150,15 +150,15 @@ async def cold_start(command: list[str], env: dict[str, str]) -> tuple[float, fl
         await process.stdin.send(
             frame({"method": "notifications/initialized"}) + frame({"id": 2, "method": "tools/list"})
         )
-        await stdout.receive_until(b"\n", 10**7)
+        listing = await stdout.receive_until(b"\n", 10**7)
         listed = time.perf_counter() - started
         await process.stdin.aclose()
         await process.wait()
-    return initialized, listed
+    return initialized, listed, len(listing)
 
 
 async def measure_cold_starts(env: dict[str, str], runs: int) -> dict[str, Any]:
-    samples: dict[str, list[tuple[float, float]]] = {"ours": [], "floor": []}
+    samples: dict[str, list[tuple[float, float, int]]] = {"ours": [], "floor": []}
     for _ in range(runs):  # interleaved, so drift hits both alike
         samples["ours"].append(await cold_start(OURS_STDIO, env))
         samples["floor"].append(await cold_start(FLOOR_STDIO, env))
@@ -168,6 +168,21 @@ async def measure_cold_starts(env: dict[str, str], runs: int) -> dict[str, Any]:
         floor = statistics.median(sample[index] for sample in samples["floor"])
         result[phase] = {"ours_ms": ours * 1000, "floor_ms": floor * 1000, "ratio": ours / floor}
     return result
+
+
+# --- what tools/list costs a host's context --------------------------------------------------------------------
+
+# The toolsets alone and together. Tokens are approximated as bytes / 4, the usual rule of thumb for English and
+# JSON; a host's real count depends on its model's tokenizer and on how it renders tool definitions.
+SELECTIONS = ("core", "posts", "schedules", "account", "all")
+
+
+async def measure_listing_sizes(env: dict[str, str]) -> dict[str, Any]:
+    sizes: dict[str, Any] = {}
+    for selection in SELECTIONS:
+        _, _, size = await cold_start([*OURS_STDIO, "--toolsets", selection], env)
+        sizes[selection] = {"bytes": size, "approx_tokens": round(size / 4)}
+    return sizes
 
 
 # --- per-call latency ------------------------------------------------------------------------------------------
@@ -370,6 +385,9 @@ def report(results: dict[str, Any]) -> str:
                      f"{contract['contract_floor']['p50_ms']:.2f} ms",
                      f"share {contract['contract_floor_share_p50_ms']:+.2f} ms",
                      f"ours {contract['beyond_contract_floor_p50_ms']:+.2f} ms", "(SDK's part)"))  # fmt: skip
+    for selection, size in results["tools_list_size"].items():
+        rows.append((f"tools/list size, --toolsets {selection}", f"{size['bytes'] / 1000:.1f} KB",
+                     f"~{size['approx_tokens']:,} tokens", "", ""))  # fmt: skip
     in_flight = conc["calls_in_flight"]
     rows.append((f"{in_flight} calls in flight, 1 stdio session", f"{conc['stdio_one_session_s']:.3f} s",
                  "0.100 s ideal", "", "< 0.3 s"))  # fmt: skip
@@ -397,6 +415,7 @@ async def main(counts: Counts, output: Path) -> None:
         async with emulator(latency=0.0) as fast:
             env = base_env(fast, home)
             results["cold_start"] = await measure_cold_starts(env, counts.cold_starts)
+            results["tools_list_size"] = await measure_listing_sizes(env)
             results["per_call"] = await measure_per_call(env, fast, counts.calls, counts.rounds)
             results["memory"] = await measure_memory(env, counts.memory_calls)
         async with emulator(latency=0.1) as slow:

@@ -3,15 +3,20 @@ drift apart from what the server advertises, and say the command that regenerate
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from contextlib import redirect_stdout
+from datetime import datetime
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 
 from ayrshare_mcp.cli import main
+from tests.support import run_cli
 
 ROOT = Path(__file__).parent.parent
 GENERATED = {
@@ -41,3 +46,29 @@ def test_each_generated_tool_reference_matches_what_the_server_advertises(docume
     command = GENERATED[document, name]
 
     assert block(ROOT / document, name) == output_of(command), f"Regenerate it with: {command}"
+
+
+@pytest.mark.anyio
+async def test_the_readme_walkthrough_goes_from_a_schedule_to_an_auto_scheduled_post_in_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    lines = block(ROOT / "README.md", "walkthrough").strip("`\n").removeprefix("bash\n").splitlines()
+    prefix = shlex.split(lines[0].split("=", 1)[1])[0].split()
+    results: list[dict[str, Any]] = []
+
+    with anyio.fail_after(60):
+        for line in lines[1:]:
+            arguments = shlex.split(line.removeprefix("$A "))
+            post_id = next((result["data"]["id"] for result in results if "scheduleDate" in result["data"]), "")
+            command = [*prefix[1:], *arguments[:-1], arguments[-1].replace("POST-ID", post_id)]
+            _, stdout, _ = await run_cli(*command, env={"HOME": str(tmp_path)})
+            results.append(json.loads(stdout))
+
+    scheduled, user, validated, created, repeated, fetched = results
+    slot = datetime.fromisoformat(created["data"]["scheduleDate"])
+    assert scheduled["data"]["schedule"] == ["09:30Z"]
+    assert {"linkedin", "facebook"} <= set(user["data"]["activeSocialAccounts"])
+    assert validated["successful"] is True
+    assert (slot.strftime("%H:%M"), slot.isoweekday() <= 5) == ("09:30", True)
+    assert "already submitted" in repeated["error"]
+    assert (fetched["data"]["status"], fetched["data"]["scheduleDate"]) == ("pending", created["data"]["scheduleDate"])

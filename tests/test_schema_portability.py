@@ -15,6 +15,7 @@ import pytest
 from google.genai import types as gemini
 
 from ayrshare_mcp.cli.tool_commands import listing
+from ayrshare_mcp.settings import TOOLSETS
 
 # Anthropic's tool input_schema: property names must match this (Messages API, tool use).
 ANTHROPIC_PROPERTY_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")
@@ -54,7 +55,7 @@ def property_names(schema: dict[str, Any]) -> Iterator[str]:
         yield from property_names(schema["items"])
 
 
-TOOLS = pytest.mark.parametrize("tool", listing().tools, ids=lambda tool: tool.name)
+TOOLS = pytest.mark.parametrize("tool", listing(TOOLSETS).tools, ids=lambda tool: tool.name)
 
 
 @TOOLS

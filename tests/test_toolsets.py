@@ -223,9 +223,7 @@ async def test_profiles_are_listed_but_no_profile_key_reaches_the_model_or_the_l
     assert "profileKey" not in profile
 
 
-async def test_a_server_acting_for_one_profile_does_not_list_the_others(
-    emulator: RunningEmulator, home: Path
-) -> None:
+async def test_a_server_acting_for_one_profile_does_not_list_the_others(emulator: RunningEmulator, home: Path) -> None:
     with anyio.fail_after(10):
         async with connected(emulator, home, AYRSHARE_PROFILE_KEY=PROFILE_KEY) as client:
             refused = await fail(client, "AYRSHARE_LIST_PROFILES", {})
