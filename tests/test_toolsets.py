@@ -204,7 +204,7 @@ async def test_get_user_shows_the_linked_networks_an_agent_may_post_to(emulator:
     assert emulator.app.requests[-1].header("profile-key") == PROFILE_KEY
 
 
-@pytest.mark.parametrize("legacy_keys", [False, True], ids=["keys withheld (docs)", "keys sent (legacy)"])
+@pytest.mark.parametrize("legacy_keys", [False, True], ids=["keys withheld (docs)", "keys sent anyway"])
 async def test_profiles_are_listed_but_no_profile_key_reaches_the_model_or_the_log(
     emulator: RunningEmulator, home: Path, legacy_keys: bool, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -56,7 +56,7 @@ class Switches:
     # The networks linked to every profile, and those whose publishing fails (retryable), for partial failures.
     linked_platforms: list[str] = field(default_factory=lambda: ["facebook", "instagram", "linkedin", "twitter"])
     failing_platforms: list[str] = field(default_factory=list)
-    # GET /profiles: "for security, the Profile Keys are not returned" (docs); legacy answers carried profileKey.
+    # GET /profiles: "for security, the Profile Keys are not returned" (docs); on, the answer carries them anyway.
     profiles_answer_keys: bool = False
 
 

@@ -15,7 +15,7 @@ SUMMARY = "Linked networks of a profile, and the User Profiles of a Business acc
 GET_USER = "AYRSHARE_GET_USER"
 LIST_PROFILES = "AYRSHARE_LIST_PROFILES"
 
-# Older Ayrshare answers carried profile keys; they are credentials, and never shown.
+# Ayrshare says it never sends profile keys here; they are credentials, so any that arrive are dropped.
 _KEY_FIELDS = frozenset({"profileKey", "profileKeys", "privateKey"})
 
 
