@@ -1,4 +1,4 @@
-"""Bulk-delete confirmations that nobody can skip, forge, replay or answer for someone else.
+"""Confirmations (bulk deletes, posts going public now) that nobody can skip, forge, replay or answer for someone else.
 
 The attacks are made as a client would make them: the SDK client where it can express them, raw JSON-RPC over a
 real HTTP server process where it cannot (a forged or replayed requestState, another caller's session).
@@ -210,7 +210,8 @@ def the_question_was_asked(payload: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 async def modern_server(module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> Any:
     env = server_env(module_emulator, tmp_path_factory.mktemp("home"), AYRSHARE_API_KEY=API_KEY)
-    async with serving(["--transport", "streamable-http"], env) as (_, url, log), httpx2.AsyncClient() as http:
+    command = ["--transport", "streamable-http", "--toolsets", "all"]
+    async with serving(command, env) as (_, url, log), httpx2.AsyncClient() as http:
         yield http, url, log
 
 
@@ -289,6 +290,21 @@ async def test_an_approval_binds_the_exact_arguments(emulator: RunningEmulator, 
 
     assert refused["error"]["message"] == "Invalid or expired requestState"
     assert deletes(emulator) == []
+
+
+async def test_a_yes_to_publishing_one_text_cannot_publish_another(
+    emulator: RunningEmulator, modern_server: Any
+) -> None:
+    http, url, _ = modern_server
+    client = RawModernClient(http, url)
+    shown = {"post": "We are hiring!", "platforms": ["linkedin"]}
+    state = the_question_was_asked(await client.call("AYRSHARE_CREATE_POST", shown))
+
+    swapped = await client.answer("AYRSHARE_CREATE_POST", shown | {"post": "Something nobody read"}, state)
+    widened = await client.answer("AYRSHARE_CREATE_POST", shown | {"platforms": ["linkedin", "facebook"]}, state)
+
+    assert swapped["error"]["message"] == widened["error"]["message"] == "Invalid or expired requestState"
+    assert emulator.app.received("/api/post", method="POST") == []
 
 
 # --- another caller answering a pending confirmation -----------------------------------------------------------

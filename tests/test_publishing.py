@@ -16,7 +16,7 @@ from mcp import Client
 from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.server import build_server
 from tests.envelope import call, fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, settings_for
+from tests.support import API_KEY, PROFILE_KEY, X_API_KEY, X_API_SECRET, RunningEmulator, User, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -409,3 +409,25 @@ async def test_retrying_a_post_that_did_not_fail_is_refused_and_sends_no_retry(
 
     assert "has status 'success'" in refused["error"]
     assert emulator.app.received("/post/retry") == []
+
+
+# --- the X pair --------------------------------------------------------------------------------------------------
+
+
+async def test_a_post_to_x_without_the_x_pair_says_which_settings_to_add_and_with_it_goes_out(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.x_credentials_required = True
+    to_x = {"post": "Hello X", "platforms": ["twitter"], "scheduleDate": later(days=1)}
+    pair = {"AYRSHARE_X_API_KEY": X_API_KEY, "AYRSHARE_X_API_SECRET": X_API_SECRET}
+
+    async with connected(emulator, home) as client:
+        refused = await fail(client, CREATE, to_x)
+    async with connected(emulator, home, **pair) as client:
+        await succeed(client, CREATE, to_x | {"post": "Hello again X"})
+
+    assert "AYRSHARE_X_API_KEY" in refused["error"]
+    assert X_API_SECRET not in str(refused)
+    [post] = stored(emulator)
+    assert post["post"] == "Hello again X"
+    assert emulator.app.received("/api/post", method="POST")[-1].header("x-twitter-oauth1-api-key") == X_API_KEY
