@@ -419,11 +419,10 @@ async def test_a_post_to_x_without_the_x_pair_says_which_settings_to_add_and_wit
 ) -> None:
     emulator.service.switches.x_credentials_required = True
     to_x = {"post": "Hello X", "platforms": ["twitter"], "scheduleDate": later(days=1)}
-    pair = {"AYRSHARE_X_API_KEY": X_API_KEY, "AYRSHARE_X_API_SECRET": X_API_SECRET}
 
     async with connected(emulator, home) as client:
         refused = await fail(client, CREATE, to_x)
-    async with connected(emulator, home, **pair) as client:
+    async with connected(emulator, home, AYRSHARE_X_API_KEY=X_API_KEY, AYRSHARE_X_API_SECRET=X_API_SECRET) as client:
         await succeed(client, CREATE, to_x | {"post": "Hello again X"})
 
     assert "AYRSHARE_X_API_KEY" in refused["error"]
