@@ -31,17 +31,6 @@ def later(**delta: float) -> str:
     return (datetime.now(UTC) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
-    module_emulator.app.reset()
-    return module_emulator
-
-
 @asynccontextmanager
 async def connected(
     emulator: RunningEmulator, home: Path, *, person: User | None = None, mode: str = "auto", **env: str

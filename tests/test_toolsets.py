@@ -35,17 +35,6 @@ READ_ONLY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
-    module_emulator.app.reset()
-    return module_emulator
-
-
 async def served(settings: Settings) -> list[str]:
     with anyio.fail_after(10):
         async with memory_client(settings) as client:
