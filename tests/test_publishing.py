@@ -145,6 +145,18 @@ async def test_a_post_into_an_auto_schedule_takes_its_next_free_slot_on_an_allow
     assert {entry["id"] for entry in history["history"]} == {first["id"], second["id"]}
 
 
+async def test_an_auto_scheduled_post_skips_the_schedules_excluded_dates(emulator: RunningEmulator, home: Path) -> None:
+    today = datetime.now(UTC).date()
+    tomorrow, day_after = today + timedelta(days=1), today + timedelta(days=2)
+    schedule = {"title": "daily", "schedule": ["00:00Z"], "daysOfWeek": list(range(7))}
+
+    async with connected(emulator, home) as client:
+        await succeed(client, SET_SCHEDULE, schedule | {"excludeDates": [tomorrow.isoformat()]})
+        placed = await succeed(client, CREATE, NOW_POST | {"autoScheduleTitle": "daily"})
+
+    assert placed["scheduleDate"] == f"{day_after.isoformat()}T00:00:00Z"
+
+
 # --- local checks, before Ayrshare sees anything -----------------------------------------------------------------
 
 
