@@ -397,7 +397,7 @@ async def test_a_failed_post_is_retried_once_after_the_person_sees_the_failed_ne
         fetched = await succeed(client, GET, {"id": post_id})
 
     [question] = person.questions
-    assert "again now on facebook?" in question
+    assert "again now on facebook for the Ayrshare profile 'Primary Profile'?" in question
     assert fetched["status"] == "pending"
 
 

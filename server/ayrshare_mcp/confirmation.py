@@ -4,7 +4,8 @@ On the 2025 handshake era the server sends `elicitation/create` mid-call. On 202
 the call answers `InputRequiredResult` with the question and a `requestState`, and the client calls again with the
 answer and that state. The SDK's `RequestStateBoundary` seals the state (AES-GCM under the server's secret), so a
 client cannot forge it; it expires after `STATE_TTL_SECONDS`, is bound to the tool, its arguments and the
-Ayrshare account (a hash of key and profile key), and is accepted once.
+Ayrshare account (a hash of key and profile key), names the question the person saw (if the question would differ
+now, say because the post was moved meanwhile, the person is asked again), and is accepted once.
 
 When no person can be asked (the client declared no elicitation, or a stateless server lost what it declared), the
 answer is "nobody to ask", and the tool does what the operator chose for that case (see `settings.Unattended`).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 ANSWER_KEY = "confirm"
-STATE_PREFIX = "confirm-v2:"
+STATE_PREFIX = "confirm-v3:"
 # Long enough for a person to read and answer the question; short enough that an approval cannot be saved for later.
 # "Once" is remembered per process: replicas sharing a secret could each accept one answer within this time.
 STATE_TTL_SECONDS = 120.0
@@ -114,16 +116,23 @@ def _can_elicit(capabilities: types.ClientCapabilities | None) -> bool:
 def _answer_from_retry(
     params: types.CallToolRequestParams, question: Question, spent: SpentStates
 ) -> Answer | types.InputRequiredResult:
-    # By now the boundary has verified the state it sealed and handed back its plaintext.
+    # By now the boundary has verified the state it sealed and handed back its plaintext, which names the question
+    # it was issued for: a yes counts only if the question asked again now is the one the person saw.
     state, answer = params.request_state, (params.input_responses or {}).get(ANSWER_KEY)
-    if state and state.startswith(STATE_PREFIX) and isinstance(answer, types.ElicitResult) and spent.spend(state):
+    asked = _state_prefix(question)
+    if state and state.startswith(asked) and isinstance(answer, types.ElicitResult) and spent.spend(state):
         return _accepted(answer)
     request = types.ElicitRequest(
         params=types.ElicitRequestFormParams(message=question.message, requested_schema=question.schema())
     )
     return types.InputRequiredResult(
-        input_requests={ANSWER_KEY: request}, request_state=STATE_PREFIX + secrets.token_urlsafe(16)
+        input_requests={ANSWER_KEY: request}, request_state=asked + secrets.token_urlsafe(16)
     )
+
+
+def _state_prefix(question: Question) -> str:
+    shown = json.dumps([question.message, question.consent, question.consequence]).encode()
+    return f"{STATE_PREFIX}{hashlib.sha256(shown).hexdigest()[:32]}:"
 
 
 def _accepted(answer: types.ElicitResult) -> Answer:

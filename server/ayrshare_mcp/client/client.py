@@ -327,10 +327,10 @@ class Account:
         self._client.remember_user(self.credentials, user)
         return user
 
-    async def linked_networks(self) -> set[str] | None:
-        """The networks linked to this profile, from a GET /user at most 5 minutes old; None when unknown.
+    async def recent_user(self) -> JSONObject | None:
+        """This profile's GET /user answer, at most 5 minutes old, or fetched within 5 s; None when unknown.
 
-        A check before publishing, not a gate: when /user cannot be read quickly, the answer is "unknown".
+        For checks and questions before publishing, not a gate: when /user cannot be read quickly, it is unknown.
         """
         user = self._client.recent_user(self.credentials)
         if user is None:
@@ -339,6 +339,13 @@ class Account:
                 user = await Account(self._client, self.credentials, soon).get_user()
             except AyrshareError:
                 return None
+        return user
+
+    async def linked_networks(self) -> set[str] | None:
+        """The networks linked to this profile, when a recent GET /user says; None when unknown."""
+        user = await self.recent_user()
+        if user is None:
+            return None
         # Ayrshare leaves the field out when nothing is linked.
         linked = user.get("activeSocialAccounts", [])
         return {str(name) for name in linked} if isinstance(linked, list) else None

@@ -304,7 +304,7 @@ class Ayrshare:
     ) -> JSON:
         """Record a post as Ayrshare would list it in history; tests use it to seed data."""
         created = created or self.clock()
-        published = schedule_date is None or schedule_date <= self.clock()
+        published = (schedule_date is None or schedule_date <= self.clock()) and status in {None, "success"}
         post_id = post_id or _new_id()
         post: JSON = {
             "id": post_id,

@@ -173,7 +173,10 @@ def update_post(service: Ayrshare, profile: Profile, body: JSON) -> Reply:
         post["approved"], post["status"] = True, "pending"
     if post["status"] == "pending" and parse_moment(post["scheduleDate"]["utc"]) <= service.clock():
         publish(service, post)
-    return Reply(200, {"status": "success", "id": post["id"], "postStatus": post["status"]})
+    answer = {"status": "success", "id": post["id"], "postStatus": post["status"]}
+    if body.get("approved") is True and post["status"] in {"success", "error"}:
+        answer |= {"postIds": post["postIds"], "errors": post["errors"]}
+    return Reply(200, answer)
 
 
 def retry_post(service: Ayrshare, profile: Profile, body: JSON) -> Reply:

@@ -4,6 +4,7 @@ field that looks like one is dropped before the answer leaves."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ayrshare_mcp.client import Account, JSONObject
@@ -15,8 +16,8 @@ SUMMARY = "Linked networks of a profile, and the User Profiles of a Business acc
 GET_USER = "AYRSHARE_GET_USER"
 LIST_PROFILES = "AYRSHARE_LIST_PROFILES"
 
-# Ayrshare says it never sends profile keys here; they are credentials, so any that arrive are dropped.
-_KEY_FIELDS = frozenset({"profileKey", "profileKeys", "privateKey"})
+# Ayrshare says it never sends profile keys here; they are credentials, so any field that could hold one is dropped.
+_CREDENTIAL_FIELD = re.compile(r"key|secret|token|password", re.IGNORECASE)
 
 
 class GetUserArguments(ToolArguments):
@@ -44,7 +45,7 @@ async def list_profiles(account: Account, args: ListProfilesArguments) -> JSONOb
 def _without_keys(value: Any) -> Any:
     """`value` with every profile-key field removed, at any depth."""
     if isinstance(value, dict):
-        return {name: _without_keys(item) for name, item in value.items() if name not in _KEY_FIELDS}
+        return {name: _without_keys(item) for name, item in value.items() if not _CREDENTIAL_FIELD.search(name)}
     if isinstance(value, list):
         return [_without_keys(item) for item in value]
     return value

@@ -10,6 +10,7 @@ from pydantic_core import ErrorDetails
 
 from ayrshare_mcp.credentials import CREDENTIAL_PATTERN
 
+NOT_SENT = "Nothing was sent to Ayrshare."
 # Arguments whose values are never echoed back in an error: they are secrets.
 _SECRET_ARGUMENTS = frozenset({"Profile-Key"})
 
@@ -52,7 +53,7 @@ class ToolArguments(BaseArguments):
 
 def describe_invalid_arguments(tool: str, properties: dict[str, Any], exc: ValidationError) -> str:
     problems = [_describe_problem(properties, error) for error in exc.errors(include_url=False)]
-    return f"Invalid arguments for {tool}: " + " ".join(problems) + " Nothing was sent to Ayrshare."
+    return f"Invalid arguments for {tool}: " + " ".join(problems) + f" {NOT_SENT}"
 
 
 def _describe_problem(properties: dict[str, Any], error: ErrorDetails) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,8 @@ from ayrshare_mcp.settings import ENV_PUBLISH, Unattended
 from ayrshare_mcp.tools.arguments import ToolArguments
 from ayrshare_mcp.tools.core import CREATE_AUTO_SCHEDULE, GET_POST_HISTORY, SET_AUTO_SCHEDULE
 from ayrshare_mcp.tools.fields import HttpsUrls, IsoDateTime, Platforms, PostId, ScheduleTitle
+from ayrshare_mcp.tools.outcome import outcome_of
+from ayrshare_mcp.tools.questions import publish_question
 from ayrshare_mcp.tools.spec import READ, WRITE, Confirmation, Proceed, ToolRefusal, ToolSpec
 
 SUMMARY = "Publish posts (now, at a time, or into an auto schedule), validate, get, update, approve and retry them."
@@ -111,11 +113,6 @@ class PostArguments(ToolArguments):
             raise ValueError(why)
         return self
 
-    @property
-    def publishes_now(self) -> bool:
-        """Whether the post goes public as soon as Ayrshare has it."""
-        return self.schedule_date is None and self.auto_schedule_title is None and not self.requires_approval
-
     def payload(self) -> dict[str, Any]:
         body = super().payload()
         if (title := body.pop("autoScheduleTitle", None)) is not None:
@@ -150,69 +147,60 @@ async def check_before_sending(account: Account, args: PostArguments) -> None:
 
 
 def derived_key(account: Account, body: JSONObject) -> str:
-    """The same post, for the same profile, on the same UTC day, always gets the same key."""
+    """The same post, for the same profile, at the same time (or sent the same UTC day), always gets the same key.
+
+    "The same post" is what the public sees: the text (Unicode-normalised, trimmed), the networks and media in any
+    order, and when it goes out. Notes, link shortening and approval do not make a repeat a different post.
+    """
     fingerprint = account_fingerprint(account.credentials.api_key, account.credentials.profile_key)
-    day = datetime.now(UTC).date().isoformat()
-    material = json.dumps([fingerprint, day, body], sort_keys=True, separators=(",", ":"))
+    when = body.get("scheduleDate") or body.get("autoSchedule") or f"sent {datetime.now(UTC).date().isoformat()}"
+    post = unicodedata.normalize("NFC", str(body.get("post", ""))).strip()
+    seen = [fingerprint, post, sorted(body.get("platforms", [])), sorted(body.get("mediaUrls", [])), when]
+    material = json.dumps(seen, sort_keys=True, separators=(",", ":"))
     return DERIVED_KEY_PREFIX + hashlib.sha256(material.encode()).hexdigest()[:40]
 
 
 # --- What Ayrshare said, network by network -----------------------------------------------------------------------
 
 
-def _results(answer: JSONObject) -> Iterator[JSONObject]:
-    """The per-profile results of /post: the answer itself, or each of `posts` (with a Profile-Key)."""
-    wrapped = answer.get("posts")
-    if isinstance(wrapped, list):
-        yield from (entry for entry in wrapped if isinstance(entry, dict))
-    else:
-        yield answer
-
-
-def _describe_error(entry: JSONObject) -> str:
-    code = f"code {entry['code']}: " if entry.get("code") is not None else ""
-    retry = "; Ayrshare can retry it" if entry.get("retryAvailable") else ""
-    return f"{entry.get('platform', '?')} ({code}{str(entry.get('message') or 'failed').strip()}{retry})"
-
-
 def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject:
-    """The answer, if every network took the post; otherwise the error that says which did and which did not.
+    """The answer, if every network took the post (or holds it, as asked); otherwise the error saying which did not.
 
     Raises:
-        ToolRefusal: one or more networks failed.
+        ToolRefusal: one or more networks failed, or a post meant to wait for approval went out.
     """
-    published: list[str] = []
-    failed: list[str] = []
-    ids: list[str] = []
-    for result in _results(answer):
-        ids += [str(result["id"])] if result.get("id") else []
-        published += [
-            str(entry.get("platform"))
-            for entry in result.get("postIds") or []
-            if isinstance(entry, dict) and entry.get("status") == "success"
-        ]
-        failed += [_describe_error(entry) for entry in result.get("errors") or [] if isinstance(entry, dict)]
-    if not failed:
-        return answer
-    post_id = ids[0] if ids else None
-    fix = "Fix what each error says (e.g. code 156: link the network in the Ayrshare dashboard), then"
-    retry = f"retry with {RETRY_POST} (id {post_id}; Ayrshare retries a post once)" if post_id else ""
-    if published:
+    held = body.get("requiresApproval") is True
+    now = not held and "scheduleDate" not in body and "autoSchedule" not in body
+    outcome = outcome_of(answer, requested=body.get("platforms", []), now=now)
+    key = body.get("idempotencyKey")
+    if held and outcome.published:
         raise ToolRefusal(
-            f"Partly published: on {', '.join(published)}, but not on {'; '.join(failed)}. Do not create the post "
-            f"again: it would appear twice where it succeeded. {fix} {retry or 'post to the failed networks only'}.",
+            f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for "
+            "approval (requiresApproval may not be part of this Ayrshare plan): it is public now. Check it with "
+            f"{GET_POST} (id {outcome.post_id}) and delete it if it should not be out.",
+            answer,
+        )
+    if not outcome.failed:
+        return answer
+    fix = "Fix what each error says (e.g. code 156: link the network in the Ayrshare dashboard), then"
+    retry = f"retry with {RETRY_POST} (id {outcome.post_id}; Ayrshare retries a post once)" if outcome.post_id else ""
+    if outcome.published:
+        raise ToolRefusal(
+            f"Partly published: on {', '.join(outcome.published)}, but not on {'; '.join(outcome.failed)}. Do not "
+            f"create the post again: it would appear twice where it succeeded. {fix} "
+            f"{retry or 'post to the failed networks only'}.",
             answer,
         )
     raise ToolRefusal(
-        f"Nothing was published: {'; '.join(failed)}. {fix} {retry or 'post again'}; a new post needs a new "
-        f"idempotencyKey (this one was {body.get('idempotencyKey')}).",
+        f"Nothing was published: {'; '.join(outcome.failed)}. {fix} {retry or 'post again'}; a new post needs a new "
+        f"idempotencyKey (this one was {key}).",
         answer,
     )
 
 
 def _refusal_for(error: AyrshareAPIError, body: JSONObject) -> ToolRefusal | None:
     """What a failed /post means, when Ayrshare's answer says more than its status: per network, or a repeat."""
-    if any(result.get("errors") for result in _results(error.body)):
+    if outcome_of(error.body, requested=[], now=False).failed:
         try:
             require_every_network(error.body, body=body)
         except ToolRefusal as refusal:
@@ -246,19 +234,48 @@ async def validate_post(account: Account, args: PostArguments) -> JSONObject:
     return await account.validate_post(args.payload())
 
 
-def _publish_question(text: str, platforms: list[str], when: str, media: list[str] | None = None) -> Question:
-    attached = f"\n\nWith {len(media)} media file(s): {', '.join(media)}" if media else ""
-    return Question(
-        f"Publish this post {when} on {', '.join(platforms)}?\n\n{text}{attached}",
-        consent="Yes, publish it",
-        consequence="It goes public on these networks; a deleted post may already have been seen.",
-    )
-
-
-async def ask_before_publishing_now(account: Account, args: PostArguments) -> Question | None:
-    if not args.publishes_now:
+async def ask_before_publishing_soon(account: Account, args: PostArguments) -> Question | None:
+    """A post that goes public now, or into a schedule slot minutes away, is shown to a person first."""
+    if args.requires_approval:
         return None
-    return _publish_question(args.post, list(args.platforms), "now", args.media_urls)
+    if args.auto_schedule_title is not None:
+        listing = await account.list_auto_schedules()
+        if args.auto_schedule_title not in schedule_titles(listing):
+            return None  # the handler refuses it, sending nothing
+        if not slot_within(listing, args.auto_schedule_title, MIN_LEAD):
+            return None
+        when = f"in the next slot of the auto schedule {args.auto_schedule_title!r}, which may be minutes away,"
+    elif args.schedule_date is None:
+        when = "now"
+    else:
+        return None
+    return publish_question(args.post, args.platforms, when, args.media_urls, await _profile_title(account))
+
+
+def slot_within(listing: JSONObject, title: str, lead: timedelta) -> bool:
+    """Whether the schedule has a slot, on an allowed day, within `lead` from now; True when that cannot be told.
+
+    Ayrshare picks the slot (after its last used one, skipping excluded dates); this looks only at slot times and
+    days, so it may say yes where Ayrshare would pick a later slot, never the reverse.
+    """
+    schedules = listing.get("schedules")
+    stored = schedules.get(title) if isinstance(schedules, dict) else None
+    if not isinstance(stored, dict) or not isinstance(stored.get("schedule"), list):
+        return True
+    days = stored.get("daysOfWeek") or list(range(7))
+    now = datetime.now(UTC)
+    for slot in stored["schedule"]:
+        try:
+            hour, minute = int(str(slot)[:2]), int(str(slot)[3:5])
+        except ValueError:
+            return True
+        for offset in (0, 1):
+            day = now.date() + timedelta(days=offset)
+            moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+            # Ayrshare numbers days 0 = Sunday ... 6 = Saturday.
+            if (moment.isoweekday() % 7) in days and now <= moment < now + lead:
+                return True
+    return False
 
 
 def publish_unattended(args: PostArguments, unattended: Unattended) -> Proceed[PostArguments] | str:
@@ -266,14 +283,14 @@ def publish_unattended(args: PostArguments, unattended: Unattended) -> Proceed[P
         return Proceed(args)
     return Proceed(
         args.model_copy(update={"requires_approval": True}),
-        notice="Nobody could be asked to confirm publishing now, so the post was created awaiting approval "
+        notice="Nobody could be asked to confirm publishing this post, so it was created awaiting approval "
         f"({ENV_PUBLISH}=approval): it goes out once a person approves it in the Ayrshare dashboard, or with "
         f"{UPDATE_POST} approved: true from a client that can ask them.",
     )
 
 
 PUBLISH_NOW_CONFIRMATION = Confirmation(
-    question=ask_before_publishing_now,
+    question=ask_before_publishing_soon,
     declined="Nothing was published: the user declined. Do not try again unless the user asks for it.",
     unattended=publish_unattended,
 )
@@ -316,17 +333,21 @@ class UpdatePostArguments(PostIdArguments):
 
 
 async def update_post(account: Account, args: UpdatePostArguments) -> JSONObject:
-    return await account.update_post(args.payload())
+    answer = await account.update_post(args.payload())
+    if args.approved:
+        failed = outcome_of(answer, requested=[], now=False).failed
+        if failed or answer.get("postStatus") == "error":
+            networks = f": {'; '.join(failed)}" if failed else ""
+            raise ToolRefusal(
+                f"Approved, but publishing failed{networks}. Check it with {GET_POST} (id {args.id}), fix what the "
+                f"errors say, then {RETRY_POST}.",
+                answer,
+            )
+    return answer
 
 
 async def retry_post(account: Account, args: PostIdArguments) -> JSONObject:
-    post = await account.get_post(args.id)
-    if post.get("status") != "error":
-        raise ToolRefusal(
-            f"Post {args.id} has status {post.get('status')!r}; only a post whose status is 'error' can be retried. "
-            "Nothing was sent.",
-            post,
-        )
+    # Whether the post failed was checked when the question was asked, from one lookup: see ask_before_retrying.
     return await account.retry_post(args.id)
 
 
@@ -336,19 +357,49 @@ def _networks_of(post: JSONObject, *, failed_only: bool = False) -> list[str]:
     return [str(name) for name in post.get("platforms") or []]
 
 
+def _media_of(post: JSONObject) -> list[str]:
+    return [str(url) for url in post.get("mediaUrls") or []]
+
+
+async def _profile_title(account: Account) -> str | None:
+    user = await account.recent_user()
+    return str(user["title"]) if user and isinstance(user.get("title"), str) else None
+
+
 async def ask_before_approving(account: Account, args: UpdatePostArguments) -> Question | None:
     if not args.approved:
         return None
     post = await account.get_post(args.id)
     when = args.schedule_date or _schedule_of(post)
-    return _publish_question(str(post.get("post", "")), _networks_of(post), f"at {when}" if when else "now")
+    return publish_question(
+        str(post.get("post", "")),
+        _networks_of(post),
+        f"at {when}" if when else "now",
+        _media_of(post),
+        await _profile_title(account),
+    )
 
 
-async def ask_before_retrying(account: Account, args: PostIdArguments) -> Question | None:
+async def ask_before_retrying(account: Account, args: PostIdArguments) -> Question:
+    """The question for a failed post; any other post is refused here, so the retry is sent only after this check.
+
+    Raises:
+        ToolRefusal: the post's status is not error; nothing is sent.
+    """
     post = await account.get_post(args.id)
     if post.get("status") != "error":
-        return None  # the handler refuses it, sending nothing
-    return _publish_question(str(post.get("post", "")), _networks_of(post, failed_only=True), "again now")
+        raise ToolRefusal(
+            f"Post {args.id} has status {post.get('status')!r}; only a post whose status is 'error' can be retried. "
+            "Nothing was sent.",
+            post,
+        )
+    return publish_question(
+        str(post.get("post", "")),
+        _networks_of(post, failed_only=True),
+        "again now",
+        _media_of(post),
+        await _profile_title(account),
+    )
 
 
 def _schedule_of(post: JSONObject) -> str | None:

@@ -21,7 +21,7 @@ from ayrshare_mcp.client import Account, AyrshareClient, AyrshareError, JSONObje
 from ayrshare_mcp.confirmation import Answer, Confirm, Question
 from ayrshare_mcp.credentials import Credentials, CredentialsError
 from ayrshare_mcp.settings import Unattended
-from ayrshare_mcp.tools.arguments import BaseArguments, describe_invalid_arguments
+from ayrshare_mcp.tools.arguments import NOT_SENT, BaseArguments, describe_invalid_arguments
 from ayrshare_mcp.tools.envelope import OUTPUT_SCHEMA, failure, success
 from ayrshare_mcp.tools.schema import input_schema
 
@@ -110,18 +110,24 @@ class ToolSpec(Generic[ArgsT]):
         except ValidationError as exc:
             self._log_failure("invalid arguments")
             return failure(describe_invalid_arguments(self.name, self.tool.input_schema["properties"], exc))
+        except (RecursionError, OverflowError, MemoryError):
+            # Arguments too deep or too large for a validator; still a tool result, never a protocol error.
+            self._log_failure("invalid arguments")
+            return failure(
+                f"Invalid arguments for {self.name}: a value is nested too deeply or out of range. {NOT_SENT}"
+            )
         try:
             creds = credentials().with_profile_key(args.acting_profile())
         except CredentialsError as exc:
             self._log_failure("no usable credentials")
             return failure(str(exc), redact=redact)
         redact = (*redact, *creds.secrets())
-        account = client.account(creds)
         try:
-            go = await self._confirmed(account, args, confirm, unattended or Unattended())
+            go = await self._confirmed(client.account(creds), args, confirm, unattended or Unattended())
             if not isinstance(go, Proceed):
                 return go
-            data = await self.handler(account, go.arguments)
+            # The call's deadline starts now: a person may take longer to answer than a call may take.
+            data = await self.handler(client.account(creds), go.arguments)
         except ToolRefusal as refusal:
             self._log_failure("refused or partly done")
             return failure(refusal.message, refusal.data, redact=redact)

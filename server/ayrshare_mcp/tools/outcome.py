@@ -1,0 +1,69 @@
+"""What a `/post` answer says happened, network by network, read so that no failure can pass for a success.
+
+Ayrshare answers per network: `postIds[]` for the networks that took the post, `errors[]` for those that did not,
+either at the top or, with a Profile-Key, inside `posts[]`. The documented shapes are read as documented; anything
+else that mentions a failure (an error given as text, a `postIds` entry whose status is not success, a wrapped entry
+whose own status is error) counts as a failure too, and a post that should have gone out now must be confirmed on
+every network it was sent to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+JSONObject = dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    post_id: str | None = None
+    published: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def outcome_of(answer: JSONObject, *, requested: Sequence[str], now: bool) -> Outcome:
+    """Where the post went out and where it did not; `now`: it should have gone out on every requested network."""
+    outcome = Outcome()
+    for result in _results(answer):
+        if outcome.post_id is None and isinstance(result.get("id"), str):
+            outcome.post_id = result["id"]
+        for entry in _entries(result.get("postIds")):
+            if isinstance(entry, dict) and entry.get("status") == "success":
+                outcome.published.append(str(entry.get("platform")))
+            else:
+                outcome.failed.append(describe_error(entry))
+        outcome.failed += [describe_error(entry) for entry in _entries(result.get("errors"))]
+        if result.get("status") == "error" and not result.get("errors") and result is not answer:
+            outcome.failed.append(describe_error(result))
+    if now and not outcome.failed:
+        outcome.failed += [
+            f"{name} (Ayrshare did not confirm it)" for name in requested if name not in outcome.published
+        ]
+    return outcome
+
+
+def _results(answer: JSONObject) -> Iterator[JSONObject]:
+    """The answer itself, and each entry of `posts` (one per profile, with a Profile-Key)."""
+    yield answer
+    wrapped = answer.get("posts")
+    if isinstance(wrapped, list):
+        yield from (entry for entry in wrapped if isinstance(entry, dict))
+
+
+def _entries(value: Any) -> list[Any]:
+    """A list as given; an object's values (keyed by network); any other non-empty value as one entry."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [entry if isinstance(entry, dict) else f"{name}: {entry}" for name, entry in value.items()]
+    return [value] if value else []
+
+
+def describe_error(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    code = f"code {entry['code']}: " if entry.get("code") is not None else ""
+    retry = "; Ayrshare can retry it" if entry.get("retryAvailable") else ""
+    return f"{entry.get('platform', '?')} ({code}{str(entry.get('message') or 'failed').strip()}{retry})"

@@ -1,0 +1,329 @@
+"""Attacks on publishing, each written before its defence (from an independent review): ways a post could go out
+unseen, twice, or be reported a success when it was not; and what the person is shown."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.client.session import ClientRequestContext
+from mcp.types import ElicitRequestParams, ElicitResult
+
+from ayrshare_mcp.emulator import Fault
+from ayrshare_mcp.server import build_server
+from tests.envelope import call, fail, succeed
+from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, settings_for
+
+pytestmark = pytest.mark.anyio
+
+CREATE, GET, UPDATE, RETRY = "AYRSHARE_CREATE_POST", "AYRSHARE_GET_POST", "AYRSHARE_UPDATE_POST", "AYRSHARE_RETRY_POST"
+SET_SCHEDULE = "AYRSHARE_POST_SET_AUTO_SCHEDULE"
+POST: dict[str, Any] = {"post": "Launch day: we are live!", "platforms": ["linkedin", "facebook"]}
+IMAGE = "https://img.example/unseen.png"
+
+
+@asynccontextmanager
+async def connected(
+    emulator: RunningEmulator, home: Path, *, person: Any = None, mode: str = "auto", **env: str
+) -> AsyncIterator[Client]:
+    settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_TOOLSETS="all", **env)
+    with anyio.fail_after(20):
+        async with Client(build_server(settings), mode=mode, elicitation_callback=person) as client:
+            yield client
+
+
+def posts_sent(emulator: RunningEmulator) -> list[Any]:
+    return [request.body for request in emulator.app.received("/api/post", method="POST")]
+
+
+def stored(emulator: RunningEmulator) -> list[dict[str, Any]]:
+    return emulator.service.profile(API_KEY, None).posts
+
+
+async def a_failed_post(emulator: RunningEmulator, home: Path, **extra: Any) -> str:
+    emulator.service.switches.failing_platforms = ["facebook"]
+    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+        await fail(client, CREATE, POST | extra)
+    emulator.app.requests.clear()
+    return str(stored(emulator)[0]["id"])
+
+
+# --- a post that goes out unseen ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("someone", [True, False], ids=["a person is asked", "nobody to ask: held"])
+async def test_a_post_into_a_schedule_slot_minutes_away_is_asked_about_or_held(
+    emulator: RunningEmulator, home: Path, someone: bool
+) -> None:
+    slot = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%H:%MZ")
+    person = User() if someone else None
+
+    async with connected(emulator, home, person=person) as client:
+        await succeed(client, SET_SCHEDULE, {"title": "asap", "schedule": [slot]})
+        envelope = await call(client, CREATE, POST | {"autoScheduleTitle": "asap"})
+
+    [sent] = posts_sent(emulator)
+    if person is not None:
+        [question] = person.questions
+        assert "next slot of the auto schedule 'asap'" in question
+        assert envelope["successful"] is True
+    else:
+        assert sent["requiresApproval"] is True
+        assert "awaiting approval" in envelope["notice"]
+
+
+async def test_a_post_into_a_schedule_whose_slots_are_hours_away_asks_nobody(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    slot = (datetime.now(UTC) + timedelta(hours=3)).strftime("%H:%MZ")
+    person = User()
+
+    async with connected(emulator, home, person=person) as client:
+        await succeed(client, SET_SCHEDULE, {"title": "later", "schedule": [slot]})
+        await succeed(client, CREATE, POST | {"autoScheduleTitle": "later"})
+
+    assert person.questions == []
+    assert "requiresApproval" not in posts_sent(emulator)[0]
+
+
+async def test_a_retry_is_checked_and_asked_about_from_one_lookup_so_a_status_change_cannot_skip_the_question(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    post_id = await a_failed_post(emulator, home)
+    processing = {"id": post_id, "status": "processing", "post": POST["post"]}
+    emulator.app.inject(Fault(status=200, body=processing, method="GET", path=f"/post/{post_id}"))
+
+    async with connected(emulator, home) as client:  # nobody to ask, approval mode
+        first = await fail(client, RETRY, {"id": post_id})
+        second = await fail(client, RETRY, {"id": post_id})
+
+    assert "has status 'processing'" in first["error"]
+    assert "cannot ask a person to confirm" in second["error"]
+    assert emulator.app.received("/post/retry") == []
+
+
+async def test_approving_shows_the_media_that_will_be_published(emulator: RunningEmulator, home: Path) -> None:
+    person = User()
+
+    async with connected(emulator, home, person=person) as client:
+        held = await succeed(client, CREATE, POST | {"requiresApproval": True, "mediaUrls": [IMAGE]})
+        await succeed(client, UPDATE, {"id": held["id"], "approved": True})
+
+    [question] = person.questions
+    assert IMAGE in question
+
+
+async def test_retrying_shows_the_media_that_will_be_published(emulator: RunningEmulator, home: Path) -> None:
+    post_id = await a_failed_post(emulator, home, mediaUrls=[IMAGE])
+    person = User()
+
+    async with connected(emulator, home, person=person) as client:
+        await succeed(client, RETRY, {"id": post_id})
+
+    [question] = person.questions
+    assert IMAGE in question
+
+
+@pytest.mark.parametrize(
+    ("hidden", "shown"),
+    [
+        ("\x1b[8mbuy-cheap.example\x1b[0m", "<U+001B>[8mbuy-cheap.example"),
+        ("innocent\rbuy-cheap.example", "innocent<U+000D>buy-cheap.example"),
+        ("\u202eelpmaxe.paehc-yub", "<U+202E>elpmaxe.paehc-yub"),
+        ("zero\u200bwidth", "zero<U+200B>width"),
+        ("top" + "\n" * 400 + "buy-cheap.example", "top\n\n<399 blank lines>\nbuy-cheap.example"),
+    ],
+    ids=["ANSI conceal", "carriage return", "bidi override", "zero width", "400 newlines"],
+)
+async def test_text_that_would_hide_itself_in_the_question_is_shown_visibly(
+    emulator: RunningEmulator, home: Path, hidden: str, shown: str
+) -> None:
+    person = User("decline", confirm=False)
+
+    async with connected(emulator, home, person=person) as client:
+        await fail(client, CREATE, POST | {"post": hidden})
+
+    [question] = person.questions
+    assert shown in question
+    assert f"It is {len(hidden)} characters long" in question
+
+
+async def test_the_question_names_the_profile_the_post_goes_to(emulator: RunningEmulator, home: Path) -> None:
+    person = User("decline", confirm=False)
+
+    async with connected(emulator, home, person=person) as client:
+        await fail(client, CREATE, POST | {"Profile-Key": PROFILE_KEY})
+
+    [question] = person.questions
+    assert f"for the Ayrshare profile {emulator.service.profile(API_KEY, PROFILE_KEY).title!r}" in question
+    assert PROFILE_KEY not in question
+
+
+async def test_on_the_2026_era_a_yes_to_one_time_does_not_approve_a_post_moved_meanwhile(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    moved_to = (datetime.now(UTC) + timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    questions: list[str] = []
+
+    async def person_while_the_model_moves_the_post(
+        context: ClientRequestContext, params: ElicitRequestParams
+    ) -> ElicitResult:
+        questions.append(params.message)
+        stored(emulator)[0]["scheduleDate"]["utc"] = moved_to  # between the question and the answer
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with connected(emulator, home, person=person_while_the_model_moves_the_post) as client:
+        held = await succeed(client, CREATE, POST | {"requiresApproval": True, "scheduleDate": "2030-01-01T09:00:00Z"})
+        await succeed(client, UPDATE, {"id": held["id"], "approved": True})
+
+    assert len(questions) == 2, "the changed question must be put to the person again"
+    assert "at 2030-01-01T09:00:00Z" in questions[0]
+    assert f"at {moved_to}" in questions[1]
+
+
+async def test_a_person_slower_than_the_call_timeout_still_gets_their_post_published(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    async def slow_person(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        await anyio.sleep(0.6)  # a person reading, longer than the whole call may take
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with connected(emulator, home, person=slow_person, mode="legacy", AYRSHARE_TIMEOUT="0.5") as client:
+        await succeed(client, CREATE, POST)
+
+    assert stored(emulator)[0]["status"] == "success"
+
+
+# --- a post that goes out twice ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "again",
+    [
+        {"platforms": ["facebook", "linkedin"]},
+        {"shortenLinks": False},
+        {"notes": "second try"},
+        {"post": POST["post"] + "  "},
+        {"post": unicodedata.normalize("NFD", "Café ouvert: " + POST["post"])},
+    ],
+    ids=["networks reordered", "a default spelled out", "other notes", "trailing spaces", "NFD text"],
+)
+async def test_the_same_post_repeated_in_another_spelling_gets_the_same_key_and_goes_out_once(
+    emulator: RunningEmulator, home: Path, again: dict[str, Any]
+) -> None:
+    first = POST | {"scheduleDate": "2030-01-01T09:00:00Z"}
+    if "ouvert" in again.get("post", ""):
+        first = first | {"post": unicodedata.normalize("NFC", again["post"])}
+
+    async with connected(emulator, home) as client:
+        await succeed(client, CREATE, first)
+        repeated = await fail(client, CREATE, first | again)
+
+    assert "already submitted" in repeated["error"]
+    assert len(stored(emulator)) == 1
+
+
+# --- a failure reported as a success -----------------------------------------------------------------------------
+
+OK = {"status": "success", "id": "li-1", "platform": "linkedin", "postUrl": "https://linkedin.example/1"}
+FAILED = {
+    "action": "post",
+    "status": "error",
+    "code": 137,
+    "message": "Error posting to facebook.",
+    "platform": "facebook",
+}
+SHAPES: dict[str, dict[str, Any]] = {
+    "a postIds entry with status error": {"status": "success", "id": "p1", "errors": [], "postIds": [OK, FAILED]},
+    "errors as text": {"status": "success", "id": "p1", "postIds": [OK], "errors": ["facebook: Error posting."]},
+    "errors keyed by network": {"status": "success", "id": "p1", "postIds": [OK], "errors": {"facebook": FAILED}},
+    "a network missing": {"status": "success", "id": "p1", "postIds": [OK], "errors": []},
+    "errors beside posts": {"status": "success", "errors": [FAILED], "posts": [{"id": "p1", "postIds": [OK]}]},
+    "a wrapped entry in error": {
+        "status": "success",
+        "posts": [{"id": "p1", "postIds": [OK], "errors": []}, {"status": "error", "platform": "facebook"}],
+    },
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+async def test_an_answer_that_reports_any_network_failing_is_never_a_success(
+    emulator: RunningEmulator, home: Path, shape: str
+) -> None:
+    emulator.app.inject(Fault(status=200, body=SHAPES[shape], method="POST", path="/api/post"))
+
+    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+        refused = await fail(client, CREATE, POST)
+
+    assert "facebook" in refused["error"]
+    assert refused["error"].startswith("Partly published: on linkedin")
+
+
+async def test_a_post_sent_for_approval_that_ayrshare_published_is_an_error_saying_it_is_public(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    published = {"status": "success", "id": "p1", "postIds": [OK | {"platform": "linkedin"}], "errors": []}
+    emulator.app.inject(Fault(status=200, body=published, method="POST", path="/api/post"))
+
+    async with connected(emulator, home) as client:  # nobody to ask: held for approval
+        refused = await fail(client, CREATE, POST | {"platforms": ["linkedin"]})
+
+    assert "although it was sent to wait for approval" in refused["error"]
+    assert "it is public now" in refused["error"]
+
+
+async def test_an_approval_whose_publishing_failed_is_an_error_naming_the_network(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.failing_platforms = ["facebook"]
+
+    async with connected(emulator, home, person=User()) as client:
+        held = await succeed(client, CREATE, POST | {"requiresApproval": True})
+        refused = await fail(client, UPDATE, {"id": held["id"], "approved": True})
+
+    assert refused["error"].startswith("Approved, but publishing failed: facebook (code 137")
+    assert "AYRSHARE_RETRY_POST" in refused["error"]
+
+
+# --- arguments no validator expected -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        (CREATE, POST | {"scheduleDate": "9999-12-31T23:59:59-23:59"}),
+        (UPDATE, {"id": "p1", "scheduleDate": "0001-01-01T00:00:00+23:59"}),
+        ("AYRSHARE_GET_POST_HISTORY", {"startDate": "9999-12-31T23:59:59-23:59"}),
+        ("AYRSHARE_DELETE_DELETE_POST", {"bulk": "[" * 5000 + "]" * 5000}),
+        (CREATE, POST | {"platforms": "[" * 5000 + "]" * 5000}),
+    ],
+    ids=["create, year 9999", "update, year 1", "history, year 9999", "delete, deep nesting", "create, deep nesting"],
+)
+async def test_out_of_range_and_deeply_nested_arguments_are_a_tool_error_not_a_crash(
+    emulator: RunningEmulator, home: Path, tool: str, arguments: dict[str, Any]
+) -> None:
+    async with connected(emulator, home) as client:
+        refused = await fail(client, tool, arguments)
+
+    assert refused["error"].startswith(f"Invalid arguments for {tool}")
+    assert emulator.app.requests == []
+
+
+async def test_a_profile_listing_never_passes_on_a_field_that_could_hold_a_key(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    fields = {"profile_key": "CANARY-A", "ProfileKey": "CANARY-B", "apiKey": "CANARY-C", "key": "CANARY-D"}
+    listing = {"profiles": [{"title": "Brand", "refId": "r1", **fields}], "count": 1}
+    emulator.app.inject(Fault(status=200, body=listing, method="GET", path="/profiles"))
+
+    async with connected(emulator, home) as client:
+        data = await succeed(client, "AYRSHARE_LIST_PROFILES", {})
+
+    assert data["profiles"] == [{"title": "Brand", "refId": "r1"}]
