@@ -28,9 +28,10 @@ SHARED_KEYWORDS = frozenset(
 # Keywords outside that set, each with why it is worth carrying.
 BEYOND_SHARED = {
     "additionalProperties": "The server refuses unknown arguments, and this tells the model so; Gemini's Schema and "
-    "OpenAI's strict mode both take it. (google-genai's MCP bridge crashes on the boolean form: see README.)",
+    "OpenAI's strict mode both take it. (google-genai's MCP bridge crashes on the boolean form: see "
+    "docs/model-hosts.md.)",
     "minLength": "Non-empty strings (titles, ids, Profile-Key); Gemini's Schema and OpenAI's non-strict mode take it. "
-    "OpenAI's strict mode does not, and does not fit these tools anyway (README, Model hosts).",
+    "OpenAI's strict mode does not, and does not fit these tools anyway (docs/model-hosts.md).",
     "maxLength": "Bounds ids, titles and Profile-Key, so a runaway argument is refused before it is sent; the same "
     "support as minLength.",
 }
