@@ -6,18 +6,22 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
 from mcp.client.session import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
+from ayrshare_mcp.client import AyrshareClient
+from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.server import build_server
+from ayrshare_mcp.tools.posts import derived_key
 from tests.envelope import call, fail, succeed
 from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, settings_for
 
@@ -139,8 +143,22 @@ async def test_retrying_shows_the_media_that_will_be_published(emulator: Running
         ("\u202eelpmaxe.paehc-yub", "<U+202E>elpmaxe.paehc-yub"),
         ("zero\u200bwidth", "zero<U+200B>width"),
         ("top" + "\n" * 400 + "buy-cheap.example", "top\n\n<399 blank lines>\nbuy-cheap.example"),
+        ("top" + "\n \n" * 300 + "buy-cheap.example", "top\n\n<599 blank lines>\nbuy-cheap.example"),
+        ("visible\U000e0069\U000e0067\U000e006e", "visible<U+E0069><U+E0067><U+E006E>"),
+        ("soft\u00adhyphen \u3164 \u2800 \u061c", "soft<U+00AD>hyphen <U+3164> <U+2800> <U+061C>"),
+        ("carried\ufe00\ufe01\ufe02", "carried<U+FE00><U+FE01><U+FE02>"),
     ],
-    ids=["ANSI conceal", "carriage return", "bidi override", "zero width", "400 newlines"],
+    ids=[
+        "ANSI conceal",
+        "carriage return",
+        "bidi override",
+        "zero width",
+        "400 newlines",
+        "blank-looking lines",
+        "tag characters",
+        "fillers and marks",
+        "variation selector run",
+    ],
 )
 async def test_text_that_would_hide_itself_in_the_question_is_shown_visibly(
     emulator: RunningEmulator, home: Path, hidden: str, shown: str
@@ -201,6 +219,121 @@ async def test_a_person_slower_than_the_call_timeout_still_gets_their_post_publi
     assert stored(emulator)[0]["status"] == "success"
 
 
+async def test_an_emoji_keeps_its_single_style_selector_in_the_question(emulator: RunningEmulator, home: Path) -> None:
+    person = User("decline", confirm=False)
+
+    async with connected(emulator, home, person=person) as client:
+        await fail(client, CREATE, POST | {"post": "We did it \u2764\ufe0f"})
+
+    assert "We did it \u2764\ufe0f" in person.questions[0]
+
+
+async def test_a_post_placed_in_a_slot_minutes_away_after_the_schedule_changed_is_cancelled_before_it_goes_out(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    # What the server sees (a slot hours away) is not what Ayrshare uses a moment later (one set minutes away by a
+    # concurrent call): the answer's slot is checked.
+    near = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%H:%MZ")
+    far = {"schedules": {"soon": {"schedule": [(datetime.now(UTC) + timedelta(hours=3)).strftime("%H:%MZ")]}}}
+    emulator.service.set_auto_schedule(emulator.service.profile(API_KEY, None), {"title": "soon", "schedule": [near]})
+    emulator.app.inject(Fault(status=200, body=far, method="GET", path="/auto-schedule/list", times=None))
+    person = User()
+
+    async with connected(emulator, home, person=person) as client:
+        refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "soon"})
+
+    assert person.questions == []
+    assert "less than 5 minutes away, which nobody confirmed, so it was cancelled" in refused["error"]
+    assert stored(emulator)[0]["status"] == "deleted"
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        {"schedules": {"odd": {"schedule": ["25:00Z"]}}},
+        {"schedules": {"odd": {"schedule": ["09:00Z"], "daysOfWeek": "weekdays"}}},
+        {"schedules": {"odd": {"schedule": ["09:00Z"], "daysOfWeek": ["1", "2"]}}},
+    ],
+    ids=["hour 25", "days as text", "days as strings"],
+)
+async def test_schedule_data_the_server_cannot_read_means_asking_not_a_crash_or_silence(
+    emulator: RunningEmulator, home: Path, listing: dict[str, Any]
+) -> None:
+    emulator.app.inject(Fault(status=200, body=listing, method="GET", path="/auto-schedule/list", times=None))
+    person = User("decline", confirm=False)
+
+    async with connected(emulator, home, person=person) as client:
+        refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "odd"})
+
+    assert refused["error"].startswith("Nothing was published: the user declined")
+    assert len(person.questions) == 1
+
+
+async def test_on_the_2026_era_a_no_stands_even_if_the_question_no_longer_arises(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    profile = emulator.service.profile(API_KEY, None)
+    near = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%H:%MZ")
+    emulator.service.set_auto_schedule(profile, {"title": "t", "schedule": [near]})
+
+    async def decline_while_the_slot_moves(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        later_slot = (datetime.now(UTC) + timedelta(hours=3)).strftime("%H:%MZ")
+        emulator.service.set_auto_schedule(profile, {"title": "t", "schedule": [later_slot]})
+        return ElicitResult(action="decline")
+
+    async with connected(emulator, home, person=decline_while_the_slot_moves) as client:
+        refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "t"})
+
+    assert refused["error"].startswith("Nothing was published: the user declined")
+    assert posts_sent(emulator) == []
+
+
+async def test_on_the_2025_era_a_yes_to_one_time_does_not_approve_a_post_moved_meanwhile(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    moved_to = (datetime.now(UTC) + timedelta(minutes=6)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    person = User()
+
+    async def person_while_the_model_moves_the_post(
+        context: ClientRequestContext, params: ElicitRequestParams
+    ) -> ElicitResult:
+        if not person.questions:
+            stored(emulator)[0]["scheduleDate"]["utc"] = moved_to
+        return await person(context, params)
+
+    async with connected(emulator, home, person=person_while_the_model_moves_the_post, mode="legacy") as client:
+        held = await succeed(client, CREATE, POST | {"requiresApproval": True, "scheduleDate": "2030-01-01T09:00:00Z"})
+        await succeed(client, UPDATE, {"id": held["id"], "approved": True})
+
+    assert len(person.questions) == 2
+    assert f"at {moved_to}" in person.questions[1]
+
+
+async def test_a_profile_name_that_could_not_be_looked_up_the_first_time_does_not_make_the_person_answer_twice(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.app.inject(Fault(status=503, body={"status": "error"}, method="GET", path="/user", times=3))
+    person = User()
+
+    async with connected(emulator, home, person=person, AYRSHARE_MAX_RETRIES="0") as client:
+        await succeed(client, CREATE, POST | {"platforms": ["linkedin"]})
+
+    assert len(person.questions) == 1
+
+
+async def test_no_secret_reaches_the_person_through_data_ayrshare_sends_back(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.profile(API_KEY, PROFILE_KEY).title = f"Brand {PROFILE_KEY}"
+    person = User("decline", confirm=False)
+
+    async with connected(emulator, home, person=person) as client:
+        await fail(client, CREATE, POST | {"Profile-Key": PROFILE_KEY})
+
+    assert PROFILE_KEY not in person.questions[0]
+    assert "[redacted]" in person.questions[0]
+
+
 # --- a post that goes out twice ----------------------------------------------------------------------------------
 
 
@@ -228,6 +361,20 @@ async def test_the_same_post_repeated_in_another_spelling_gets_the_same_key_and_
 
     assert "already submitted" in repeated["error"]
     assert len(stored(emulator)) == 1
+
+
+def test_a_derived_key_keeps_media_order_and_the_day_of_an_auto_scheduled_post() -> None:
+    account = AyrshareClient(lambda: httpx2.AsyncClient(), call_timeout=1, attempt_timeout=1).account(
+        Credentials(API_KEY), deadline=0
+    )
+    queued = {"post": "Webinar today", "platforms": ["linkedin"], "autoSchedule": {"schedule": True, "title": "w"}}
+    monday, next_monday = date(2026, 11, 30), date(2026, 12, 7)
+    carousel = {"post": "New range", "platforms": ["linkedin"], "mediaUrls": ["https://a.example/1", IMAGE]}
+    reordered = carousel | {"mediaUrls": [IMAGE, "https://a.example/1"]}
+
+    assert derived_key(account, queued, monday) != derived_key(account, queued, next_monday)
+    assert derived_key(account, carousel, monday) != derived_key(account, reordered, monday)
+    assert derived_key(account, queued, monday) == derived_key(account, dict(reversed(queued.items())), monday)
 
 
 # --- a failure reported as a success -----------------------------------------------------------------------------
@@ -264,6 +411,22 @@ async def test_an_answer_that_reports_any_network_failing_is_never_a_success(
 
     assert "facebook" in refused["error"]
     assert refused["error"].startswith("Partly published: on linkedin")
+
+
+async def test_a_post_a_network_is_still_processing_is_a_success_that_says_to_check_before_anything_else(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    processing = {"status": "pending", "id": "p1", "platform": "tiktok"}
+    answer = {"status": "success", "id": "p1", "errors": [], "postIds": [OK, processing]}
+    emulator.service.switches.linked_platforms = ["linkedin", "tiktok"]
+    emulator.app.inject(Fault(status=200, body=answer, method="POST", path="/api/post"))
+
+    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+        envelope = await call(client, CREATE, POST | {"platforms": ["linkedin", "tiktok"]})
+
+    assert envelope["successful"] is True
+    assert envelope["notice"].startswith("Still processing on tiktok")
+    assert "do not post it again" in envelope["notice"]
 
 
 async def test_a_post_sent_for_approval_that_ayrshare_published_is_an_error_saying_it_is_public(
@@ -320,6 +483,7 @@ async def test_a_profile_listing_never_passes_on_a_field_that_could_hold_a_key(
     emulator: RunningEmulator, home: Path
 ) -> None:
     fields = {"profile_key": "CANARY-A", "ProfileKey": "CANARY-B", "apiKey": "CANARY-C", "key": "CANARY-D"}
+    fields |= {"auth": "CANARY-E", "jwt": "CANARY-F", "pk": "CANARY-G", "credential": "CANARY-H"}
     listing = {"profiles": [{"title": "Brand", "refId": "r1", **fields}], "count": 1}
     emulator.app.inject(Fault(status=200, body=listing, method="GET", path="/profiles"))
 

@@ -17,9 +17,9 @@ import enum
 import hashlib
 import json
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import mcp_types as types
@@ -41,6 +41,9 @@ class Question:
     message: str
     consent: str
     consequence: str
+    # What the yes is about, when the message also carries decoration that may change between asks (a profile's
+    # display name): a yes stands as long as this is unchanged. Default: the whole question.
+    subject: str = ""
 
     def schema(self) -> dict[str, Any]:
         """The form the client shows: one required yes/no box."""
@@ -52,10 +55,20 @@ class Answer(enum.Enum):
     YES = "yes"
     NO = "no"
     NOBODY_TO_ASK = "nobody to ask"
+    # The person did not answer within STATE_TTL_SECONDS.
+    UNANSWERED = "unanswered"
 
 
-# Asks the user a yes/no question; an InputRequiredResult means "ask through the client and call again".
-Confirm = Callable[[Question], Awaitable[Answer | types.InputRequiredResult]]
+class Confirm(Protocol):
+    """Asks this call's user yes/no questions."""
+
+    async def ask(self, question: Question) -> Answer | types.InputRequiredResult:
+        """The person's answer; an InputRequiredResult means "ask through the client and call again"."""
+        ...
+
+    def answered_no(self) -> bool:
+        """Whether this call carries the person's "no" to an earlier question, which must stand."""
+        ...
 
 
 def request_state_boundary(
@@ -92,18 +105,35 @@ class SpentStates:
 
 def confirmer(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates) -> Confirm:
     """How to ask this call's user a yes/no question."""
+    return _Confirmer(ctx, params, spent)
 
-    async def confirm(question: Question) -> Answer | types.InputRequiredResult:
+
+class _Confirmer:
+    def __init__(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates):
+        self._ctx, self._params, self._spent = ctx, params, spent
+
+    async def ask(self, question: Question) -> Answer | types.InputRequiredResult:
+        ctx = self._ctx
         if not _can_elicit(ctx.session.client_capabilities):
             return Answer.NOBODY_TO_ASK
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-            return _answer_from_retry(params, question, spent)
+            return _answer_from_retry(self._params, question, self._spent)
         if not ctx.session.can_send_request:
             return Answer.NOBODY_TO_ASK
-        answer = await ctx.session.elicit_form(question.message, question.schema(), related_request_id=ctx.request_id)
-        return _accepted(answer)
+        # As long as a 2026-era approval lives: a yes is for now, not for whenever.
+        with anyio.move_on_after(STATE_TTL_SECONDS):
+            answer = await ctx.session.elicit_form(
+                question.message, question.schema(), related_request_id=ctx.request_id
+            )
+            return _accepted(answer)
+        return Answer.UNANSWERED
 
-    return confirm
+    def answered_no(self) -> bool:
+        # The boundary has verified the state is one this server sealed; its answer is the person's.
+        state, answer = self._params.request_state, (self._params.input_responses or {}).get(ANSWER_KEY)
+        if not (state and state.startswith(STATE_PREFIX)) or not isinstance(answer, types.ElicitResult):
+            return False
+        return _accepted(answer) is not Answer.YES
 
 
 def _can_elicit(capabilities: types.ClientCapabilities | None) -> bool:
@@ -131,7 +161,7 @@ def _answer_from_retry(
 
 
 def _state_prefix(question: Question) -> str:
-    shown = json.dumps([question.message, question.consent, question.consequence]).encode()
+    shown = json.dumps([question.subject or question.message, question.consent, question.consequence]).encode()
     return f"{STATE_PREFIX}{hashlib.sha256(shown).hexdigest()[:32]}:"
 
 

@@ -1,10 +1,9 @@
 """The account toolset: which networks a profile has linked (so an agent picks valid platforms), and the User
-Profiles of a Business account. A profile's key is never part of an answer: Ayrshare does not send it, and any
-field that looks like one is dropped before the answer leaves."""
+Profiles of a Business account. A profile's key is never part of an answer: Ayrshare does not send it, and only the
+fields Ayrshare documents for a listing are passed on."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ayrshare_mcp.client import Account, JSONObject
@@ -16,8 +15,11 @@ SUMMARY = "Linked networks of a profile, and the User Profiles of a Business acc
 GET_USER = "AYRSHARE_GET_USER"
 LIST_PROFILES = "AYRSHARE_LIST_PROFILES"
 
-# Ayrshare says it never sends profile keys here; they are credentials, so any field that could hold one is dropped.
-_CREDENTIAL_FIELD = re.compile(r"key|secret|token|password", re.IGNORECASE)
+# Ayrshare says it never sends profile keys here; they are credentials, so only the documented fields are passed on.
+_LISTING_FIELDS = frozenset({"profiles", "count", "lastUpdated", "nextUpdate", "pagination", "status"})
+_PROFILE_FIELDS = frozenset(
+    {"status", "title", "displayTitle", "created", "createdUTC", "refId", "activeSocialAccounts", "suspended"}
+)
 
 
 class GetUserArguments(ToolArguments):
@@ -38,17 +40,19 @@ async def list_profiles(account: Account, args: ListProfilesArguments) -> JSONOb
             "This server acts for one User Profile (a Profile-Key is configured), so it does not list the account's "
             "other profiles. Listing profiles needs the primary profile's API key and no Profile-Key."
         )
-    answer: JSONObject = _without_keys(await account.list_profiles())
-    return answer
+    return _documented_fields(await account.list_profiles())
 
 
-def _without_keys(value: Any) -> Any:
-    """`value` with every profile-key field removed, at any depth."""
-    if isinstance(value, dict):
-        return {name: _without_keys(item) for name, item in value.items() if not _CREDENTIAL_FIELD.search(name)}
-    if isinstance(value, list):
-        return [_without_keys(item) for item in value]
-    return value
+def _documented_fields(listing: JSONObject) -> JSONObject:
+    """The listing with only the fields Ayrshare documents for it, and for each profile."""
+    kept = {name: value for name, value in listing.items() if name in _LISTING_FIELDS}
+    if isinstance(kept.get("profiles"), list):
+        kept["profiles"] = [
+            {name: value for name, value in profile.items() if name in _PROFILE_FIELDS}
+            for profile in kept["profiles"]
+            if isinstance(profile, dict)
+        ]
+    return kept
 
 
 TOOLS: tuple[ToolSpec[Any], ...] = (

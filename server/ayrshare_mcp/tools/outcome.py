@@ -16,11 +16,18 @@ from typing import Any
 JSONObject = dict[str, Any]
 
 
+# A network still processing the post (TikTok works asynchronously): not failed, not yet published.
+IN_PROGRESS = frozenset({"pending", "processing"})
+
+
 @dataclass
 class Outcome:
     post_id: str | None = None
     published: list[str] = field(default_factory=list)
+    processing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # When Ayrshare will publish it, if it said (a scheduled or auto-scheduled post).
+    schedule_date: str | None = None
 
 
 def outcome_of(answer: JSONObject, *, requested: Sequence[str], now: bool) -> Outcome:
@@ -29,17 +36,29 @@ def outcome_of(answer: JSONObject, *, requested: Sequence[str], now: bool) -> Ou
     for result in _results(answer):
         if outcome.post_id is None and isinstance(result.get("id"), str):
             outcome.post_id = result["id"]
+        if outcome.schedule_date is None and isinstance(result.get("scheduleDate"), str):
+            outcome.schedule_date = result["scheduleDate"]
         for entry in _entries(result.get("postIds")):
-            if isinstance(entry, dict) and entry.get("status") == "success":
+            status = entry.get("status") if isinstance(entry, dict) else None
+            if status == "success":
                 outcome.published.append(str(entry.get("platform")))
+            elif status in IN_PROGRESS:
+                outcome.processing.append(str(entry.get("platform")))
             else:
                 outcome.failed.append(describe_error(entry))
         outcome.failed += [describe_error(entry) for entry in _entries(result.get("errors"))]
         if result.get("status") == "error" and not result.get("errors") and result is not answer:
             outcome.failed.append(describe_error(result))
+    still_going = any(result.get("status") in IN_PROGRESS for result in _results(answer))
+    if now and still_going:
+        outcome.processing += [
+            name for name in requested if name not in outcome.published and name not in outcome.processing
+        ]
     if now and not outcome.failed:
         outcome.failed += [
-            f"{name} (Ayrshare did not confirm it)" for name in requested if name not in outcome.published
+            f"{name} (Ayrshare did not confirm it)"
+            for name in requested
+            if name not in outcome.published and name not in outcome.processing
         ]
     return outcome
 

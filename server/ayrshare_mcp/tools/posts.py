@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import Field, model_validator
 
-from ayrshare_mcp.client import Account, AyrshareAPIError, JSONObject, schedule_titles
+from ayrshare_mcp.client import Account, AyrshareAPIError, AyrshareError, JSONObject, schedule_titles
 from ayrshare_mcp.confirmation import Question, account_fingerprint
 from ayrshare_mcp.settings import ENV_PUBLISH, Unattended
 from ayrshare_mcp.tools.arguments import ToolArguments
-from ayrshare_mcp.tools.core import CREATE_AUTO_SCHEDULE, GET_POST_HISTORY, SET_AUTO_SCHEDULE
+from ayrshare_mcp.tools.core import CREATE_AUTO_SCHEDULE, DELETE_POST, GET_POST_HISTORY, SET_AUTO_SCHEDULE
 from ayrshare_mcp.tools.fields import HttpsUrls, IsoDateTime, Platforms, PostId, ScheduleTitle
-from ayrshare_mcp.tools.outcome import outcome_of
+from ayrshare_mcp.tools.outcome import Outcome, outcome_of
 from ayrshare_mcp.tools.questions import publish_question
-from ayrshare_mcp.tools.spec import READ, WRITE, Confirmation, Proceed, ToolRefusal, ToolSpec
+from ayrshare_mcp.tools.spec import READ, WRITE, Confirmation, Proceed, ToolRefusal, ToolSpec, WithNotice
 
 SUMMARY = "Publish posts (now, at a time, or into an auto schedule), validate, get, update, approve and retry them."
 
@@ -41,6 +42,7 @@ MIN_LEAD = timedelta(minutes=5)
 MAX_POST_CHARACTERS = 64_000
 MAX_MEDIA = 35
 DERIVED_KEY_PREFIX = "mcp-"
+_SLOT = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::[0-5][0-9])?Z", re.IGNORECASE)
 
 _SCHEDULE_DATE = (
     "When to publish: ISO-8601, UTC unless an offset is given, e.g. 2026-07-08T12:30:00Z; at least 5 minutes from "
@@ -146,16 +148,17 @@ async def check_before_sending(account: Account, args: PostArguments) -> None:
         )
 
 
-def derived_key(account: Account, body: JSONObject) -> str:
+def derived_key(account: Account, body: JSONObject, sent_on: date) -> str:
     """The same post, for the same profile, at the same time (or sent the same UTC day), always gets the same key.
 
-    "The same post" is what the public sees: the text (Unicode-normalised, trimmed), the networks and media in any
-    order, and when it goes out. Notes, link shortening and approval do not make a repeat a different post.
+    "The same post" is what the public sees: the text (Unicode-normalised, trimmed), the networks in any order, the
+    media in order, and when it goes out: its scheduleDate, else the day it was sent (with its schedule, if any).
+    Notes, link shortening and approval do not make a repeat a different post.
     """
     fingerprint = account_fingerprint(account.credentials.api_key, account.credentials.profile_key)
-    when = body.get("scheduleDate") or body.get("autoSchedule") or f"sent {datetime.now(UTC).date().isoformat()}"
+    when = body.get("scheduleDate") or [sent_on.isoformat(), body.get("autoSchedule")]
     post = unicodedata.normalize("NFC", str(body.get("post", ""))).strip()
-    seen = [fingerprint, post, sorted(body.get("platforms", [])), sorted(body.get("mediaUrls", [])), when]
+    seen = [fingerprint, post, sorted(body.get("platforms", [])), body.get("mediaUrls", []), when]
     material = json.dumps(seen, sort_keys=True, separators=(",", ":"))
     return DERIVED_KEY_PREFIX + hashlib.sha256(material.encode()).hexdigest()[:40]
 
@@ -163,7 +166,7 @@ def derived_key(account: Account, body: JSONObject) -> str:
 # --- What Ayrshare said, network by network -----------------------------------------------------------------------
 
 
-def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject:
+def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject | WithNotice:
     """The answer, if every network took the post (or holds it, as asked); otherwise the error saying which did not.
 
     Raises:
@@ -172,7 +175,6 @@ def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject
     held = body.get("requiresApproval") is True
     now = not held and "scheduleDate" not in body and "autoSchedule" not in body
     outcome = outcome_of(answer, requested=body.get("platforms", []), now=now)
-    key = body.get("idempotencyKey")
     if held and outcome.published:
         raise ToolRefusal(
             f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for "
@@ -180,20 +182,30 @@ def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject
             f"{GET_POST} (id {outcome.post_id}) and delete it if it should not be out.",
             answer,
         )
-    if not outcome.failed:
-        return answer
+    if outcome.failed:
+        raise _partly_failed(outcome, answer, body)
+    if outcome.processing:
+        return WithNotice(
+            answer,
+            f"Still processing on {', '.join(outcome.processing)}: the network has the post but has not published it "
+            f"yet. Check it with {GET_POST} (id {outcome.post_id}) before doing anything else; do not post it again.",
+        )
+    return answer
+
+
+def _partly_failed(outcome: Outcome, answer: JSONObject, body: JSONObject) -> ToolRefusal:
     fix = "Fix what each error says (e.g. code 156: link the network in the Ayrshare dashboard), then"
     retry = f"retry with {RETRY_POST} (id {outcome.post_id}; Ayrshare retries a post once)" if outcome.post_id else ""
-    if outcome.published:
-        raise ToolRefusal(
-            f"Partly published: on {', '.join(outcome.published)}, but not on {'; '.join(outcome.failed)}. Do not "
-            f"create the post again: it would appear twice where it succeeded. {fix} "
-            f"{retry or 'post to the failed networks only'}.",
+    if outcome.published or outcome.processing:
+        went = ", ".join([*outcome.published, *(f"{name} (still processing)" for name in outcome.processing)])
+        return ToolRefusal(
+            f"Partly published: on {went}, but not on {'; '.join(outcome.failed)}. Do not create the post again: it "
+            f"would appear twice where it succeeded. {fix} {retry or 'post to the failed networks only'}.",
             answer,
         )
-    raise ToolRefusal(
+    return ToolRefusal(
         f"Nothing was published: {'; '.join(outcome.failed)}. {fix} {retry or 'post again'}; a new post needs a new "
-        f"idempotencyKey (this one was {key}).",
+        f"idempotencyKey (this one was {body.get('idempotencyKey')}).",
         answer,
     )
 
@@ -218,15 +230,53 @@ def _refusal_for(error: AyrshareAPIError, body: JSONObject) -> ToolRefusal | Non
 # --- Create and validate ------------------------------------------------------------------------------------------
 
 
-async def create_post(account: Account, args: PostArguments) -> JSONObject:
+async def create_post(account: Account, args: PostArguments) -> JSONObject | WithNotice:
     await check_before_sending(account, args)
     body = args.payload()
-    body.setdefault("idempotencyKey", derived_key(account, body))
+    body.setdefault("idempotencyKey", derived_key(account, body, datetime.now(UTC).date()))
     try:
         answer = await account.create_post(body)
     except AyrshareAPIError as error:
         raise _refusal_for(error, body) or error from None
+    if "autoSchedule" in body and not args.requires_approval and not args.is_cleared:
+        await _cancel_if_too_soon(account, answer)
     return require_every_network(answer, body=body)
+
+
+async def _cancel_if_too_soon(account: Account, answer: JSONObject) -> None:
+    """Ayrshare picks an auto schedule's slot itself: one minutes away, which nobody confirmed, is cancelled.
+
+    The schedule looked far off when the question was decided, but it can change before Ayrshare places the post
+    (another call may set it meanwhile).
+
+    Raises:
+        ToolRefusal: the post was placed too soon, and was cancelled (or could not be: the error says so).
+    """
+    outcome = outcome_of(answer, requested=[], now=False)
+    when = outcome.schedule_date
+    if when is None or outcome.post_id is None or _too_soon(_as_utc(when)) is None:
+        return
+    try:
+        await account.delete_post({"id": outcome.post_id})
+    except AyrshareError as error:
+        raise ToolRefusal(
+            f"Ayrshare put the post in a slot at {when}, less than 5 minutes away, which nobody confirmed, and "
+            f"cancelling it failed ({error.status_and_code()}): delete it now with {DELETE_POST} (id "
+            f"{outcome.post_id}) unless it should go out.",
+            answer,
+        ) from None
+    raise ToolRefusal(
+        f"Ayrshare put the post in a slot at {when}, less than 5 minutes away, which nobody confirmed, so it was "
+        "cancelled before it went out. Ask the user, or give a scheduleDate at least 5 minutes ahead.",
+        answer,
+    )
+
+
+def _as_utc(moment: str) -> str:
+    try:
+        return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # unreadable: treat it as now
 
 
 async def validate_post(account: Account, args: PostArguments) -> JSONObject:
@@ -256,22 +306,24 @@ def slot_within(listing: JSONObject, title: str, lead: timedelta) -> bool:
     """Whether the schedule has a slot, on an allowed day, within `lead` from now; True when that cannot be told.
 
     Ayrshare picks the slot (after its last used one, skipping excluded dates); this looks only at slot times and
-    days, so it may say yes where Ayrshare would pick a later slot, never the reverse.
+    days, so it may say yes where Ayrshare would pick a later slot, never the reverse. Ayrshare's answer is
+    checked too (see `_cancel_if_too_soon`), since the schedule may change before the post reaches it.
     """
     schedules = listing.get("schedules")
     stored = schedules.get(title) if isinstance(schedules, dict) else None
     if not isinstance(stored, dict) or not isinstance(stored.get("schedule"), list):
         return True
     days = stored.get("daysOfWeek") or list(range(7))
+    if not isinstance(days, list) or not all(type(day) is int and 0 <= day <= 6 for day in days):
+        return True
     now = datetime.now(UTC)
     for slot in stored["schedule"]:
-        try:
-            hour, minute = int(str(slot)[:2]), int(str(slot)[3:5])
-        except ValueError:
+        match = _SLOT.fullmatch(str(slot))
+        if match is None:
             return True
         for offset in (0, 1):
             day = now.date() + timedelta(days=offset)
-            moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+            moment = datetime(day.year, day.month, day.day, int(match[1]), int(match[2]), tzinfo=UTC)
             # Ayrshare numbers days 0 = Sunday ... 6 = Saturday.
             if (moment.isoweekday() % 7) in days and now <= moment < now + lead:
                 return True
@@ -280,7 +332,7 @@ def slot_within(listing: JSONObject, title: str, lead: timedelta) -> bool:
 
 def publish_unattended(args: PostArguments, unattended: Unattended) -> Proceed[PostArguments] | str:
     if unattended.publish == "direct":
-        return Proceed(args)
+        return Proceed(args.cleared())
     return Proceed(
         args.model_copy(update={"requires_approval": True}),
         notice="Nobody could be asked to confirm publishing this post, so it was created awaiting approval "

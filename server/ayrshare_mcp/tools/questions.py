@@ -7,28 +7,46 @@ what a dialog shows. Each is shown as a visible mark instead; the published text
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
 
 from ayrshare_mcp.confirmation import Question
 
-# Format characters (bidi controls, zero-width joiners and spaces) and controls other than newline and tab.
-_HIDDEN = re.compile(r"[^\S\n\t ]|[\x00-\x08\x0b-\x1f\x7f-\x9f]|[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
-_BLANK_RUN = re.compile(r"\n{3,}")
+# Shown as themselves: newline and tab, and characters that draw something; everything else is marked.
+_SHOWN_CONTROLS = frozenset("\n\t")
+# Control, format, private-use, unassigned, line and paragraph separators.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
+# Characters that draw nothing although Unicode classes them otherwise (Default_Ignorable_Code_Point, blank fillers).
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u2800\u3164\uffa0")
+_VARIATION_SELECTORS = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+_BLANK_LINES = re.compile(r"(?:\n[^\S\n]*){3,}")
 
 
 def visible(text: str) -> str:
-    """`text` with every hidden or control character shown as <U+XXXX>, and long runs of blank lines counted."""
+    """`text` with every control, invisible or formatting character shown as <U+XXXX>, and runs of blank (or
+    blank-looking) lines counted rather than shown. One variation selector after a character (an emoji's style) is
+    left alone; more than one in a row can carry hidden data, and is marked."""
+    shown: list[str] = []
+    for index, character in enumerate(text):
+        if character in _SHOWN_CONTROLS:
+            shown.append(character)
+        elif _VARIATION_SELECTORS.match(character):
+            previous = text[index - 1] if index else ""
+            single = not _VARIATION_SELECTORS.match(previous) and not _VARIATION_SELECTORS.match(
+                text[index + 1 : index + 2]
+            )
+            shown.append(character if single and previous else _mark(character))
+        elif character in _INVISIBLE or unicodedata.category(character) in _HIDDEN_CATEGORIES:
+            shown.append(_mark(character))
+        else:
+            shown.append(character)
+    return _BLANK_LINES.sub(lambda run: f"\n\n<{run.group().count(chr(10)) - 1} blank lines>\n", "".join(shown))
 
-    def mark(match: re.Match[str]) -> str:
-        character = match.group()
-        if character == " " or unicodedata.category(character) == "Zs":
-            return character
-        return f"<U+{ord(character):04X}>"
 
-    shown = _HIDDEN.sub(mark, text)
-    return _BLANK_RUN.sub(lambda run: f"\n\n<{len(run.group()) - 1} blank lines>\n", shown)
+def _mark(character: str) -> str:
+    return f"<U+{ord(character):04X}>"
 
 
 def publish_question(
@@ -42,4 +60,6 @@ def publish_question(
         f"{visible(text)}{attached}",
         consent="Yes, publish it",
         consequence="It goes public on these networks; a deleted post may already have been seen.",
+        # The profile's display name is looked up best-effort: the yes is about the post, not the decoration.
+        subject=json.dumps([text, list(platforms), when, list(media or [])]),
     )

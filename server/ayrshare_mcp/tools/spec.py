@@ -11,30 +11,47 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 import mcp_types as types
 from pydantic import ValidationError
 
 from ayrshare_mcp.client import Account, AyrshareClient, AyrshareError, JSONObject
-from ayrshare_mcp.confirmation import Answer, Confirm, Question
+from ayrshare_mcp.confirmation import STATE_TTL_SECONDS, Answer, Confirm, Question
 from ayrshare_mcp.credentials import Credentials, CredentialsError
 from ayrshare_mcp.settings import Unattended
 from ayrshare_mcp.tools.arguments import NOT_SENT, BaseArguments, describe_invalid_arguments
-from ayrshare_mcp.tools.envelope import OUTPUT_SCHEMA, failure, success
+from ayrshare_mcp.tools.envelope import OUTPUT_SCHEMA, failure, redact, success
 from ayrshare_mcp.tools.schema import input_schema
 
 logger = logging.getLogger(__name__)
 
 ArgsT = TypeVar("ArgsT", bound=BaseArguments)
+# How many times a person is asked when what they are asked about keeps changing under them.
+MAX_ASKS = 3
+UNANSWERED = (
+    f"Nothing was sent: the question went unanswered for {STATE_TTL_SECONDS:.0f} s. Ask again if the user still "
+    "wants it."
+)
+KEPT_CHANGING = "Nothing was sent: the post kept changing while the person was being asked. Try again."
 
 # The four kinds of tool, as MCP annotations. Every tool reaches Ayrshare and the networks: an open world.
 READ = types.ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 WRITE = types.ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
 IDEMPOTENT_WRITE = WRITE.model_copy(update={"idempotent_hint": True})
 DESTRUCTIVE = WRITE.model_copy(update={"destructive_hint": True})
-Handler = Callable[[Account, ArgsT], Awaitable[JSONObject]]
+
+
+@dataclass(frozen=True)
+class WithNotice:
+    """A handler's answer that comes with something the model must tell the user (see the envelope's `notice`)."""
+
+    data: JSONObject
+    notice: str
+
+
+Handler = Callable[[Account, ArgsT], Awaitable[JSONObject | WithNotice]]
 
 
 class ToolRefusal(Exception):
@@ -123,11 +140,11 @@ class ToolSpec(Generic[ArgsT]):
             return failure(str(exc), redact=redact)
         redact = (*redact, *creds.secrets())
         try:
-            go = await self._confirmed(client.account(creds), args, confirm, unattended or Unattended())
+            go = await self._confirmed(client.account(creds), args, confirm, unattended or Unattended(), redact)
             if not isinstance(go, Proceed):
                 return go
             # The call's deadline starts now: a person may take longer to answer than a call may take.
-            data = await self.handler(client.account(creds), go.arguments)
+            answer = await self.handler(client.account(creds), go.arguments)
         except ToolRefusal as refusal:
             self._log_failure("refused or partly done")
             return failure(refusal.message, refusal.data, redact=redact)
@@ -137,30 +154,57 @@ class ToolSpec(Generic[ArgsT]):
         except Exception as exc:  # the tool boundary: a bug must still reach the model as a readable tool error
             logger.exception("%s failed unexpectedly", self.name)
             return failure(unexpected(self, exc), redact=redact)
-        return success(data, notice=go.notice, redact=redact)
+        if isinstance(answer, WithNotice):
+            notice = " ".join(part for part in (go.notice, answer.notice) if part)
+            return success(answer.data, notice=notice, redact=redact)
+        return success(answer, notice=go.notice, redact=redact)
 
     async def _confirmed(
-        self, account: Account, args: ArgsT, confirm: Confirm | None, unattended: Unattended
+        self,
+        account: Account,
+        args: ArgsT,
+        confirm: Confirm | None,
+        unattended: Unattended,
+        secrets: Sequence[str],
     ) -> Proceed[ArgsT] | types.CallToolResult | types.InputRequiredResult:
         """Go ahead (perhaps with changed arguments), or the result that stops the call: a question or a refusal."""
         if self.confirmation is None:
             return Proceed(args)
+        question = await self._question(account, args, secrets)
+        if question is None:
+            # A "no" to a question that no longer arises (the post moved meanwhile) still stands.
+            if confirm is not None and confirm.answered_no():
+                return failure(self.confirmation.declined)
+            return Proceed(args)
+        for _ in range(MAX_ASKS):
+            answer = await confirm.ask(question) if confirm else Answer.NOBODY_TO_ASK
+            if isinstance(answer, types.InputRequiredResult):
+                return answer
+            if answer is Answer.YES:
+                # The yes is for what the person read: if that changed while they read it, they are asked again.
+                now = await self._question(account, args, secrets)
+                if now is None or now.subject == question.subject:
+                    return Proceed(args.cleared())
+                question = now
+                continue
+            self._log_failure(answer.value)
+            if answer is Answer.NO:
+                return failure(self.confirmation.declined)
+            if answer is Answer.UNANSWERED:
+                return failure(UNANSWERED)
+            decision = self.confirmation.unattended(args, unattended)
+            return failure(decision) if isinstance(decision, str) else decision
+        return failure(KEPT_CHANGING)
+
+    async def _question(self, account: Account, args: ArgsT, secrets: Sequence[str]) -> Question | None:
+        assert self.confirmation is not None
         question = await self.confirmation.question(account, args)
         if question is None:
-            return Proceed(args)
-        answer = await confirm(question) if confirm else Answer.NOBODY_TO_ASK
-        if isinstance(answer, types.InputRequiredResult):
-            return answer
-        if answer is Answer.YES:
-            return Proceed(args)
-        if answer is Answer.NO:
-            self._log_failure("not confirmed")
-            return failure(self.confirmation.declined)
-        decision = self.confirmation.unattended(args, unattended)
-        if isinstance(decision, str):
-            self._log_failure("nobody to confirm")
-            return failure(decision)
-        return decision
+            return None
+        # The question is built partly from Ayrshare's data; no secret goes to the person (or, on 2026, the model).
+        return replace(
+            question, message=redact(question.message, secrets), subject=question.subject or question.message
+        )
 
     def _log_failure(self, what: str) -> None:
         logger.warning("%s failed: %s", self.name, what)
