@@ -246,3 +246,27 @@ async def serving(
                 if process.returncode is None:
                     process.terminate()
                 await process.wait()
+
+
+# --- the publishing tools ---------------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def with_every_toolset(
+    emulator: RunningEmulator, home: Path, *, person: Any = None, mode: str = "auto", **env: str
+) -> AsyncIterator[Client]:
+    """An in-memory client of a server serving every toolset; `person` answers its questions."""
+    settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_TOOLSETS="all", **env)
+    with anyio.fail_after(20):
+        async with Client(build_server(settings), mode=mode, elicitation_callback=person) as client:
+            yield client
+
+
+def posts_sent(emulator: RunningEmulator) -> list[Any]:
+    """The bodies of every POST /post the emulator received."""
+    return [request.body for request in emulator.app.received("/api/post", method="POST")]
+
+
+def stored(emulator: RunningEmulator, profile_key: str | None = None) -> list[dict[str, Any]]:
+    """The posts the emulator holds for the test key (and this profile), newest first."""
+    return emulator.service.profile(API_KEY, profile_key).posts

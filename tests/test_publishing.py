@@ -3,20 +3,24 @@ goes public now, local checks run before Ayrshare sees anything, and a partial s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
-from mcp import Client
 
 from ayrshare_mcp.emulator import Fault
-from ayrshare_mcp.server import build_server
 from tests.envelope import call, fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, X_API_KEY, X_API_SECRET, RunningEmulator, User, settings_for
+from tests.support import (
+    PROFILE_KEY,
+    X_API_KEY,
+    X_API_SECRET,
+    RunningEmulator,
+    User,
+    posts_sent,
+    stored,
+    with_every_toolset,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -31,24 +35,6 @@ def later(**delta: float) -> str:
     return (datetime.now(UTC) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@asynccontextmanager
-async def connected(
-    emulator: RunningEmulator, home: Path, *, person: User | None = None, mode: str = "auto", **env: str
-) -> AsyncIterator[Client]:
-    settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_TOOLSETS="all", **env)
-    with anyio.fail_after(20):
-        async with Client(build_server(settings), mode=mode, elicitation_callback=person) as client:
-            yield client
-
-
-def posts_sent(emulator: RunningEmulator) -> list[Any]:
-    return [request.body for request in emulator.app.received("/api/post", method="POST")]
-
-
-def stored(emulator: RunningEmulator, profile_key: str | None = None) -> list[dict[str, Any]]:
-    return emulator.service.profile(API_KEY, profile_key).posts
-
-
 # --- a person sees what goes public now ------------------------------------------------------------------------
 
 
@@ -58,7 +44,7 @@ async def test_a_post_published_now_is_shown_to_the_person_first_and_goes_out_af
 ) -> None:
     person = User()
 
-    async with connected(emulator, home, person=person, mode=mode) as client:
+    async with with_every_toolset(emulator, home, person=person, mode=mode) as client:
         answer = await succeed(client, CREATE, NOW_POST | {"mediaUrls": ["https://img.example/launch.png"]})
         fetched = await succeed(client, GET, {"id": answer["id"]})
 
@@ -73,7 +59,7 @@ async def test_a_post_published_now_is_shown_to_the_person_first_and_goes_out_af
 
 @ERAS
 async def test_a_post_the_person_declines_is_never_sent(emulator: RunningEmulator, home: Path, mode: str) -> None:
-    async with connected(emulator, home, person=User("accept", confirm=False), mode=mode) as client:
+    async with with_every_toolset(emulator, home, person=User("accept", confirm=False), mode=mode) as client:
         refused = await fail(client, CREATE, NOW_POST)
 
     assert refused["error"].startswith("Nothing was published: the user declined")
@@ -84,7 +70,7 @@ async def test_a_post_the_person_declines_is_never_sent(emulator: RunningEmulato
 async def test_by_default_a_post_nobody_can_confirm_is_held_for_approval_and_says_so(
     emulator: RunningEmulator, home: Path, mode: str
 ) -> None:
-    async with connected(emulator, home, mode=mode) as client:
+    async with with_every_toolset(emulator, home, mode=mode) as client:
         envelope = await call(client, CREATE, NOW_POST)
 
     assert envelope["successful"] is True
@@ -98,7 +84,7 @@ async def test_by_default_a_post_nobody_can_confirm_is_held_for_approval_and_say
 async def test_with_publish_direct_a_post_nobody_can_confirm_is_published_as_asked(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         envelope = await call(client, CREATE, NOW_POST)
 
     assert envelope["successful"] is True
@@ -116,7 +102,7 @@ async def test_a_post_that_does_not_go_public_now_asks_nobody(
 ) -> None:
     person = User()
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         await succeed(client, CREATE, NOW_POST | when)
 
     assert person.questions == []
@@ -132,7 +118,7 @@ async def test_a_post_into_an_auto_schedule_takes_its_next_free_slot_on_an_allow
     schedule = {"title": "weekday mornings", "schedule": ["09:30Z"], "daysOfWeek": [1, 2, 3, 4, 5]}
     post = {"post": "Tip of the day", "platforms": ["linkedin"], "autoScheduleTitle": "weekday mornings"}
 
-    async with connected(emulator, home, person=User()) as client:
+    async with with_every_toolset(emulator, home, person=User()) as client:
         await succeed(client, SET_SCHEDULE, schedule)
         first = await succeed(client, CREATE, post)
         second = await succeed(client, CREATE, post | {"post": "Another tip"})
@@ -150,7 +136,7 @@ async def test_an_auto_scheduled_post_skips_the_schedules_excluded_dates(emulato
     tomorrow, day_after = today + timedelta(days=1), today + timedelta(days=2)
     schedule = {"title": "daily", "schedule": ["00:00Z"], "daysOfWeek": list(range(7))}
 
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         await succeed(client, SET_SCHEDULE, schedule | {"excludeDates": [tomorrow.isoformat()]})
         placed = await succeed(client, CREATE, NOW_POST | {"autoScheduleTitle": "daily"})
 
@@ -175,7 +161,7 @@ async def test_an_auto_scheduled_post_skips_the_schedules_excluded_dates(emulato
 async def test_bad_post_arguments_are_refused_before_anything_is_sent(
     emulator: RunningEmulator, home: Path, arguments: dict[str, Any], expected: str
 ) -> None:
-    async with connected(emulator, home, person=User()) as client:
+    async with with_every_toolset(emulator, home, person=User()) as client:
         refused = await fail(client, CREATE, NOW_POST | arguments)
 
     assert expected in refused["error"]
@@ -186,7 +172,7 @@ async def test_bad_post_arguments_are_refused_before_anything_is_sent(
 async def test_a_post_into_a_schedule_that_does_not_exist_is_refused_naming_the_tool_that_creates_it(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         await succeed(client, SET_SCHEDULE, {"title": "evenings", "schedule": ["19:00Z"]})
         refused = await fail(client, CREATE, NOW_POST | {"autoScheduleTitle": "mornings"})
 
@@ -201,7 +187,7 @@ async def test_a_post_to_a_network_the_profile_has_not_linked_is_refused_before_
 ) -> None:
     emulator.service.switches.linked_platforms = ["linkedin"]
 
-    async with connected(emulator, home, person=User()) as client:
+    async with with_every_toolset(emulator, home, person=User()) as client:
         refused = await fail(client, CREATE, NOW_POST)
 
     assert "Not linked to this Ayrshare profile: facebook (linked: linkedin)" in refused["error"]
@@ -213,7 +199,7 @@ async def test_when_the_linked_networks_cannot_be_read_the_post_still_goes_to_ay
 ) -> None:
     emulator.app.inject(Fault(status=403, body={"status": "error", "code": 999}, path="/user", times=None))
 
-    async with connected(emulator, home, person=User()) as client:
+    async with with_every_toolset(emulator, home, person=User()) as client:
         await succeed(client, CREATE, NOW_POST)
 
     assert len(posts_sent(emulator)) == 1
@@ -227,7 +213,7 @@ async def test_the_same_call_made_twice_publishes_one_post(emulator: RunningEmul
     emulator.service.switches.idempotency_repeat = repeat  # type: ignore[assignment]
     scheduled = NOW_POST | {"scheduleDate": later(days=2)}
 
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         first = await succeed(client, CREATE, scheduled)
         second = await call(client, CREATE, scheduled)
 
@@ -246,7 +232,7 @@ async def test_the_same_call_made_twice_publishes_one_post(emulator: RunningEmul
 async def test_different_posts_and_a_callers_own_key_get_different_keys(emulator: RunningEmulator, home: Path) -> None:
     scheduled = NOW_POST | {"scheduleDate": later(days=2)}
 
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         await succeed(client, CREATE, scheduled)
         await succeed(client, CREATE, scheduled | {"post": "Something else"})
         await succeed(client, CREATE, scheduled | {"idempotencyKey": "campaign-42:launch"})
@@ -261,7 +247,7 @@ async def test_a_create_whose_answer_is_lost_is_not_sent_again_and_says_how_to_c
 ) -> None:
     emulator.app.inject(Fault(action="reset", method="POST", path="/api/post"))
 
-    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         refused = await fail(client, CREATE, NOW_POST)
 
     assert len(posts_sent(emulator)) == 1
@@ -281,7 +267,7 @@ async def test_a_post_some_networks_refused_is_an_error_naming_each_and_the_way_
     emulator.service.switches.partial_failure_status = status
     arguments = NOW_POST | ({"Profile-Key": PROFILE_KEY} if profile else {})
 
-    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         refused = await fail(client, CREATE, arguments)
 
     post_id = stored(emulator, PROFILE_KEY if profile else None)[0]["id"]
@@ -297,7 +283,7 @@ async def test_a_post_no_network_took_is_an_error_that_says_nothing_was_publishe
 ) -> None:
     emulator.service.switches.failing_platforms = ["linkedin", "facebook"]
 
-    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         refused = await fail(client, CREATE, NOW_POST)
 
     assert refused["error"].startswith("Nothing was published: linkedin (code 137:")
@@ -310,7 +296,7 @@ async def test_a_post_no_network_took_is_an_error_that_says_nothing_was_publishe
 async def test_validating_a_post_publishes_nothing_and_asks_nobody(emulator: RunningEmulator, home: Path) -> None:
     person = User()
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         answer = await succeed(client, VALIDATE, NOW_POST)
 
     assert answer["status"] == "success"
@@ -329,7 +315,7 @@ async def test_a_pending_post_can_be_moved_and_annotated_without_a_question(
     person = User()
     new_time = later(days=3)
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         created = await succeed(client, CREATE, NOW_POST | {"scheduleDate": later(days=1)})
         await succeed(client, UPDATE, {"id": created["id"], "scheduleDate": new_time, "notes": "moved for launch"})
         fetched = await succeed(client, GET, {"id": created["id"]})
@@ -344,7 +330,7 @@ async def test_approving_a_post_shows_its_text_networks_and_time_and_publishes_a
 ) -> None:
     person = User()
 
-    async with connected(emulator, home, person=person, mode=mode) as client:
+    async with with_every_toolset(emulator, home, person=person, mode=mode) as client:
         held = await succeed(client, CREATE, NOW_POST | {"requiresApproval": True})
         await succeed(client, UPDATE, {"id": held["id"], "approved": True})
         fetched = await succeed(client, GET, {"id": held["id"]})
@@ -359,7 +345,7 @@ async def test_approving_a_post_shows_its_text_networks_and_time_and_publishes_a
 async def test_approving_when_nobody_can_be_asked_follows_the_operators_choice(
     emulator: RunningEmulator, home: Path, publish: str
 ) -> None:
-    async with connected(emulator, home, AYRSHARE_PUBLISH=publish) as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH=publish) as client:
         held = await succeed(client, CREATE, NOW_POST | {"requiresApproval": True})
         envelope = await call(client, UPDATE, {"id": held["id"], "approved": True})
 
@@ -373,7 +359,7 @@ async def test_approving_when_nobody_can_be_asked_follows_the_operators_choice(
 
 
 async def test_approved_false_is_refused_with_how_to_reject(emulator: RunningEmulator, home: Path) -> None:
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         refused = await fail(client, UPDATE, {"id": "abc123", "approved": False})
 
     assert "delete it" in refused["error"]
@@ -389,7 +375,7 @@ async def test_a_failed_post_is_retried_once_after_the_person_sees_the_failed_ne
     emulator.service.switches.failing_platforms = ["facebook"]
     person = User()
 
-    async with connected(emulator, home, person=person, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, person=person, AYRSHARE_PUBLISH="direct") as client:
         await fail(client, CREATE, NOW_POST)
         post_id = stored(emulator)[0]["id"]
         person.questions.clear()
@@ -404,7 +390,7 @@ async def test_a_failed_post_is_retried_once_after_the_person_sees_the_failed_ne
 async def test_retrying_a_post_that_did_not_fail_is_refused_and_sends_no_retry(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         created = await succeed(client, CREATE, NOW_POST)
         refused = await fail(client, RETRY, {"id": created["id"]})
 
@@ -421,9 +407,11 @@ async def test_a_post_to_x_without_the_x_pair_says_which_settings_to_add_and_wit
     emulator.service.switches.x_credentials_required = True
     to_x = {"post": "Hello X", "platforms": ["twitter"], "scheduleDate": later(days=1)}
 
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         refused = await fail(client, CREATE, to_x)
-    async with connected(emulator, home, AYRSHARE_X_API_KEY=X_API_KEY, AYRSHARE_X_API_SECRET=X_API_SECRET) as client:
+    async with with_every_toolset(
+        emulator, home, AYRSHARE_X_API_KEY=X_API_KEY, AYRSHARE_X_API_SECRET=X_API_SECRET
+    ) as client:
         await succeed(client, CREATE, to_x | {"post": "Hello again X"})
 
     assert "AYRSHARE_X_API_KEY" in refused["error"]

@@ -4,8 +4,6 @@ unseen, twice, or be reported a success when it was not; and what the person is 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,17 +11,15 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-from mcp import Client
 from mcp.client.session import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from ayrshare_mcp.client import AyrshareClient
 from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.emulator import Fault
-from ayrshare_mcp.server import build_server
 from ayrshare_mcp.tools.posts import derived_key
 from tests.envelope import call, fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, settings_for
+from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, posts_sent, stored, with_every_toolset
 
 pytestmark = pytest.mark.anyio
 
@@ -33,27 +29,9 @@ POST: dict[str, Any] = {"post": "Launch day: we are live!", "platforms": ["linke
 IMAGE = "https://img.example/unseen.png"
 
 
-@asynccontextmanager
-async def connected(
-    emulator: RunningEmulator, home: Path, *, person: Any = None, mode: str = "auto", **env: str
-) -> AsyncIterator[Client]:
-    settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_TOOLSETS="all", **env)
-    with anyio.fail_after(20):
-        async with Client(build_server(settings), mode=mode, elicitation_callback=person) as client:
-            yield client
-
-
-def posts_sent(emulator: RunningEmulator) -> list[Any]:
-    return [request.body for request in emulator.app.received("/api/post", method="POST")]
-
-
-def stored(emulator: RunningEmulator) -> list[dict[str, Any]]:
-    return emulator.service.profile(API_KEY, None).posts
-
-
 async def a_failed_post(emulator: RunningEmulator, home: Path, **extra: Any) -> str:
     emulator.service.switches.failing_platforms = ["facebook"]
-    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         await fail(client, CREATE, POST | extra)
     emulator.app.requests.clear()
     return str(stored(emulator)[0]["id"])
@@ -69,7 +47,7 @@ async def test_a_post_into_a_schedule_slot_minutes_away_is_asked_about_or_held(
     slot = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%H:%MZ")
     person = User() if someone else None
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         await succeed(client, SET_SCHEDULE, {"title": "asap", "schedule": [slot]})
         envelope = await call(client, CREATE, POST | {"autoScheduleTitle": "asap"})
 
@@ -89,7 +67,7 @@ async def test_a_post_into_a_schedule_whose_slots_are_hours_away_asks_nobody(
     slot = (datetime.now(UTC) + timedelta(hours=3)).strftime("%H:%MZ")
     person = User()
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         await succeed(client, SET_SCHEDULE, {"title": "later", "schedule": [slot]})
         await succeed(client, CREATE, POST | {"autoScheduleTitle": "later"})
 
@@ -104,7 +82,7 @@ async def test_a_retry_is_checked_and_asked_about_from_one_lookup_so_a_status_ch
     processing = {"id": post_id, "status": "processing", "post": POST["post"]}
     emulator.app.inject(Fault(status=200, body=processing, method="GET", path=f"/post/{post_id}"))
 
-    async with connected(emulator, home) as client:  # nobody to ask, approval mode
+    async with with_every_toolset(emulator, home) as client:  # nobody to ask, approval mode
         first = await fail(client, RETRY, {"id": post_id})
         second = await fail(client, RETRY, {"id": post_id})
 
@@ -116,7 +94,7 @@ async def test_a_retry_is_checked_and_asked_about_from_one_lookup_so_a_status_ch
 async def test_approving_shows_the_media_that_will_be_published(emulator: RunningEmulator, home: Path) -> None:
     person = User()
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         held = await succeed(client, CREATE, POST | {"requiresApproval": True, "mediaUrls": [IMAGE]})
         await succeed(client, UPDATE, {"id": held["id"], "approved": True})
 
@@ -128,7 +106,7 @@ async def test_retrying_shows_the_media_that_will_be_published(emulator: Running
     post_id = await a_failed_post(emulator, home, mediaUrls=[IMAGE])
     person = User()
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         await succeed(client, RETRY, {"id": post_id})
 
     [question] = person.questions
@@ -165,7 +143,7 @@ async def test_text_that_would_hide_itself_in_the_question_is_shown_visibly(
 ) -> None:
     person = User("decline", confirm=False)
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         await fail(client, CREATE, POST | {"post": hidden})
 
     [question] = person.questions
@@ -176,7 +154,7 @@ async def test_text_that_would_hide_itself_in_the_question_is_shown_visibly(
 async def test_the_question_names_the_profile_the_post_goes_to(emulator: RunningEmulator, home: Path) -> None:
     person = User("decline", confirm=False)
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         await fail(client, CREATE, POST | {"Profile-Key": PROFILE_KEY})
 
     [question] = person.questions
@@ -197,7 +175,7 @@ async def test_on_the_2026_era_a_yes_to_one_time_does_not_approve_a_post_moved_m
         stored(emulator)[0]["scheduleDate"]["utc"] = moved_to  # between the question and the answer
         return ElicitResult(action="accept", content={"confirm": True})
 
-    async with connected(emulator, home, person=person_while_the_model_moves_the_post) as client:
+    async with with_every_toolset(emulator, home, person=person_while_the_model_moves_the_post) as client:
         held = await succeed(client, CREATE, POST | {"requiresApproval": True, "scheduleDate": "2030-01-01T09:00:00Z"})
         await succeed(client, UPDATE, {"id": held["id"], "approved": True})
 
@@ -213,7 +191,7 @@ async def test_a_person_slower_than_the_call_timeout_still_gets_their_post_publi
         await anyio.sleep(0.6)  # a person reading, longer than the whole call may take
         return ElicitResult(action="accept", content={"confirm": True})
 
-    async with connected(emulator, home, person=slow_person, mode="legacy", AYRSHARE_TIMEOUT="0.5") as client:
+    async with with_every_toolset(emulator, home, person=slow_person, mode="legacy", AYRSHARE_TIMEOUT="0.5") as client:
         await succeed(client, CREATE, POST)
 
     assert stored(emulator)[0]["status"] == "success"
@@ -222,7 +200,7 @@ async def test_a_person_slower_than_the_call_timeout_still_gets_their_post_publi
 async def test_an_emoji_keeps_its_single_style_selector_in_the_question(emulator: RunningEmulator, home: Path) -> None:
     person = User("decline", confirm=False)
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         await fail(client, CREATE, POST | {"post": "We did it \u2764\ufe0f"})
 
     assert "We did it \u2764\ufe0f" in person.questions[0]
@@ -239,7 +217,7 @@ async def test_a_post_placed_in_a_slot_minutes_away_after_the_schedule_changed_i
     emulator.app.inject(Fault(status=200, body=far, method="GET", path="/auto-schedule/list", times=None))
     person = User()
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "soon"})
 
     assert person.questions == []
@@ -262,7 +240,7 @@ async def test_schedule_data_the_server_cannot_read_means_asking_not_a_crash_or_
     emulator.app.inject(Fault(status=200, body=listing, method="GET", path="/auto-schedule/list", times=None))
     person = User("decline", confirm=False)
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "odd"})
 
     assert refused["error"].startswith("Nothing was published: the user declined")
@@ -281,7 +259,7 @@ async def test_on_the_2026_era_a_no_stands_even_if_the_question_no_longer_arises
         emulator.service.set_auto_schedule(profile, {"title": "t", "schedule": [later_slot]})
         return ElicitResult(action="decline")
 
-    async with connected(emulator, home, person=decline_while_the_slot_moves) as client:
+    async with with_every_toolset(emulator, home, person=decline_while_the_slot_moves) as client:
         refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "t"})
 
     assert refused["error"].startswith("Nothing was published: the user declined")
@@ -301,7 +279,9 @@ async def test_on_the_2025_era_a_yes_to_one_time_does_not_approve_a_post_moved_m
             stored(emulator)[0]["scheduleDate"]["utc"] = moved_to
         return await person(context, params)
 
-    async with connected(emulator, home, person=person_while_the_model_moves_the_post, mode="legacy") as client:
+    async with with_every_toolset(
+        emulator, home, person=person_while_the_model_moves_the_post, mode="legacy"
+    ) as client:
         held = await succeed(client, CREATE, POST | {"requiresApproval": True, "scheduleDate": "2030-01-01T09:00:00Z"})
         await succeed(client, UPDATE, {"id": held["id"], "approved": True})
 
@@ -315,7 +295,7 @@ async def test_a_profile_name_that_could_not_be_looked_up_the_first_time_does_no
     emulator.app.inject(Fault(status=503, body={"status": "error"}, method="GET", path="/user", times=3))
     person = User()
 
-    async with connected(emulator, home, person=person, AYRSHARE_MAX_RETRIES="0") as client:
+    async with with_every_toolset(emulator, home, person=person, AYRSHARE_MAX_RETRIES="0") as client:
         await succeed(client, CREATE, POST | {"platforms": ["linkedin"]})
 
     assert len(person.questions) == 1
@@ -327,7 +307,7 @@ async def test_no_secret_reaches_the_person_through_data_ayrshare_sends_back(
     emulator.service.profile(API_KEY, PROFILE_KEY).title = f"Brand {PROFILE_KEY}"
     person = User("decline", confirm=False)
 
-    async with connected(emulator, home, person=person) as client:
+    async with with_every_toolset(emulator, home, person=person) as client:
         await fail(client, CREATE, POST | {"Profile-Key": PROFILE_KEY})
 
     assert PROFILE_KEY not in person.questions[0]
@@ -355,7 +335,7 @@ async def test_the_same_post_repeated_in_another_spelling_gets_the_same_key_and_
     if "ouvert" in again.get("post", ""):
         first = first | {"post": unicodedata.normalize("NFC", again["post"])}
 
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         await succeed(client, CREATE, first)
         repeated = await fail(client, CREATE, first | again)
 
@@ -406,7 +386,7 @@ async def test_an_answer_that_reports_any_network_failing_is_never_a_success(
 ) -> None:
     emulator.app.inject(Fault(status=200, body=SHAPES[shape], method="POST", path="/api/post"))
 
-    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         refused = await fail(client, CREATE, POST)
 
     assert "facebook" in refused["error"]
@@ -421,7 +401,7 @@ async def test_a_post_a_network_is_still_processing_is_a_success_that_says_to_ch
     emulator.service.switches.linked_platforms = ["linkedin", "tiktok"]
     emulator.app.inject(Fault(status=200, body=answer, method="POST", path="/api/post"))
 
-    async with connected(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         envelope = await call(client, CREATE, POST | {"platforms": ["linkedin", "tiktok"]})
 
     assert envelope["successful"] is True
@@ -435,7 +415,7 @@ async def test_a_post_sent_for_approval_that_ayrshare_published_is_an_error_sayi
     published = {"status": "success", "id": "p1", "postIds": [OK | {"platform": "linkedin"}], "errors": []}
     emulator.app.inject(Fault(status=200, body=published, method="POST", path="/api/post"))
 
-    async with connected(emulator, home) as client:  # nobody to ask: held for approval
+    async with with_every_toolset(emulator, home) as client:  # nobody to ask: held for approval
         refused = await fail(client, CREATE, POST | {"platforms": ["linkedin"]})
 
     assert "although it was sent to wait for approval" in refused["error"]
@@ -447,7 +427,7 @@ async def test_an_approval_whose_publishing_failed_is_an_error_naming_the_networ
 ) -> None:
     emulator.service.switches.failing_platforms = ["facebook"]
 
-    async with connected(emulator, home, person=User()) as client:
+    async with with_every_toolset(emulator, home, person=User()) as client:
         held = await succeed(client, CREATE, POST | {"requiresApproval": True})
         refused = await fail(client, UPDATE, {"id": held["id"], "approved": True})
 
@@ -472,7 +452,7 @@ async def test_an_approval_whose_publishing_failed_is_an_error_naming_the_networ
 async def test_out_of_range_and_deeply_nested_arguments_are_a_tool_error_not_a_crash(
     emulator: RunningEmulator, home: Path, tool: str, arguments: dict[str, Any]
 ) -> None:
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         refused = await fail(client, tool, arguments)
 
     assert refused["error"].startswith(f"Invalid arguments for {tool}")
@@ -487,7 +467,7 @@ async def test_a_profile_listing_never_passes_on_a_field_that_could_hold_a_key(
     listing = {"profiles": [{"title": "Brand", "refId": "r1", **fields}], "count": 1}
     emulator.app.inject(Fault(status=200, body=listing, method="GET", path="/profiles"))
 
-    async with connected(emulator, home) as client:
+    async with with_every_toolset(emulator, home) as client:
         data = await succeed(client, "AYRSHARE_LIST_PROFILES", {})
 
     assert data["profiles"] == [{"title": "Brand", "refId": "r1"}]
