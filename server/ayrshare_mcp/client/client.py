@@ -189,7 +189,10 @@ class AyrshareClient:
         return error
 
     def remember_user(self, credentials: Credentials, user: JSONObject) -> None:
-        self._users[bucket_name(credentials.api_key, credentials.profile_key)] = (anyio.current_time(), user)
+        now = anyio.current_time()
+        # One entry per account that called recently: a server for many callers must not keep every one it saw.
+        self._users = {bucket: seen for bucket, seen in self._users.items() if now - seen[0] <= USER_FRESH_SECONDS}
+        self._users[bucket_name(credentials.api_key, credentials.profile_key)] = (now, user)
 
     def recent_user(self, credentials: Credentials) -> JSONObject | None:
         seen = self._users.get(bucket_name(credentials.api_key, credentials.profile_key))

@@ -13,7 +13,6 @@ from typing import Any
 
 from ayrshare_mcp.emulator.ayrshare import (
     JSON,
-    X_PLATFORM,
     Ayrshare,
     ErrorAnswer,
     Profile,
@@ -206,4 +205,4 @@ def list_profiles(service: Ayrshare, api_key: str) -> Reply:
     return Reply(200, {"profiles": profiles, "count": len(profiles)})
 
 
-__all__ = ["X_PLATFORM", "create_post", "get_post", "list_profiles", "retry_post", "update_post", "validate_post"]
+__all__ = ["create_post", "get_post", "list_profiles", "retry_post", "update_post", "validate_post"]

@@ -30,7 +30,8 @@ def _no_duplicates(values: Sequence[T]) -> Sequence[T]:
     return values
 
 
-def _utc_datetime(value: str) -> str:
+def utc_datetime(value: str) -> str:
+    """`value` (ISO-8601, UTC unless it has an offset) as YYYY-MM-DDTHH:MM:SSZ; ValueError if it is not one."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -59,7 +60,7 @@ TimeSlot = Annotated[str, Field(pattern=TIME_SLOT_PATTERN)]
 Weekday = Annotated[int, Field(ge=0, le=6)]
 IsoDate = Annotated[str, Field(pattern=DATE_PATTERN), AfterValidator(_real_date)]
 # Sent to Ayrshare normalised to UTC with a Z, whatever offset the caller used.
-IsoDateTime = Annotated[str, Field(pattern=DATETIME_PATTERN), AfterValidator(_utc_datetime)]
+IsoDateTime = Annotated[str, Field(pattern=DATETIME_PATTERN), AfterValidator(utc_datetime)]
 Platform = Literal[
     "bluesky",
     "facebook",

@@ -23,7 +23,7 @@ from ayrshare_mcp.confirmation import Question, account_fingerprint
 from ayrshare_mcp.settings import ENV_PUBLISH, Unattended
 from ayrshare_mcp.tools.arguments import ToolArguments
 from ayrshare_mcp.tools.core import CREATE_AUTO_SCHEDULE, DELETE_POST, GET_POST_HISTORY, SET_AUTO_SCHEDULE
-from ayrshare_mcp.tools.fields import HttpsUrls, IsoDateTime, Platforms, PostId, ScheduleTitle
+from ayrshare_mcp.tools.fields import HttpsUrls, IsoDateTime, Platforms, PostId, ScheduleTitle, utc_datetime
 from ayrshare_mcp.tools.outcome import Outcome, outcome_of
 from ayrshare_mcp.tools.questions import publish_question
 from ayrshare_mcp.tools.spec import READ, WRITE, Confirmation, Proceed, ToolRefusal, ToolSpec, WithNotice
@@ -172,18 +172,9 @@ def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject
     Raises:
         ToolRefusal: one or more networks failed, or a post meant to wait for approval went out.
     """
-    held = body.get("requiresApproval") is True
-    now = not held and "scheduleDate" not in body and "autoSchedule" not in body
-    outcome = outcome_of(answer, requested=body.get("platforms", []), now=now)
-    if held and outcome.published:
-        raise ToolRefusal(
-            f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for "
-            "approval (requiresApproval may not be part of this Ayrshare plan): it is public now. Check it with "
-            f"{GET_POST} (id {outcome.post_id}) and delete it if it should not be out.",
-            answer,
-        )
-    if outcome.failed:
-        raise _partly_failed(outcome, answer, body)
+    outcome = _outcome(answer, body)
+    if refusal := _refusal(outcome, answer, body):
+        raise refusal
     if outcome.processing:
         return WithNotice(
             answer,
@@ -191,6 +182,24 @@ def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject
             f"yet. Check it with {GET_POST} (id {outcome.post_id}) before doing anything else; do not post it again.",
         )
     return answer
+
+
+def _outcome(answer: JSONObject, body: JSONObject) -> Outcome:
+    """What the answer says of the post `body` sent; a post sent now must be confirmed on every network."""
+    now = body.get("requiresApproval") is not True and "scheduleDate" not in body and "autoSchedule" not in body
+    return outcome_of(answer, requested=body.get("platforms", []), now=now)
+
+
+def _refusal(outcome: Outcome, answer: JSONObject, body: JSONObject) -> ToolRefusal | None:
+    """The error for a post meant to wait for approval that went out, or for networks that failed; else None."""
+    if body.get("requiresApproval") is True and outcome.published:
+        return ToolRefusal(
+            f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for "
+            "approval (requiresApproval may not be part of this Ayrshare plan): it is public now. Check it with "
+            f"{GET_POST} (id {outcome.post_id}) and delete it if it should not be out.",
+            answer,
+        )
+    return _partly_failed(outcome, answer, body) if outcome.failed else None
 
 
 def _partly_failed(outcome: Outcome, answer: JSONObject, body: JSONObject) -> ToolRefusal:
@@ -213,10 +222,7 @@ def _partly_failed(outcome: Outcome, answer: JSONObject, body: JSONObject) -> To
 def _refusal_for(error: AyrshareAPIError, body: JSONObject) -> ToolRefusal | None:
     """What a failed /post means, when Ayrshare's answer says more than its status: per network, or a repeat."""
     if outcome_of(error.body, requested=[], now=False).failed:
-        try:
-            require_every_network(error.body, body=body)
-        except ToolRefusal as refusal:
-            return refusal
+        return _refusal(_outcome(error.body, body), error.body, body)
     if "idempotency" in (error.ayrshare_message or "").lower():
         return ToolRefusal(
             f"Ayrshare rejected the post: its idempotencyKey ({body.get('idempotencyKey')}) was used before, so this "
@@ -274,7 +280,7 @@ async def _cancel_if_too_soon(account: Account, answer: JSONObject) -> None:
 
 def _as_utc(moment: str) -> str:
     try:
-        return datetime.fromisoformat(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_datetime(moment)
     except ValueError:
         return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # unreadable: treat it as now
 
