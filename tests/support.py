@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,14 +25,14 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from ayrshare_mcp.access import AccessPolicy
+from ayrshare_mcp.access import ENV_ACCESS_TOKEN
 from ayrshare_mcp.cli import main
 from ayrshare_mcp.credentials import server_key_configured
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
 from ayrshare_mcp.logs import LIBRARY_LOGGERS
-from ayrshare_mcp.server import SharedClient, build_server
-from ayrshare_mcp.settings import HttpOptions, Settings
-from ayrshare_mcp.transports import http_app
+from ayrshare_mcp.server import build_server
+from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.transports import HttpOptions, compose
 
 # Distinctive fake secrets: any appearance of "CANARY" in output is a leak.
 API_KEY = "CANARY-API-KEY-7f3a9c1e5b2d"
@@ -95,15 +95,15 @@ async def memory_client(settings: Settings, *, person: User | None = None) -> As
 
 @asynccontextmanager
 async def http_server(settings: Settings, options: HttpOptions, token: str | None = None) -> AsyncIterator[str]:
-    """The server's HTTP app, as the CLI builds it, served by uvicorn on a loopback port; yields its base URL.
-
-    A server with a key of its own needs a token (`TOKEN` unless another is given); `http_session` sends `TOKEN`.
+    """The server's HTTP app, composed as the CLI composes it, served by uvicorn on a loopback port; yields its base
+    URL. A server with a key of its own needs a token (`TOKEN` unless another is given); `http_session` sends
+    `TOKEN`.
     """
     if token is None and server_key_configured(settings.environ):
         token = TOKEN
-    access = AccessPolicy.for_http(token=token, server_key=server_key_configured(settings.environ))
-    shared = SharedClient(settings)
-    app = http_app(build_server(settings, shared=shared, access=access), shared, options, access)
+    if token is not None:
+        settings = replace(settings, environ={**settings.environ, ENV_ACCESS_TOKEN: token})
+    app = compose(settings, options)
     config = uvicorn.Config(app, log_config=None, access_log=False)
     with bind() as sock:
         async with anyio.create_task_group() as tg:
@@ -121,13 +121,23 @@ async def http_session(
     mode: str = "auto",
     elicitation: Any = None,
     session_ids: list[str] | None = None,
+    source: str | None = None,
 ) -> AsyncIterator[Client]:
     """An SDK client session over streamable HTTP or SSE, sending `headers` (and the test `TOKEN`) with every request.
 
-    `elicitation` answers the server's questions; `session_ids` collects the session ids the server hands out.
+    `elicitation` answers the server's questions; `session_ids` collects the session ids the server hands out;
+    `source` is the loopback address to connect from (127.0.0.2 and so on: other clients, as the server sees them).
     """
     if transport == "sse":
-        sse = sse_client(base_url + "/sse", headers={**BEARER, **(headers or {})})
+
+        def from_source(
+            headers: dict[str, str] | None = None,
+            timeout: httpx2.Timeout | None = None,
+            auth: httpx2.Auth | None = None,
+        ) -> httpx2.AsyncClient:
+            return client_from(source, headers=headers, timeout=timeout, auth=auth)
+
+        sse = sse_client(base_url + "/sse", headers={**BEARER, **(headers or {})}, httpx_client_factory=from_source)
         async with Client(sse, mode=mode, elicitation_callback=elicitation) as client:
             yield client
         return
@@ -137,7 +147,8 @@ async def http_session(
             session_ids.append(session_id)
 
     async with (
-        httpx2.AsyncClient(
+        client_from(
+            source,
             headers={**BEARER, **(headers or {})},
             timeout=httpx2.Timeout(30, read=300),
             event_hooks={"response": [remember_session]},
@@ -147,6 +158,12 @@ async def http_session(
         ) as client,
     ):
         yield client
+
+
+def client_from(source: str | None, **options: Any) -> httpx2.AsyncClient:
+    """An HTTP client connecting from the loopback address `source` (None: the default, 127.0.0.1)."""
+    transport = httpx2.AsyncHTTPTransport(local_address=source) if source else None
+    return httpx2.AsyncClient(transport=transport, **options)
 
 
 @asynccontextmanager
@@ -212,12 +229,53 @@ def _errlog(errlog: Any) -> Iterator[Any]:
         yield sink
 
 
+class Log:
+    """A process's stderr as it arrives; `wait_for` returns once a text has appeared in it."""
+
+    def __init__(self) -> None:
+        self._text = bytearray()
+        self._grew = anyio.Event()
+        self.ended = False
+
+    def add(self, chunk: bytes) -> None:
+        self._text.extend(chunk)
+        self._grew.set()
+        self._grew = anyio.Event()
+
+    def end(self) -> None:
+        self.ended = True
+        self._grew.set()
+
+    async def wait_for(self, text: bytes) -> None:
+        """Return once `text` is in the log; fail if the process closed its stderr (exited) first."""
+        while text not in self._text:
+            assert not self.ended, f"the process ended before {text!r} appeared in its log:\n{self.decode()}"
+            await self._grew.wait()
+
+    def __contains__(self, text: bytes) -> bool:
+        return text in self._text
+
+    def count(self, text: bytes) -> int:
+        return self._text.count(text)
+
+    def decode(self) -> str:
+        return self._text.decode(errors="replace")
+
+    def __repr__(self) -> str:
+        return f"Log({bytes(self._text)!r})"
+
+
 @asynccontextmanager
 async def serving(
-    args: list[str], env: Mapping[str, str], *, log_level: str = "INFO"
-) -> AsyncIterator[tuple[anyio.abc.Process, str, bytearray]]:
+    args: list[str],
+    env: Mapping[str, str],
+    *,
+    log_level: str = "INFO",
+    launcher: Sequence[str] = (sys.executable, "-m", "ayrshare_mcp"),
+) -> AsyncIterator[tuple[anyio.abc.Process, str, Log]]:
     """`ayrshare-mcp ARGS --port P` as a process, yielded once uvicorn listens: the process, its URL, and its
-    stderr so far (kept being read, so a chatty server never blocks on a full pipe).
+    stderr so far (kept being read, so a chatty server never blocks on a full pipe). `launcher` is the command
+    that runs `ayrshare-mcp` (see tests/descriptors.py for one that limits its files).
 
     A server with a key of its own gets the test `TOKEN` unless `env` names another (it would not start without).
     """
@@ -225,15 +283,16 @@ async def serving(
         env = {**env, "AYRSHARE_MCP_TOKEN": TOKEN}
     with bind() as sock:
         port = sock.getsockname()[1]
-    command = [sys.executable, "-m", "ayrshare_mcp", *args, "--port", str(port), "--log-level", log_level]
-    log = bytearray()
+    command = [*launcher, *args, "--port", str(port), "--log-level", log_level]
+    log = Log()
     listening = anyio.Event()
 
     async def collect(stream: anyio.abc.ByteReceiveStream) -> None:
         async for chunk in stream:
-            log.extend(chunk)
+            log.add(chunk)
             if b": MCP over " in log:
                 listening.set()
+        log.end()
 
     async with await anyio.open_process(command, env=child_env(env), stderr=subprocess.PIPE) as process:
         assert process.stderr

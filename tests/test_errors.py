@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 
 from ayrshare_mcp.client.errors import (
@@ -14,7 +12,6 @@ from ayrshare_mcp.client.errors import (
     error_code,
     error_message,
 )
-from ayrshare_mcp.logs import Throttle, untrusted
 
 
 @pytest.mark.parametrize(
@@ -75,27 +72,3 @@ def test_status_and_code_carry_through_the_wrappers_for_the_log_line() -> None:
     assert AyrshareRateLimited(30, answer=answer).status_and_code() == "HTTP 429, Ayrshare code 135"
     assert AyrshareRateLimited(30).status_and_code() == "AyrshareRateLimited"
     assert AyrshareOutcomeUnknown(answer, "check").status_and_code() == "HTTP 429, Ayrshare code 135"
-
-
-def test_untrusted_text_is_escaped_and_bounded_for_the_log() -> None:
-    assert untrusted("a\nb\r\x1b[31m") == "a\\nb\\r\\x1b[31m"
-    assert len(untrusted("x" * 1000)) == 203
-
-
-def test_repeated_warnings_are_held_back_and_counted_once_the_window_ends(caplog: pytest.LogCaptureFixture) -> None:
-    now = [0.0]
-    throttle = Throttle(burst=2, window=60, clock=lambda: now[0])
-    logger = logging.getLogger("tests.throttle")
-
-    with caplog.at_level(logging.WARNING, logger="tests.throttle"):
-        for _ in range(5):
-            throttle.warn(logger, "refused %s", "x")
-        now[0] = 61.0
-        throttle.warn(logger, "refused %s", "y")
-
-    assert [record.getMessage() for record in caplog.records] == [
-        "refused x",
-        "refused x",
-        "3 more like this were not logged in 61 s: refused %s",
-        "refused y",
-    ]

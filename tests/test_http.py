@@ -9,7 +9,8 @@ import httpx2
 import pytest
 
 from ayrshare_mcp.emulator import Fault
-from ayrshare_mcp.settings import HttpOptions, HttpTransport, Settings
+from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.transports import HttpOptions, HttpTransport
 from tests.envelope import fail, succeed
 from tests.support import (
     API_KEY,

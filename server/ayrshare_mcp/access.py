@@ -8,6 +8,8 @@ and no token refuses to start; without a key of its own, it serves callers who s
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,12 +35,24 @@ class AccessPolicy:
     lends_server_key: bool = True
 
     @classmethod
-    def for_http(cls, *, token: str | None, server_key: bool) -> AccessPolicy:
-        """The policy for serving HTTP.
+    def for_http(
+        cls, *, token: str | None, server_key: bool, sandbox: bool = False, public: bool = False
+    ) -> AccessPolicy:
+        """The policy for serving HTTP. The sandbox's key reaches only the built-in emulator, so lending it harms
+        nobody's account; but a sandbox reachable from other machines still needs a token, or anyone could fill it.
 
         Raises:
-            AccessError: the server has a key of its own and no token, so anyone who can reach it could use that key.
+            AccessError: the server has a key of its own and no token, so anyone who can reach it could use that key;
+                or a sandbox is served beyond this machine without a token.
         """
+        if sandbox:
+            if public and token is None:
+                raise AccessError(
+                    "Refusing to serve the sandbox beyond this machine without an access token: anyone who can reach "
+                    f"the port could fill it. Set {ENV_ACCESS_TOKEN} (or --token-file), or bind to 127.0.0.1 without "
+                    "--allowed-host."
+                )
+            return cls(token=token, lends_server_key=True)
         if server_key and token is None:
             raise AccessError(
                 f"Refusing to serve HTTP: this server has an Ayrshare API key of its own and no access token is set, "
@@ -88,3 +102,29 @@ def _weakness(token: str) -> str | None:
     if len(set(token)) < MIN_DISTINCT_TOKEN_CHARACTERS:
         return "repeats too few characters to be random"
     return None
+
+
+class ProvenKeys:
+    """The Ayrshare keys, by fingerprint, that callers used in a successful call: identities that cannot be invented
+    for free, unlike a key header's value. The HTTP guards give a proven key its own session quota.
+
+    Holds at most `capacity` fingerprints, forgetting the least recently proven first.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._proven: OrderedDict[str, None] = OrderedDict()
+
+    @staticmethod
+    def fingerprint(api_key: str) -> str:
+        return hashlib.sha256(f"caller\0{api_key.strip()}".encode("utf-8", "replace")).hexdigest()[:32]
+
+    def prove(self, api_key: str) -> None:
+        fingerprint = self.fingerprint(api_key)
+        self._proven[fingerprint] = None
+        self._proven.move_to_end(fingerprint)
+        while len(self._proven) > self._capacity:
+            self._proven.popitem(last=False)
+
+    def __contains__(self, fingerprint: object) -> bool:
+        return fingerprint in self._proven

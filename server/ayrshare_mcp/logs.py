@@ -1,9 +1,13 @@
-"""Logging that keeps secrets out and stays readable under abuse: stderr only, libraries held at WARNING, untrusted
-text escaped, session ids masked, and repeated warnings throttled.
+"""Logging that keeps secrets out and stays up under abuse: stderr only, libraries held at WARNING, untrusted text
+escaped, session ids masked, library tracebacks stripped of their messages, and repeated lines throttled.
 
 On stdio, stdout belongs to the protocol, so every log line goes to stderr. The MCP SDK, the HTTP client and the
 web server are held at WARNING whatever the level: at DEBUG they print every JSON-RPC message (tool arguments,
 Profile-Key included) and at INFO every session id. This server's own loggers carry the detail instead.
+
+The filter here runs on every line, including the ones asyncio writes when the process is out of file descriptors:
+it never raises, and imports nothing once loaded (a lazy import can itself fail for want of a descriptor, and an
+exception in a filter stops the event loop).
 """
 
 from __future__ import annotations
@@ -12,13 +16,22 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Hashable
+
+from starlette.requests import ClientDisconnect
 
 OWN_LOGGER = "ayrshare_mcp"
 LIBRARY_LOGGERS = ("mcp", "mcp_types", "httpx2", "httpcore2", "sse_starlette", "uvicorn", "starlette")
 # SDK session ids: 32 hex digits (streamable HTTP) or a UUID (SSE).
 _SESSION_ID = re.compile(r"\b[0-9a-f]{32}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+# What varies between two lines of one kind: ids, numbers, quoted values.
+_VARIABLE = re.compile(r"[0-9A-Fa-f-]{8,}|\d+|'[^']*'|\"[^\"]*\"")
 _MAX_UNTRUSTED = 200
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+WITHHELD = "(message withheld: a library's exception text may quote request data)"
+# A client that went away mid-request (a request deadline cut it off, say) is an expected event: no traceback.
+_CLIENT_GONE = (ClientDisconnect,)
 
 
 def configure_logging(level: str) -> None:
@@ -30,57 +43,113 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
+class Throttle:
+    """At most `burst` log lines per kind of event in each `window` seconds, then one line saying how many were held.
+
+    Unauthenticated requests can be sent as fast as a client likes; the log must not grow as fast, and neither may
+    the memory of what was logged: at most `max_kinds` kinds are remembered, beyond which lines share one kind.
+    """
+
+    def __init__(
+        self,
+        burst: int = 5,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_kinds: int = 256,
+    ) -> None:
+        self._burst, self._window, self._clock, self._max_kinds = burst, window, clock, max_kinds
+        self._windows: dict[Hashable, tuple[float, int]] = {}
+
+    def admit(self, kind: Hashable) -> tuple[bool, int, float]:
+        """Whether a line of this kind may be logged now; and how many of its kind were held back in the window that
+        just ended, over how many seconds (to say so once)."""
+        now = self._clock()
+        if kind not in self._windows and len(self._windows) >= self._max_kinds:
+            self._windows = {known: seen for known, seen in self._windows.items() if now - seen[0] < self._window}
+            if len(self._windows) >= self._max_kinds:
+                kind = "(too many kinds of line)"
+        started, count = self._windows.get(kind, (now, 0))
+        held, period = 0, now - started
+        if period >= self._window:
+            held = max(0, count - self._burst)
+            started, count = now, 0
+        self._windows[kind] = (started, count + 1)
+        return count < self._burst, held, period
+
+    def warn(self, logger: logging.Logger, message: str, *args: object) -> None:
+        """Log a warning, unless `burst` with the same `message` (the format, not its arguments) came just now."""
+        allowed, held, period = self.admit(message)
+        if held:
+            logger.warning("%d more like this were not logged in %.0f s: %s", held, period, message)
+        if allowed:
+            logger.warning(message, *args)
+
+
 class _LibraryLines(logging.Filter):
     """Every line: no session id. Lines of other packages (the SDK quotes request values as they came): escaped,
-    and a few a minute of each kind, since an unauthenticated request can make the SDK warn."""
+    a few a minute of each kind (since an unauthenticated request can make a library warn), and any traceback
+    without its exception messages, which can quote a request's body."""
 
-    def __init__(self, burst: int = 5, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, throttle: Throttle | None = None) -> None:
         super().__init__()
-        self._burst, self._window, self._clock = burst, window, clock
-        self._windows: dict[tuple[str, str], tuple[float, int]] = {}
+        self._throttle = throttle or Throttle()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            return self._tidy(record)
+        except Exception as exc:  # a filter that raises can stop the event loop: the line goes out plain instead
+            record.msg, record.args, record.exc_info, record.exc_text = _unprintable(record, exc), (), None, None
+            return True
+
+    def _tidy(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if not record.name.startswith(OWN_LOGGER):
-            kind = (record.name, str(record.msg))
-            now = self._clock()
-            started, count = self._windows.get(kind, (now, 0))
-            if now - started >= self._window:
-                started, count = now, 0
-            self._windows[kind] = (started, count + 1)
-            if count >= self._burst:
+            template = _VARIABLE.sub("#", str(record.msg))[:200]
+            if not self._throttle.admit((record.name, record.levelno, template))[0]:
                 return False
             message = untrusted(message, limit=1000)
+            if record.exc_info:
+                error = record.exc_info[1]
+                if isinstance(error, _CLIENT_GONE):
+                    message, record.exc_text = f"{message} (the client went away)", None
+                else:
+                    record.exc_text = without_messages(error)
+                record.exc_info = None
         # A session id in a log is a key to someone else's session; the SDK names them in its own lines.
         record.msg, record.args = _SESSION_ID.sub("<session>", message), ()
         return True
 
 
+def _unprintable(record: logging.LogRecord, exc: Exception) -> str:
+    return f"(a log line of {record.name} could not be made safe to print: {type(exc).__name__})"
+
+
 def untrusted(text: str, limit: int = _MAX_UNTRUSTED) -> str:
-    """Text from a request, fit for a log line: control characters escaped (no forged lines), and bounded."""
-    escaped = text.encode("unicode_escape", "backslashreplace").decode("ascii")
+    """Text from a request, fit for a log line: control and non-ASCII characters escaped (no forged lines), and
+    bounded. Written out by hand: the unicode_escape codec is imported on first use, which fails when the process
+    is out of file descriptors."""
+    escaped = "".join(map(_escape, text[: limit + 1]))
     return escaped if len(escaped) <= limit else escaped[:limit] + "..."
 
 
-class Throttle:
-    """At most `burst` log lines per kind of event in each `window` seconds, then one line saying how many were held.
+def _escape(character: str) -> str:
+    if character in _ESCAPES:
+        return _ESCAPES[character]
+    code = ord(character)
+    if 0x20 <= code < 0x7F:
+        return character
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
-    Unauthenticated requests can be sent as fast as a client likes; the log must not grow as fast.
-    """
 
-    def __init__(self, burst: int = 5, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._burst, self._window, self._clock = burst, window, clock
-        self._windows: dict[str, tuple[float, int]] = {}
-
-    def warn(self, logger: logging.Logger, message: str, *args: object) -> None:
-        """Log a warning, unless `burst` with the same `message` (the format, not its arguments) came just now."""
-        now = self._clock()
-        started, count = self._windows.get(message, (now, 0))
-        if now - started >= self._window:
-            if count > self._burst:
-                held = count - self._burst
-                logger.warning("%d more like this were not logged in %.0f s: %s", held, now - started, message)
-            started, count = now, 0
-        self._windows[message] = (started, count + 1)
-        if count < self._burst:
-            logger.warning(message, *args)
+def without_messages(exc: BaseException | None) -> str:
+    """A traceback of `exc` and the exceptions it chains, naming each exception's type but not its message."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        parts.append(f"Traceback (most recent call last):\n{frames}{type(exc).__qualname__} {WITHHELD}")
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return "\n\nWhile handling the exception below, the one above was raised:\n\n".join(parts)

@@ -18,7 +18,7 @@ from mcp.server import Server, ServerRequestContext
 from starlette.requests import Request
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.access import AccessPolicy
+from ayrshare_mcp.access import AccessPolicy, ProvenKeys
 from ayrshare_mcp.client import AyrshareClient
 from ayrshare_mcp.confirmation import (
     SpentStates,
@@ -27,7 +27,13 @@ from ayrshare_mcp.confirmation import (
     confirmer,
     request_state_boundary,
 )
-from ayrshare_mcp.credentials import Credentials, CredentialsError, every_configured_secret, resolve_credentials
+from ayrshare_mcp.credentials import (
+    HEADER_API_KEY,
+    Credentials,
+    CredentialsError,
+    every_configured_secret,
+    resolve_credentials,
+)
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, served
 from ayrshare_mcp.tools.envelope import with_notice
@@ -109,12 +115,17 @@ class AppState:
 
 
 def build_server(
-    settings: Settings, *, shared: SharedClient | None = None, access: AccessPolicy | None = None
+    settings: Settings,
+    *,
+    shared: SharedClient | None = None,
+    access: AccessPolicy | None = None,
+    proven: ProvenKeys | None = None,
 ) -> Server[AppState]:
     """The server for these settings.
 
     `shared` is the process's Ayrshare client (a fresh one by default); `access` says whether HTTP callers without
-    their own Ayrshare key may use the server's (by default they may: stdio and in-memory clients are the user).
+    their own Ayrshare key may use the server's (by default they may: stdio and in-memory clients are the user);
+    `proven` learns which callers' keys made a successful call (the HTTP guards' quotas read it).
     In read-only mode only read-only tools exist.
     """
     shared = shared or SharedClient(settings)
@@ -162,9 +173,12 @@ def build_server(
             unattended=settings.unattended,
             redact=every_configured_secret(settings.environ, headers),
         )
-        if settings.sandbox and isinstance(result, types.CallToolResult):
-            return with_notice(result, "sandbox", SANDBOX_NOTICE)
-        return result
+        if not isinstance(result, types.CallToolResult):
+            return result
+        api_key = headers.get(HEADER_API_KEY.lower(), "").strip() if headers is not None else ""
+        if proven is not None and api_key and not result.is_error:
+            proven.prove(api_key)
+        return with_notice(result, "sandbox", SANDBOX_NOTICE) if settings.sandbox else result
 
     def input_schema(name: str) -> dict[str, Any] | None:
         return catalogue[name].tool.input_schema if name in catalogue else None

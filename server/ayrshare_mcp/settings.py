@@ -23,6 +23,8 @@ DEFAULT_ATTEMPT_TIMEOUT = 15.0
 # The one home of the retry defaults (the client's RetryPolicy reads them too).
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_BASE_DELAY = 0.5
+# The pool of connections to Ayrshare, shared by every caller; the HTTP server keeps descriptors free for it.
+MAX_UPSTREAM_CONNECTIONS = 100
 
 ENV_BASE_URL = "AYRSHARE_BASE_URL"
 ENV_CALL_TIMEOUT = "AYRSHARE_TIMEOUT"
@@ -132,41 +134,6 @@ def parse_toolsets(text: str, source: str) -> tuple[str, ...]:
             "(or all), as a comma list, e.g. core,posts."
         )
     return tuple(name for name in TOOLSETS if name in names)
-
-
-HttpTransport = Literal["streamable-http", "sse"]
-
-
-@dataclass(frozen=True)
-class HttpLimits:
-    """How much one server, one caller and one address may hold open. Defaults suit a team server; all are flags.
-
-    A session is a streamable-HTTP session or an SSE stream. Behind a reverse proxy every caller has the proxy's
-    address: raise the per-address limits there.
-    """
-
-    max_sessions: int = 1000
-    max_sessions_per_caller: int = 50
-    max_sessions_per_address: int = 200
-    max_connections: int = 1000
-    max_connections_per_address: int = 200
-    # A request must arrive whole this soon after its first byte (or the connection's opening).
-    request_timeout: float = 10.0
-    keep_alive_timeout: float = 5.0
-    session_idle_timeout: float = 600.0
-    # Tool arguments are small; a post's text is at most tens of KB.
-    max_body_bytes: int = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class HttpOptions:
-    transport: HttpTransport = "streamable-http"
-    host: str = "127.0.0.1"
-    port: int = 8000
-    stateless: bool = False
-    # Public names the server answers to, behind a reverse proxy, besides the loopback names.
-    allowed_hosts: tuple[str, ...] = ()
-    limits: HttpLimits = field(default_factory=HttpLimits)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

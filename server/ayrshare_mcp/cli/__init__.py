@@ -14,7 +14,9 @@ from pathlib import Path
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.logs import configure_logging
-from ayrshare_mcp.settings import LOG_LEVELS, TOOLSETS, ConfigError, HttpLimits, Settings, parse_toolsets
+from ayrshare_mcp.settings import LOG_LEVELS, TOOLSETS, ConfigError, Settings, parse_toolsets
+from ayrshare_mcp.transports.forwarded import TrustedProxies, TrustProxyError
+from ayrshare_mcp.transports.options import HttpLimits
 
 HOSTS = ("claude", "claude-code", "cursor", "vscode")
 
@@ -72,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a public hostname the HTTP server answers to (and its https origin); repeatable",
     )
     serving.add_argument(
+        "--trust-proxy",
+        type=_trusted_proxies,
+        default=TrustedProxies(),
+        metavar="ADDRESSES",
+        help="the reverse proxies in front of this server (addresses or networks, comma-separated, or how many there "
+        "are): their X-Forwarded-For / Forwarded headers name the client; without it those headers are ignored",
+    )
+    serving.add_argument(
         "--token-file",
         type=Path,
         metavar="PATH",
@@ -79,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     limits = parser.add_argument_group(
-        "HTTP limits (per server, and per caller: an access token plus the keys it sends)"
+        "HTTP limits (per server; per caller: a token holder or an Ayrshare key that made a successful call; per "
+        "address: everyone else)"
     )
     defaults = HttpLimits()
 
@@ -96,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     limit("--request-timeout", float, defaults.request_timeout, "seconds for a request to arrive whole")
     limit("--keep-alive-timeout", float, defaults.keep_alive_timeout, "seconds an idle connection stays open")
     limit("--session-idle-timeout", float, defaults.session_idle_timeout, "seconds an unused session lives")
+    limit(
+        "--unproven-session-idle-timeout",
+        float,
+        defaults.unproven_session_idle_timeout,
+        "seconds an unused session lives until its caller makes a successful call",
+    )
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("check", help="check the configuration and whether Ayrshare accepts the key")
@@ -110,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="print a ready-to-paste MCP client configuration")
     config.add_argument("host", choices=HOSTS, help="the MCP client to configure")
     return parser
+
+
+def _trusted_proxies(text: str) -> TrustedProxies:
+    try:
+        return TrustedProxies.parse(text)
+    except TrustProxyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
@@ -164,6 +188,6 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         from ayrshare_mcp.cli.hosts import print_config
 
         sys.exit(print_config(args.host, settings))
-    from ayrshare_mcp.cli.serve import serve
+    from ayrshare_mcp.cli.serve import serve, serve_options
 
-    serve(settings, args)
+    serve(settings, serve_options(args))

@@ -5,41 +5,46 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 import anyio
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.access import AccessError, AccessPolicy, load_access_token
-from ayrshare_mcp.credentials import server_key_configured
-from ayrshare_mcp.server import SharedClient, build_server
-from ayrshare_mcp.settings import HttpLimits, HttpOptions, Settings
-from ayrshare_mcp.transports import endpoint_url, http_app, serve_http, serve_stdio
+from ayrshare_mcp.access import AccessError
+from ayrshare_mcp.server import build_server
+from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.transports import HttpLimits, HttpOptions, compose, endpoint_url, serve_http, serve_stdio
+
+Transport = Literal["stdio", "streamable-http", "sse"]
 
 
-def serve(settings: Settings, args: argparse.Namespace) -> None:
+@dataclass(frozen=True)
+class ServeOptions:
+    """How to serve: the transport, and for HTTP its options and where the access token is kept."""
+
+    transport: Transport = "stdio"
+    http: HttpOptions = field(default_factory=HttpOptions)
+    token_file: Path | None = None
+
+
+def serve(settings: Settings, options: ServeOptions) -> None:
     with contextlib.suppress(KeyboardInterrupt):
-        if args.transport == "stdio":
+        if options.transport == "stdio":
             anyio.run(serve_stdio, build_server(settings))
             return
-        options = http_options(args)
         try:
-            access = AccessPolicy.for_http(
-                token=load_access_token(settings.environ, args.token_file),
-                # The sandbox's key reaches only the built-in emulator: lending it harms nobody.
-                server_key=server_key_configured(settings.environ) and not settings.sandbox,
-            )
+            app = compose(settings, options.http, token_file=options.token_file)
         except AccessError as exc:
             sys.exit(f"ayrshare-mcp: {exc}")
-        if settings.sandbox:
-            access = AccessPolicy(token=access.token, lends_server_key=True)
-        shared = SharedClient(settings)
-        server = build_server(settings, shared=shared, access=access)
         mode = " (sandbox: built-in emulator, no real account)" if settings.sandbox else ""
-        banner = f"ayrshare-mcp {__version__}: MCP over {args.transport} at {endpoint_url(options)}{mode}"
-        anyio.run(serve_http, http_app(server, shared, options, access), options, banner)
+        banner = f"ayrshare-mcp {__version__}: MCP over {options.transport} at {endpoint_url(options.http)}{mode}"
+        anyio.run(serve_http, app, options.http, banner)
 
 
-def http_options(args: argparse.Namespace) -> HttpOptions:
+def serve_options(args: argparse.Namespace) -> ServeOptions:
+    """The serving flags of the command line, typed."""
     limits = HttpLimits(
         max_sessions=args.max_sessions,
         max_sessions_per_caller=args.max_sessions_per_caller,
@@ -49,12 +54,15 @@ def http_options(args: argparse.Namespace) -> HttpOptions:
         request_timeout=args.request_timeout,
         keep_alive_timeout=args.keep_alive_timeout,
         session_idle_timeout=args.session_idle_timeout,
+        unproven_session_idle_timeout=args.unproven_session_idle_timeout,
     )
-    return HttpOptions(
-        transport=args.transport,
+    http = HttpOptions(
+        transport="sse" if args.transport == "sse" else "streamable-http",
         host=args.host,
         port=args.port,
         stateless=args.stateless,
         allowed_hosts=tuple(args.allowed_host),
+        trusted_proxies=args.trust_proxy,
         limits=limits,
     )
+    return ServeOptions(transport=args.transport, http=http, token_file=args.token_file)

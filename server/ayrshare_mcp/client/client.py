@@ -36,7 +36,7 @@ from ayrshare_mcp.client.errors import (
 )
 from ayrshare_mcp.client.rate_limits import RateLimits, bucket_name
 from ayrshare_mcp.credentials import Credentials
-from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.settings import MAX_UPSTREAM_CONNECTIONS, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -123,6 +123,7 @@ class AyrshareClient:
                 headers={"Accept": "application/json", "User-Agent": f"ayrshare-mcp/{__version__}"},
                 # One pool serves every caller: a cookie Ayrshare sets for one must never ride along for another.
                 cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
+                limits=httpx2.Limits(max_connections=MAX_UPSTREAM_CONNECTIONS),
                 transport=transport,
             )
 

@@ -1,29 +1,40 @@
-"""Connections, before any request: caps on how many are open (in all, and per client address), and a deadline for
-a request to arrive whole.
+"""Connections, before any request: caps on how many are open (in all, and per client address) that fit under the
+process's file-descriptor limit, fair shares when the server is full, and a deadline for a request to arrive whole.
 
 uvicorn gives an idle keep-alive connection a few seconds, but none at all to a client that sends half a request
 and stops (slowloris): such connections pile up until the process runs out of file descriptors. Here every
 request, from its first byte (or the connection's opening), must be fully received within `request_timeout`,
 a pipelined one behind it included.
+
+When the server holds as many connections as it may, a newcomer from an address holding fewer than the busiest
+address takes the place of that address's oldest idle connection (one with no request being answered), so one
+flooding address, or several, cannot lock out another.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ayrshare_mcp.logs import Throttle, untrusted
+from ayrshare_mcp.settings import MAX_UPSTREAM_CONNECTIONS
 
 logger = logging.getLogger(__name__)
 THROTTLE = Throttle()
 _FINISHED = (h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR)
 _BUSY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+# Descriptors the process keeps besides client connections and the pool to Ayrshare: the listening socket, stdio,
+# the event loop's own, a sandbox or credentials file being read, one being accepted and refused.
+OWN_DESCRIPTORS = 64
+# However few descriptors there are, a server that accepts nobody is no server.
+MIN_CONNECTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -31,11 +42,51 @@ class ConnectionLimits:
     max_connections: int
     max_per_address: int
     request_timeout: float
+    # Whether an address is a reverse proxy's: every client behind one shares it, so no per-address cap applies.
+    trusts: Callable[[str], bool] = field(default=lambda address: False)
+
+
+def fit_to_descriptors(limits: ConnectionLimits) -> ConnectionLimits:
+    """The limits, lowered where the process could not open that many connections (RLIMIT_NOFILE).
+
+    The soft limit is raised towards the hard one first, as far as the connections need. What the process already
+    has open, its own needs and the pool of connections to Ayrshare are kept free.
+    """
+    try:
+        import resource
+    except ImportError:  # not POSIX: no such limit to fit under
+        return limits
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    reserve = _open_descriptors() + OWN_DESCRIPTORS + MAX_UPSTREAM_CONNECTIONS
+    wanted = limits.max_connections + reserve
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return limits
+    fitting = max(MIN_CONNECTIONS, soft - reserve)
+    logger.warning(
+        "Serving at most %d connections, not %d: this process may open only %d files (ulimit -n; the hard limit is "
+        "%s). Raise the limit to serve more.",
+        fitting, limits.max_connections, soft, "unlimited" if hard == resource.RLIM_INFINITY else hard,
+    )  # fmt: skip
+    return replace(limits, max_connections=fitting, max_per_address=min(limits.max_per_address, fitting))
+
+
+def _open_descriptors() -> int:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:  # no /proc (macOS): assume a small process
+        return 16
 
 
 def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
-    """uvicorn's HTTP/1.1 protocol, with the connection caps and the request deadline."""
-    per_address: Counter[str] = Counter()
+    """uvicorn's HTTP/1.1 protocol, with the connection caps, fair shares and the request deadline."""
+    by_address: dict[str, list[GuardedH11Protocol]] = {}
 
     class GuardedH11Protocol(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
@@ -44,14 +95,41 @@ def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             address = self.client[0] if self.client else "unknown"
-            if len(self.connections) > limits.max_connections or per_address[address] >= limits.max_per_address:
+            if not self._room_for(address):
                 THROTTLE.warn(logger, "Refused a connection from %s: too many are open", untrusted(address))
                 transport.write(_BUSY)
                 transport.close()
                 return
             self._address = address
-            per_address[address] += 1
+            by_address.setdefault(address, []).append(self)
             self._arm()
+
+        def _room_for(self, address: str) -> bool:
+            mine = len(by_address.get(address, ()))
+            if mine >= limits.max_per_address and not limits.trusts(address):
+                return False
+            if sum(map(len, by_address.values())) < limits.max_connections:
+                return True
+            busiest = max(by_address, key=lambda other: len(by_address[other]), default=None)
+            if busiest is None or len(by_address[busiest]) <= mine:
+                return False
+            victim = next((held for held in by_address[busiest] if held.idle), None)
+            if victim is None:
+                return False
+            THROTTLE.warn(
+                logger, "Closed an idle connection of %s to make room for another address", untrusted(busiest)
+            )
+            victim.let_go()
+            return True
+
+        @property
+        def idle(self) -> bool:
+            """No request is being answered: the connection waits for one, or for the rest of one."""
+            return self.cycle is None or self.cycle.response_complete or self.conn.their_state not in _FINISHED
+
+        def let_go(self) -> None:
+            self._forget()
+            self.transport.close()
 
         def data_received(self, data: bytes) -> None:
             super().data_received(data)
@@ -63,13 +141,17 @@ def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
                 self._arm()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self._forget()
+            super().connection_lost(exc)
+
+        def _forget(self) -> None:
             self._disarm()
             if self._address is not None:
-                per_address[self._address] -= 1
-                if per_address[self._address] <= 0:
-                    del per_address[self._address]
+                held = by_address[self._address]
+                held.remove(self)
+                if not held:
+                    del by_address[self._address]
                 self._address = None
-            super().connection_lost(exc)
 
         def _arm(self) -> None:
             self._deadline = self.loop.call_later(limits.request_timeout, self._too_slow)

@@ -14,6 +14,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -28,17 +29,15 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.access import AccessPolicy
-from ayrshare_mcp.server import SharedClient
-from ayrshare_mcp.settings import HttpOptions
-from ayrshare_mcp.transports.connections import ConnectionLimits, guarded_protocol
-from ayrshare_mcp.transports.guards import (
-    AccessTokenGate,
-    CallerIdentity,
-    CallerQuotas,
-    HostOriginGuard,
-    Quotas,
-)
+from ayrshare_mcp.access import AccessPolicy, ProvenKeys, load_access_token
+from ayrshare_mcp.credentials import server_key_configured
+from ayrshare_mcp.server import SharedClient, build_server
+from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.transports.connections import ConnectionLimits, fit_to_descriptors, guarded_protocol
+from ayrshare_mcp.transports.forwarded import ClientAddress
+from ayrshare_mcp.transports.guards import AccessTokenGate, CallerIdentity, HostOriginGuard
+from ayrshare_mcp.transports.options import HttpOptions
+from ayrshare_mcp.transports.quotas import CallerQuotas, Quotas
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +54,29 @@ SHUTDOWN_GRACE_SECONDS = 5
 NO_SDK_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
 
-def http_app(server: Server[Any], shared: SharedClient, options: HttpOptions, access: AccessPolicy) -> ASGIApp:
-    """The ASGI app for one HTTP transport, with `/healthz` and every guard in `guards`."""
+def compose(settings: Settings, options: HttpOptions, *, token_file: Path | None = None) -> ASGIApp:
+    """The HTTP server's app as it is served: the access policy, the MCP server, one shared Ayrshare client, and
+    every guard. The one place it is put together, for the command line and the tests alike.
+
+    Raises:
+        AccessError: the access configuration is unsafe (see `AccessPolicy.for_http`), or the token unusable.
+    """
+    access = AccessPolicy.for_http(
+        token=load_access_token(settings.environ, token_file),
+        server_key=server_key_configured(settings.environ),
+        sandbox=settings.sandbox,
+        public=options.public,
+    )
+    shared = SharedClient(settings)
+    proven = ProvenKeys()
+    server = build_server(settings, shared=shared, access=access, proven=proven)
+    return http_app(server, shared, options, access, proven)
+
+
+def http_app(
+    server: Server[Any], shared: SharedClient, options: HttpOptions, access: AccessPolicy, proven: ProvenKeys
+) -> ASGIApp:
+    """The ASGI app for one HTTP transport, with `/healthz` and every guard in `guards`, `forwarded` and `quotas`."""
     limits = options.limits
     health = Route(HEALTH_PATH, _health, methods=["GET"])
     if options.transport == "sse":
@@ -78,11 +98,21 @@ def http_app(server: Server[Any], shared: SharedClient, options: HttpOptions, ac
         per_caller=limits.max_sessions_per_caller,
         per_address=limits.max_sessions_per_address,
         idle_seconds=limits.session_idle_timeout,
+        unproven_idle_seconds=limits.unproven_session_idle_timeout,
     )
-    app = CallerQuotas(app, quotas, mcp_path=STREAMABLE_HTTP_PATH, sse_path=SSE_PATH, max_body=limits.max_body_bytes)
+    app = CallerQuotas(
+        app,
+        quotas,
+        proven,
+        mcp_path=STREAMABLE_HTTP_PATH,
+        sse_path=SSE_PATH,
+        messages_path=SSE_MESSAGES_PATH,
+        max_body=limits.max_body_bytes,
+    )
     app = CallerIdentity(app, token_required=access.token is not None)
     if access.token is not None:
         app = AccessTokenGate(app, access.token, open_paths=[HEALTH_PATH])
+    app = ClientAddress(app, options.trusted_proxies)
     return HostOriginGuard(app, options.allowed_hosts)
 
 
@@ -130,15 +160,21 @@ async def serve_http(app: ASGIApp, options: HttpOptions, banner: str = "") -> No
     knows the server is up.
     """
     limits = options.limits
+    connections = ConnectionLimits(
+        limits.max_connections,
+        limits.max_connections_per_address,
+        limits.request_timeout,
+        trusts=options.trusted_proxies.trusts,
+    )
     config = uvicorn.Config(
         app,
         host=options.host,
         port=options.port,
-        http=guarded_protocol(
-            ConnectionLimits(limits.max_connections, limits.max_connections_per_address, limits.request_timeout)
-        ),
+        http=guarded_protocol(fit_to_descriptors(connections)),
         # No WebSocket: MCP does not use it, and an upgrade would go around every guard here.
         ws="none",
+        # uvicorn trusts X-Forwarded-For from loopback by default; only --trust-proxy says whose word counts.
+        proxy_headers=False,
         timeout_keep_alive=int(limits.keep_alive_timeout),
         log_config=None,
         access_log=False,

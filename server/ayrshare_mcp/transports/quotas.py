@@ -1,0 +1,372 @@
+"""Sessions and SSE streams: how many each caller may hold, and whose give way when the server is full.
+
+Who pays for a session is what a caller cannot invent for free:
+- the access token's holder, or an Ayrshare key that has made a successful call here ("proven"): each such caller
+  may hold `per_caller` sessions, from any number of addresses (a team behind one proxy is not one caller);
+- anyone else is charged to their address: `per_address` sessions, in a pool of at most half the server's, and
+  their idle sessions end after `unproven_idle_seconds` instead of `idle_seconds`.
+
+When the server (or the unproven pool) is full, a newcomer takes the place of a session of whoever holds the most,
+if that is more than the newcomer holds: an unproven one first, and never a proven caller's for an unproven
+newcomer. Only when nobody holds more is the newcomer refused (503). So a flooding caller, from any number of
+addresses and with any number of invented keys, cannot lock another out.
+
+A streamable-HTTP session is ended as its owner would end it (DELETE), so the SDK forgets it too; an SSE stream
+is closed. An opening `initialize` is capped in size, since a session keeps it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ayrshare_mcp.access import ProvenKeys
+from ayrshare_mcp.logs import Throttle, untrusted
+from ayrshare_mcp.transports.guards import CALLER, Caller, caller_of, header, respond
+
+logger = logging.getLogger(__name__)
+THROTTLE = Throttle()
+
+SESSION_HEADER = b"mcp-session-id"
+# A session keeps its initialize for its whole life; real ones are a few hundred bytes.
+MAX_OPENING_BYTES = 64 * 1024
+# The SSE endpoint event names the stream's session: /messages/?session_id=<32 hex digits>.
+_SSE_SESSION = re.compile(rb"session_id=([0-9a-f]{32})")
+_QUERY_SESSION = re.compile(r"(?:^|&)session_id=([0-9a-f]{32})(?:&|$)")
+
+Kind = Literal["opening", "session", "stream"]
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """How many sessions (streamable-HTTP sessions and SSE streams alike) the server, a proven caller and an unproven
+    address may hold, and how long an idle one lives."""
+
+    sessions: int
+    per_caller: int
+    per_address: int
+    # The SDK's idle timeout, mirrored here for the sessions of proven callers.
+    idle_seconds: float
+    unproven_idle_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    why: str
+
+
+@dataclass(eq=False)
+class _Holding:
+    caller: Caller
+    kind: Kind
+    last_active: float
+    in_flight: int = 0
+    end: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
+
+
+class _Book:
+    """The sessions, streams and openings held, each with its caller, in the order they opened."""
+
+    def __init__(self, quotas: Quotas, proven: ProvenKeys, clock: Callable[[], float] = anyio.current_time) -> None:
+        self._quotas, self._proven, self.now = quotas, proven, clock
+        self.holdings: list[_Holding] = []
+        self.sessions: dict[str, _Holding] = {}
+        self.streams: dict[str, _Holding] = {}
+
+    def payer(self, caller: Caller) -> tuple[str, bool]:
+        """Who a caller's sessions are charged to, and whether that is a proven identity."""
+        key = f"key:{caller.key}" if caller.key is not None and caller.key in self._proven else None
+        if caller.token_holder is not None:
+            return f"token:{caller.token_holder}" + (f"/{key}" if key else ""), True
+        if key is not None:
+            return key, True
+        return f"address:{caller.address}", False
+
+    def admit(self, caller: Caller, kind: Kind) -> tuple[_Holding, list[_Holding]] | Refusal:
+        """A new holding for `caller` and the holdings that end to make room for it; or (status, why) if it may not
+        open. Never awaits: the check and the booking happen without another request slipping in between."""
+        ended = self._expired()
+        payer, proven = self.payer(caller)
+        mine = sum(self.payer(held.caller)[0] == payer for held in self.holdings)
+        if proven and mine >= self._quotas.per_caller:
+            THROTTLE.warn(logger, "Refused a new session: the caller has %d open", mine)
+            return Refusal(429, "Too many open sessions for this caller; end one (DELETE) or wait for one to expire.")
+        if not proven and mine >= self._quotas.per_address:
+            THROTTLE.warn(logger, "Refused a new session: address %s has %d open", untrusted(caller.address), mine)
+            return Refusal(429, "Too many open sessions from this address; end one or wait for one to expire.")
+        if self._full(proven):
+            victim = self._victim(proven, mine)
+            if victim is None:
+                THROTTLE.warn(logger, "Refused a new session: %d are open", len(self.holdings))
+                return Refusal(503, "Too many open sessions on this server; try again later.")
+            THROTTLE.warn(logger, "Ended a session of the caller holding the most, to make room for another")
+            self.forget(victim)
+            ended.append(victim)
+        holding = _Holding(caller, kind, self.now())
+        self.holdings.append(holding)
+        return holding, ended
+
+    def _full(self, proven: bool) -> bool:
+        if len(self.holdings) >= self._quotas.sessions:
+            return True
+        unproven = sum(not self.payer(held.caller)[1] for held in self.holdings)
+        return not proven and unproven >= self._quotas.sessions // 2
+
+    def _victim(self, proven: bool, mine: int) -> _Holding | None:
+        """The holding to end for a newcomer who holds `mine`: of the payer holding the most, if more than that, the
+        one idle longest. Unproven holdings go first; a proven caller's never give way to an unproven newcomer."""
+        candidates = [held for held in self.holdings if held.kind != "opening" and held.end is not None]
+        counts: dict[str, int] = {}
+        for held in candidates:
+            counts[self.payer(held.caller)[0]] = counts.get(self.payer(held.caller)[0], 0) + 1
+
+        def rank(held: _Holding) -> tuple[bool, int, bool, float]:
+            payer, payer_proven = self.payer(held.caller)
+            return (not payer_proven, counts[payer], not held.in_flight, -held.last_active)
+
+        eligible = []
+        for held in candidates:
+            payer, payer_proven = self.payer(held.caller)
+            if payer_proven and not proven:
+                continue
+            if counts[payer] > mine or (proven and not payer_proven):
+                eligible.append(held)
+        return max(eligible, key=rank, default=None)
+
+    def _expired(self) -> list[_Holding]:
+        """Idle sessions past their time, and unproven callers' streams with no message for that long: forgotten
+        here, to be ended by the caller of `admit`."""
+        now = self.now()
+        expired = []
+        for held in list(self.holdings):
+            proven = self.payer(held.caller)[1]
+            if held.kind == "opening" or held.in_flight or (held.kind == "stream" and proven):
+                continue
+            lifetime = self._quotas.idle_seconds if proven else self._quotas.unproven_idle_seconds
+            if now - held.last_active >= lifetime:
+                self.forget(held)
+                expired.append(held)
+        return expired
+
+    def forget(self, holding: _Holding) -> None:
+        if holding in self.holdings:
+            self.holdings.remove(holding)
+        for index in (self.sessions, self.streams):
+            for name in [name for name, held in index.items() if held is holding]:
+                del index[name]
+
+
+class CallerQuotas:
+    """Caps on the sessions and SSE streams each caller holds, fair shares when the server is full, and a cap on the
+    size of an opening `initialize`. The SDK caps streamable-HTTP sessions in all, too."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        quotas: Quotas,
+        proven: ProvenKeys,
+        *,
+        mcp_path: str,
+        sse_path: str,
+        messages_path: str,
+        max_body: int,
+    ) -> None:
+        self._app = app
+        self._mcp_path, self._sse_path, self._messages_path = mcp_path, sse_path, messages_path
+        self._max_body = max_body
+        self._book = _Book(quotas, proven)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        caller = caller_of(scope)
+        if scope["type"] != "http" or caller is None:
+            await self._app(scope, receive, send)
+        elif scope["path"] == self._sse_path and scope["method"] == "GET":
+            await self._stream(scope, receive, send, caller)
+        elif scope["path"] == self._mcp_path:
+            await self._streamable(scope, receive, send, caller)
+        else:
+            if scope["path"].startswith(self._messages_path):
+                self._touch_stream(scope)
+            await self._app(scope, receive, send)
+
+    async def _open(self, caller: Caller, kind: Kind, send: Send) -> _Holding | None:
+        """Book a holding for `caller`, ending what must give way; None once the refusal is sent."""
+        admitted = self._book.admit(caller, kind)
+        if isinstance(admitted, Refusal):
+            await respond(send, admitted.status, admitted.why)
+            return None
+        holding, ended = admitted
+        for gone in ended:
+            if gone.end is not None:
+                await gone.end()
+        return holding
+
+    # --- SSE -----------------------------------------------------------------------------------------------------
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send, caller: Caller) -> None:
+        holding = await self._open(caller, "stream", send)
+        if holding is None:
+            return
+        started = finished = named = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started, finished, named
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body":
+                finished = not message.get("more_body", False)
+                if not named and (match := _SSE_SESSION.search(message.get("body", b""))):
+                    self._book.streams[match[1].decode()], named = holding, True
+            await send(message)
+
+        with anyio.CancelScope() as stream_scope:
+
+            async def end() -> None:
+                stream_scope.cancel()
+
+            holding.end = end
+            try:
+                await self._app(scope, receive, watch)
+            finally:
+                self._book.forget(holding)
+        if stream_scope.cancelled_caught and started and not finished:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _touch_stream(self, scope: Scope) -> None:
+        match = _QUERY_SESSION.search(scope.get("query_string", b"").decode("latin-1"))
+        if match and (holding := self._book.streams.get(match[1])) is not None:
+            holding.last_active = self._book.now()
+
+    # --- streamable HTTP -----------------------------------------------------------------------------------------
+
+    async def _streamable(self, scope: Scope, receive: Receive, send: Send, caller: Caller) -> None:
+        session_id = header(scope, SESSION_HEADER)
+        if session_id is None:
+            await self._maybe_new_session(scope, receive, send, caller)
+            return
+        session = self._book.sessions.get(session_id)
+        if session is None:
+            await self._app(scope, receive, send)
+            return
+        session.in_flight += 1
+        status = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, watch)
+        finally:
+            session.in_flight -= 1
+            session.last_active = self._book.now()
+            # Only the owner's own answer says the session is gone: anyone else gets 404 for a session that lives.
+            owners_answer = caller.owner == session.caller.owner
+            if owners_answer and (status == 404 or (scope["method"] == "DELETE" and 200 <= status < 300)):
+                self._book.forget(session)
+
+    async def _maybe_new_session(self, scope: Scope, receive: Receive, send: Send, caller: Caller) -> None:
+        try:
+            messages, opening = await _read_opening(receive, self._max_body)
+        except _Unreadable:
+            THROTTLE.warn(logger, "Refused a request whose body is nested too deeply to read")
+            await respond(send, 400, "Parse error: the body is nested too deeply to be a JSON-RPC message.")
+            return
+        if messages[-1]["type"] == "http.disconnect":
+            return  # the client went away before its request was whole: there is nobody to answer
+        if opening is None:
+            await self._app(scope, _replay(messages, receive), send)
+            return
+        if opening > MAX_OPENING_BYTES:
+            THROTTLE.warn(logger, "Refused an initialize of %d bytes", opening)
+            await respond(send, 413, f"An initialize request is at most {MAX_OPENING_BYTES // 1024} KB.")
+            return
+        holding = await self._open(caller, "opening", send)
+        if holding is None:
+            return
+
+        async def register(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                for key, value in message.get("headers", []):
+                    if key.lower() == SESSION_HEADER:
+                        # The opening becomes the session at once: the client may ask again before this call returns.
+                        session_id = value.decode("latin-1")
+                        holding.kind, holding.end = "session", self._ender(session_id, scope)
+                        self._book.sessions[session_id] = holding
+            await send(message)
+
+        try:
+            await self._app(scope, _replay(messages, receive), register)
+        finally:
+            if holding.kind == "opening":
+                self._book.forget(holding)
+
+    def _ender(self, session_id: str, opening: Scope) -> Callable[[], Awaitable[None]]:
+        """How to end this session as its owner would: a DELETE for it, with the owner's identity."""
+        # The opening's headers carry keys: the DELETE needs none of them, only the session id.
+        scope = {**opening, "method": "DELETE", "headers": [(SESSION_HEADER, session_id.encode("latin-1"))]}
+        scope.pop(CALLER, None)
+
+        async def end() -> None:
+            with anyio.CancelScope(shield=True):
+                await self._app(scope, _no_body, _discard)
+
+        return end
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _discard(message: Message) -> None:
+    return None
+
+
+class _Unreadable(Exception):
+    """A body too deeply nested for the JSON reader."""
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
+
+
+async def _read_opening(receive: Receive, max_body: int) -> tuple[list[Message], int | None]:
+    """The request's body messages, read ahead, and the body's size if it is an `initialize` (what opens a
+    session); None when it is anything else.
+
+    Raises:
+        _Unreadable: the body is JSON nested too deeply to read.
+    """
+    messages: list[Message] = []
+    body = b""
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, None
+        body += message.get("body", b"")
+        if len(body) > max_body:
+            return messages, None  # the SDK answers 413
+        if not message.get("more_body", False):
+            break
+    try:
+        payload: Any = json.loads(body)
+    except ValueError:
+        return messages, None
+    except RecursionError:
+        raise _Unreadable from None
+    opens = isinstance(payload, dict) and payload.get("method") == "initialize"
+    return messages, len(body) if opens else None

@@ -1,0 +1,193 @@
+"""Who pays for a session, whose gives way when the server is full, and the client's address behind proxies:
+the rules themselves, with a clock the test moves. The attacks on a real server process are in test_lockout.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+
+from ayrshare_mcp.access import ProvenKeys
+from ayrshare_mcp.transports.forwarded import TrustedProxies, TrustProxyError, forwarded_for, x_forwarded_for
+from ayrshare_mcp.transports.guards import Caller
+from ayrshare_mcp.transports.quotas import Quotas, Refusal, _Book, _Holding
+
+REAL_KEY = "CANARY-PROVEN-KEY-8c2d"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def caller(address: str = "10.0.0.1", key: str | None = None, token: bool = False) -> Caller:
+    user = AuthenticatedUser(AccessToken(token="", client_id="open", scopes=[], subject=address + (key or "")))
+    fingerprint = ProvenKeys.fingerprint(key) if key else None
+    return Caller(user=user, token_holder="token-holder" if token else None, key=fingerprint, address=address)
+
+
+def book(proven: ProvenKeys | None = None, clock: Clock | None = None, **quotas: Any) -> _Book:
+    settings = {"sessions": 10, "per_caller": 3, "per_address": 4, "idle_seconds": 600.0, **quotas}
+    return _Book(Quotas(**settings), proven or ProvenKeys(), clock or Clock())
+
+
+def open_session(ledger: _Book, who: Caller) -> _Holding | Refusal:
+    admitted = ledger.admit(who, "session")
+    if isinstance(admitted, Refusal):
+        return admitted
+    holding, _ = admitted
+
+    async def end() -> None:
+        return None
+
+    holding.end = end
+    return holding
+
+
+def test_callers_with_no_proven_identity_are_charged_to_their_address() -> None:
+    ledger = book()
+    held = [open_session(ledger, caller(key=f"INVENTED-{n}")) for n in range(5)]
+
+    assert [isinstance(each, _Holding) for each in held] == [True] * 4 + [False]
+    assert held[-1] == Refusal(429, "Too many open sessions from this address; end one or wait for one to expire.")
+
+
+def test_a_key_that_made_a_successful_call_is_charged_as_itself_from_any_address() -> None:
+    proven = ProvenKeys()
+    proven.prove(REAL_KEY)
+    ledger = book(proven)
+    held = [open_session(ledger, caller(address=f"10.0.0.{n}", key=REAL_KEY)) for n in range(4)]
+
+    assert [isinstance(each, _Holding) for each in held] == [True] * 3 + [False]
+    assert isinstance(open_session(ledger, caller(key="INVENTED")), _Holding), "its address is not charged"
+
+
+def test_unproven_callers_get_at_most_half_the_server_and_proven_ones_the_rest() -> None:
+    proven = ProvenKeys()
+    proven.prove(REAL_KEY)
+    ledger = book(proven, per_caller=10)
+    for n in range(5):
+        assert isinstance(open_session(ledger, caller(address=f"10.0.0.{n}")), _Holding)
+
+    another_from_one_of_them = open_session(ledger, caller(address="10.0.0.1"))
+    assert another_from_one_of_them == Refusal(503, "Too many open sessions on this server; try again later.")
+    assert all(isinstance(open_session(ledger, caller(key=REAL_KEY)), _Holding) for _ in range(5))
+
+
+def test_a_newcomer_takes_the_place_of_the_longest_idle_session_of_whoever_holds_the_most() -> None:
+    clock = Clock()
+    ledger = book(clock=clock, per_address=10)
+    hoarded = []
+    for _ in range(4):
+        hoarded.append(open_session(ledger, caller(address="10.0.0.1")))
+        clock.now += 1
+    modest = open_session(ledger, caller(address="10.0.0.2"))
+
+    admitted = ledger.admit(caller(address="10.0.0.3"), "session")
+
+    assert not isinstance(admitted, Refusal)
+    _, ended = admitted
+    assert ended == [hoarded[0]]
+    assert modest in ledger.holdings
+
+
+def test_a_proven_callers_session_never_gives_way_to_an_unproven_newcomer() -> None:
+    proven = ProvenKeys()
+    proven.prove(REAL_KEY)
+    ledger = book(proven, sessions=4, per_caller=4)
+    mine = [open_session(ledger, caller(key=REAL_KEY)) for _ in range(4)]
+
+    assert open_session(ledger, caller(address="10.0.0.7")) == Refusal(
+        503, "Too many open sessions on this server; try again later."
+    )
+    assert all(each in ledger.holdings for each in mine)
+
+
+def test_idle_sessions_of_unproven_callers_end_sooner_than_those_of_proven_ones() -> None:
+    proven = ProvenKeys()
+    proven.prove(REAL_KEY)
+    clock = Clock()
+    ledger = book(proven, clock=clock, unproven_idle_seconds=60.0)
+    anonymous = open_session(ledger, caller(address="10.0.0.1"))
+    known = open_session(ledger, caller(key=REAL_KEY))
+    clock.now = 61.0
+
+    admitted = ledger.admit(caller(address="10.0.0.2"), "session")
+
+    assert not isinstance(admitted, Refusal)
+    assert admitted[1] == [anonymous]
+    assert known in ledger.holdings
+
+
+def test_a_session_with_a_request_in_flight_does_not_expire() -> None:
+    clock = Clock()
+    ledger = book(clock=clock, unproven_idle_seconds=60.0)
+    busy = open_session(ledger, caller())
+    assert isinstance(busy, _Holding)
+    busy.in_flight = 1
+    clock.now = 1000.0
+
+    admitted = ledger.admit(caller(address="10.0.0.2"), "session")
+
+    assert not isinstance(admitted, Refusal)
+    assert admitted[1] == []
+
+
+def test_the_token_holder_is_one_proven_caller_whatever_keys_they_invent() -> None:
+    ledger = book()
+    held = [open_session(ledger, caller(address=f"10.0.0.{n}", key=f"INVENTED-{n}", token=True)) for n in range(4)]
+
+    assert [isinstance(each, _Holding) for each in held] == [True] * 3 + [False]
+
+
+def test_proven_keys_are_remembered_up_to_a_bound() -> None:
+    proven = ProvenKeys(capacity=2)
+    for key in ("one-key-1234", "two-key-1234", "three-key-1234"):
+        proven.prove(key)
+
+    assert ProvenKeys.fingerprint("one-key-1234") not in proven
+    assert ProvenKeys.fingerprint("three-key-1234") in proven
+
+
+# --- the client's address behind proxies ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trust", "peer", "xff", "forwarded", "client"),
+    [
+        ("10.0.0.5", "10.0.0.5", ["1.2.3.4"], None, "1.2.3.4"),
+        ("10.0.0.5", "10.0.0.5", ["6.6.6.6, 1.2.3.4"], None, "1.2.3.4"),
+        ("10.0.0.0/8", "10.0.0.5", ["1.2.3.4, 10.0.0.9"], None, "1.2.3.4"),
+        ("10.0.0.5", "9.9.9.9", ["1.2.3.4"], None, "9.9.9.9"),
+        ("10.0.0.5", "10.0.0.5", None, ['for=1.2.3.4;proto=https, for="[2001:db8::1]:4711"'], "2001:db8::1"),
+        ("10.0.0.5", "10.0.0.5", ["1.2.3.4"], ["for=1.2.3.4"], "1.2.3.4"),
+        ("10.0.0.5", "10.0.0.5", ["1.2.3.4"], ["for=6.6.6.6"], "10.0.0.5"),
+        ("10.0.0.5", "10.0.0.5", None, None, "10.0.0.5"),
+        ("1", "10.0.0.5", ["6.6.6.6, 1.2.3.4"], None, "1.2.3.4"),
+        ("2", "10.0.0.5", ["6.6.6.6, 1.2.3.4, 10.0.0.4"], None, "1.2.3.4"),
+        ("2", "10.0.0.5", ["1.2.3.4"], None, "1.2.3.4"),
+    ],
+)
+def test_the_client_is_the_right_most_address_that_is_not_a_trusted_proxy(
+    trust: str, peer: str, xff: list[str] | None, forwarded: list[str] | None, client: str
+) -> None:
+    proxies = TrustedProxies.parse(trust)
+    chain = x_forwarded_for(xff) if xff is not None else None
+    nodes = forwarded_for(forwarded) if forwarded is not None else None
+
+    assert proxies.client(peer, chain, nodes) == client
+
+
+@pytest.mark.parametrize("text", ["proxy.example.com", "0", "11", "", "10.0.0.1,nonsense"])
+def test_trust_proxy_refuses_what_is_neither_an_address_nor_a_hop_count(text: str) -> None:
+    with pytest.raises(TrustProxyError, match="trust-proxy"):
+        TrustedProxies.parse(text)
+
+
+def test_without_trusted_proxies_nobody_is_trusted() -> None:
+    assert TrustedProxies().client("10.0.0.5", ["1.2.3.4"], None) == "10.0.0.5"
