@@ -16,6 +16,7 @@ import httpx2
 import pytest
 from mcp import Client
 
+from ayrshare_mcp.client.rate_limits import monthly_quota_reset
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, Fault, bind
 from ayrshare_mcp.server import SharedClient, build_server
 from ayrshare_mcp.settings import Settings
@@ -126,6 +127,52 @@ async def test_when_the_budget_is_spent_calls_are_answered_at_once_without_earni
     assert "(2 of 2 requests used)" in refused["error"]
     assert "nothing was sent" in refused["error"]
     assert "Try again in about 300 s" in refused["error"]
+
+
+async def test_a_429_that_spends_the_budget_never_waits_past_the_calls_deadline(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    spent = {"x-ratelimit-max": "300", "x-ratelimit-count": "300"}
+    emulator.app.inject(Fault(status=429, body={"status": "error", "message": "Too many"}, headers=spent))
+
+    # The helper's bound is the call's 2 s and 20 s to spare: the budget's window is 300 s.
+    async with server(emulator.url, home, call_timeout=2) as client:
+        envelope = await fail(client, HISTORY, {})
+
+    assert sent(emulator) == [("GET", "/history")]
+    assert "Try again in about 300 s" in envelope["error"]
+
+
+async def test_a_spent_monthly_post_quota_is_never_retried_and_remembered_until_the_reset(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.monthly_post_quota = 0
+    post = published_post(emulator)
+
+    async with server(emulator.url, home) as client:
+        first = await fail(client, DELETE, {"id": post})
+        second = await fail(client, DELETE, {"id": post})
+        await succeed(client, HISTORY, {})
+
+    assert sent(emulator) == [("DELETE", "/post"), ("GET", "/history")]
+    assert "monthly post quota (Ayrshare answered 429 with code 106)" in first["error"]
+    assert "monthly post quota (nothing was sent)" in second["error"]
+    reset = monthly_quota_reset(datetime.now(UTC))
+    assert f"resets on {reset:%Y-%m-%d} at 00:07 UTC" in second["error"]
+    assert first["data"]["code"] == 106
+
+
+@pytest.mark.parametrize(
+    ("now", "reset"),
+    [
+        (datetime(2026, 12, 4, 19, 0, tzinfo=UTC), datetime(2027, 1, 1, 0, 7, tzinfo=UTC)),
+        (datetime(2026, 12, 1, 0, 6, tzinfo=UTC), datetime(2026, 12, 1, 0, 7, tzinfo=UTC)),
+        (datetime(2026, 12, 1, 0, 7, tzinfo=UTC), datetime(2027, 1, 1, 0, 7, tzinfo=UTC)),
+        (datetime(2026, 2, 28, 23, 0, tzinfo=UTC), datetime(2026, 3, 1, 0, 7, tzinfo=UTC)),
+    ],
+)
+def test_the_monthly_quota_resets_on_the_first_at_seven_past_midnight_utc(now: datetime, reset: datetime) -> None:
+    assert monthly_quota_reset(now) == reset
 
 
 async def test_a_500_is_not_retried(emulator: RunningEmulator, home: Path) -> None:

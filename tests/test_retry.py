@@ -113,3 +113,24 @@ def test_retry_after_is_read_as_seconds_or_as_an_http_date() -> None:
     assert retry.parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}, clock) == 0.0
     assert retry.parse_retry_after({"retry-after": "soon"}, clock) is None
     assert retry.parse_retry_after({}, clock) is None
+
+
+def test_a_spent_rate_limit_budget_is_waited_out_only_within_the_calls_deadline() -> None:
+    rate_limited = retry.answered(api_error(429), {})
+
+    def blocked(seconds: float, time_left: float) -> object:
+        return retry.decide(
+            rate_limited, repeatable=True, attempt=0, time_left=time_left, policy=POLICY, blocked_for=seconds, jitter=1
+        )
+
+    assert blocked(3.0, time_left=30.0) == retry.Wait(3.0)
+    assert isinstance(blocked(3.0, time_left=2.0), retry.GiveUp)
+    assert isinstance(blocked(300.0, time_left=600.0), retry.GiveUp)
+
+
+def test_the_monthly_post_quota_is_never_tried_again() -> None:
+    quota = retry.answered(AyrshareAPIError(429, {"status": "error", "code": 106, "message": "limit"}), {})
+
+    assert quota.monthly_quota_spent
+    assert not quota.rate_limited
+    assert decide(quota, repeatable=True) == retry.GiveUp(quota.error)

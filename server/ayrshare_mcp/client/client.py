@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -31,10 +32,11 @@ from ayrshare_mcp.client.errors import (
     AyrshareError,
     AyrshareInvalidResponse,
     AyrshareOutcomeUnknown,
+    AyrshareQuotaSpent,
     AyrshareRateLimited,
     AyrshareTimeoutError,
 )
-from ayrshare_mcp.client.rate_limits import RateLimits, bucket_name
+from ayrshare_mcp.client.rate_limits import RateLimits, bucket_name, monthly_quota_reset
 from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.settings import MAX_UPSTREAM_CONNECTIONS, Settings
 
@@ -79,6 +81,12 @@ class Operation:
     @property
     def name(self) -> str:
         return f"{self.method} /{self.path}"
+
+    @property
+    def under_post_quota(self) -> bool:
+        """Whether Ayrshare refuses this operation once the monthly post quota is spent: posts, their gets, deletes
+        and retries, and analytics."""
+        return self.path == "post" or self.path.startswith(("post/", "analytics/"))
 
 
 class AyrshareClient:
@@ -158,7 +166,7 @@ class AyrshareClient:
         bucket = bucket_name(credentials.api_key, credentials.profile_key)
         attempt = 0
         while True:
-            self._refuse_if_rate_limited(bucket)
+            self._refuse_if_rate_limited(bucket, operation)
             try:
                 return await self._attempt(operation, credentials, bucket, deadline)
             except _Failed as failed:
@@ -166,24 +174,30 @@ class AyrshareClient:
             if failure.rate_limited:
                 # Other calls for this profile wait too, rather than each earning its own 429.
                 self.rate_limits.pause(bucket, failure.retry_after or self._policy.backoff(attempt, 1.0))
+            if failure.monthly_quota_spent:
+                self.rate_limits.quota_spent(bucket, monthly_quota_reset(datetime.now(UTC)))
             decision = retry.decide(
                 failure,
                 repeatable=operation.repeatable,
                 attempt=attempt,
                 time_left=deadline - anyio.current_time(),
                 policy=self._policy,
+                blocked_for=self.rate_limits.wait(bucket)[0] if failure.rate_limited else 0.0,
             )
             if isinstance(decision, retry.GiveUp):
                 raise self._final_error(decision, operation, bucket) from None
-            wait = max(decision.seconds, self.rate_limits.wait(bucket)[0] if failure.rate_limited else 0.0)
-            logger.info("%s failed (%s); retrying in %.1f s", operation.name, failure.error.status_and_code(), wait)
-            await anyio.sleep(wait)
+            logger.info(
+                "%s failed (%s); retrying in %.1f s", operation.name, failure.error.status_and_code(), decision.seconds
+            )
+            await anyio.sleep(decision.seconds)
             attempt += 1
 
     def _final_error(self, decision: retry.GiveUp, operation: Operation, bucket: str) -> AyrshareError:
         error = decision.error
         if decision.outcome_unknown:
             return AyrshareOutcomeUnknown(error, operation.how_to_check)
+        if (until := self.rate_limits.quota_spent_until(bucket)) is not None:
+            return AyrshareQuotaSpent(until, answer=error)
         if error.status == 429:
             wait, used, limit = self.rate_limits.wait(bucket)
             return AyrshareRateLimited(wait, used=used, limit=limit, answer=error) if wait > 0 else error
@@ -201,7 +215,10 @@ class AyrshareClient:
             return None
         return seen[1]
 
-    def _refuse_if_rate_limited(self, bucket: str) -> None:
+    def _refuse_if_rate_limited(self, bucket: str, operation: Operation) -> None:
+        until = self.rate_limits.quota_spent_until(bucket)
+        if until is not None and operation.under_post_quota:
+            raise AyrshareQuotaSpent(until)
         wait, used, limit = self.rate_limits.wait(bucket)
         if wait > 0:
             raise AyrshareRateLimited(wait, used=used, limit=limit)

@@ -5,6 +5,7 @@ Nothing here knows about MCP: the tools turn these into tool results.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ayrshare_mcp.credentials import how_to_provide_an_x_pair
@@ -106,6 +107,27 @@ class AyrshareRateLimited(AyrshareError):
         self._answer = answer
         self.status = answer.status if answer else None
         self.code = answer.code if answer else None
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self._answer.body if self._answer else {}
+
+
+class AyrshareQuotaSpent(AyrshareError):
+    """The profile's monthly post quota is spent (Ayrshare code 106): known before sending, or just learnt."""
+
+    def __init__(self, until: datetime, *, answer: AyrshareError | None = None) -> None:
+        sent = "Ayrshare answered 429 with code 106" if answer else "nothing was sent"
+        super().__init__(
+            f"This Ayrshare profile has used up its monthly post quota ({sent}). Until it resets on "
+            f"{until:%Y-%m-%d at %H:%M} UTC, Ayrshare refuses new posts, and getting, deleting and retrying posts and "
+            "their analytics, for this profile. Do not retry before then: repeated rate-limit errors can get the "
+            "profile suspended. Upgrading the Ayrshare plan raises the quota."
+        )
+        self.until = until
+        self._answer = answer
+        self.status = answer.status if answer else None
+        self.code = answer.code if answer else 106
 
     @property
     def body(self) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Ayrshare allows 300 requests per 5 minutes per profile and suspends a profile after 1,000 rate-limited requests in a
 day. So once a profile's budget is known to be spent, further calls for it are refused here, not sent to earn more
-429s.
+429s. The same holds for the monthly post quota (code 106), which lasts until the 1st of the next month, 00:07 UTC.
 """
 
 from __future__ import annotations
@@ -10,10 +10,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import anyio
 
 RATE_WINDOW_SECONDS = 300.0
+# When Ayrshare's monthly post quotas reset (its help center): the 1st of each month, at 00:07 UTC.
+QUOTA_RESET_DAY_OFFSET = timedelta(minutes=7)
+
+
+def monthly_quota_reset(now: datetime) -> datetime:
+    """The next reset of the monthly post quota after `now` (aware, any zone)."""
+    now = now.astimezone(UTC)
+    this_month = datetime(now.year, now.month, 1, tzinfo=UTC) + QUOTA_RESET_DAY_OFFSET
+    if now < this_month:
+        return this_month
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return datetime(year, month, 1, tzinfo=UTC) + QUOTA_RESET_DAY_OFFSET
 
 
 def bucket_name(api_key: str, profile_key: str | None) -> str:
@@ -34,7 +47,20 @@ class RateLimits:
     """What Ayrshare's x-ratelimit-* headers and 429s said about each profile's budget."""
 
     clock: Callable[[], float] = field(default=anyio.current_time)
+    wall_clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _buckets: dict[str, _Bucket] = field(default_factory=dict)
+    # Profiles whose monthly post quota is spent, and until when (bounded: one entry per profile that hit it).
+    _quota_spent: dict[str, datetime] = field(default_factory=dict)
+
+    def quota_spent(self, bucket: str, until: datetime) -> None:
+        now = self.wall_clock()
+        self._quota_spent = {name: moment for name, moment in self._quota_spent.items() if moment > now}
+        self._quota_spent[bucket] = until
+
+    def quota_spent_until(self, bucket: str) -> datetime | None:
+        """When this profile's monthly post quota resets, if it is known to be spent; else None."""
+        until = self._quota_spent.get(bucket)
+        return until if until is not None and until > self.wall_clock() else None
 
     def wait(self, bucket: str) -> tuple[float, int | None, int | None]:
         """Seconds until this profile may send again (0 when it may now), and the budget last seen."""

@@ -9,6 +9,7 @@ error", from the failure, the operation, the attempt number and the time left be
 |-------------------------------------------------|--------|-------------------------|----------------|
 | connect failed / connect or pool timeout        | no     | yes                     | yes            |
 | 429 Too Many Requests                           | no     | yes                     | yes            |
+| 429 with code 106 (the monthly post quota)      | no     | no                      | no             |
 | 502 / 503 / 504                                 | maybe  | yes                     | no: unknown    |
 | attempt timed out, connection dropped, garbage  | maybe  | yes                     | no: unknown    |
 | an answer too large to read                     | maybe  | no                      | no: unknown    |
@@ -18,6 +19,8 @@ error", from the failure, the operation, the attempt number and the time left be
 
 (*) A refusal is a definitive answer: Ayrshare did not act, so it is not an "unknown outcome".
 "Unknown" means the error says the outcome is unknown and how to check it, instead of the failure itself.
+A wait, whatever asked for it (backoff, Retry-After, the profile's spent rate-limit budget), never runs past the
+call's deadline: `decide` is the one place a wait is chosen.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from ayrshare_mcp.client.errors import AyrshareError
 from ayrshare_mcp.settings import DEFAULT_BASE_DELAY, DEFAULT_MAX_RETRIES
 
 RETRYABLE_SERVER_STATUSES = frozenset({502, 503, 504})
+# Ayrshare's answer once a profile's monthly post quota is used up: 429, until the quota resets.
+MONTHLY_QUOTA_CODE = 106
 
 Sent = Literal["no", "maybe"]
 Repeat = Literal["never", "if_repeatable", "always"]
@@ -61,7 +66,11 @@ class Failure:
 
     @property
     def rate_limited(self) -> bool:
-        return self.error.status == 429
+        return self.error.status == 429 and not self.monthly_quota_spent
+
+    @property
+    def monthly_quota_spent(self) -> bool:
+        return self.error.status == 429 and self.error.code == MONTHLY_QUOTA_CODE
 
 
 def not_sent(error: AyrshareError) -> Failure:
@@ -86,6 +95,9 @@ def unreadable(error: AyrshareError) -> Failure:
 def answered(error: AyrshareError, headers: Mapping[str, str], now: Callable[[], float] = time.time) -> Failure:
     """Ayrshare answered with an error status (or a body that is not JSON)."""
     status = error.status or 0
+    if status == 429 and error.code == MONTHLY_QUOTA_CODE:
+        # Not a burst: Ayrshare answers the same until the month turns, and every 429 counts towards suspension.
+        return Failure(error, sent="no", repeat="never")
     if status == 429:
         # Ayrshare refused before doing anything; every operation may come back later.
         return Failure(error, sent="no", repeat="always", retry_after=parse_retry_after(headers, now))
@@ -117,9 +129,11 @@ def decide(
     attempt: int,
     time_left: float,
     policy: RetryPolicy,
+    blocked_for: float = 0.0,
     jitter: float | None = None,
 ) -> Wait | GiveUp:
-    """Wait and try again, or give up: `attempt` counts from 0, `time_left` is seconds until the call's deadline."""
+    """Wait and try again, or give up: `attempt` counts from 0, `time_left` is seconds until the call's deadline,
+    `blocked_for` is how long the profile's rate-limit budget says nothing may be sent."""
     if failure.sent == "maybe" and not repeatable:
         return GiveUp(failure.error, outcome_unknown=True)
     allowed = failure.repeat == "always" or (failure.repeat == "if_repeatable" and repeatable)
@@ -129,6 +143,7 @@ def decide(
         delay = failure.retry_after
     else:
         delay = policy.backoff(attempt, jitter if jitter is not None else 1 - 0.25 * random.random())  # noqa: S311
+    delay = max(delay, blocked_for)
     if delay > policy.max_retry_after or delay >= time_left:
         return GiveUp(failure.error)
     return Wait(delay)

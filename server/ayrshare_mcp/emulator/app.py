@@ -295,6 +295,7 @@ class EmulatorApp:
             api_key = self.service.authenticate(request.header("authorization"))
             profile = self.service.profile(api_key, request.header("profile-key"))
             rate_headers = self.service.count_request(profile)
+            self.service.check_post_quota(profile, request.method, request.path)
             if isinstance(request.body, _InvalidJSON):
                 raise ErrorAnswer(400, "The request body is not valid JSON.")
             reply = operation(self.service, profile, request)

@@ -58,6 +58,9 @@ class Switches:
     failing_platforms: list[str] = field(default_factory=list)
     # GET /profiles: "for security, the Profile Keys are not returned" (docs); on, the answer carries them anyway.
     profiles_answer_keys: bool = False
+    # Posts a profile may publish per month (its plan's quota); None: no limit. Once used up, Ayrshare answers 429
+    # with code 106 to posts, their gets, deletes and retries, and analytics, until the 1st at 00:07 UTC.
+    monthly_post_quota: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class Profile:
     idempotency: dict[str, JSON] = field(default_factory=dict)
     window_started: float = 0.0
     requests_in_window: int = 0
+    # Posts created in the quota month named, as "YYYY-MM".
+    posts_in_month: tuple[str, int] = ("", 0)
 
 
 def _digest(text: str) -> str:
@@ -202,6 +207,24 @@ class Ayrshare:
                 headers["retry-after"] = str(self.switches.retry_after_seconds)
             raise ErrorAnswer(429, "Rate limit exceeded. Please wait before making more requests.", headers=headers)
         return headers
+
+    def check_post_quota(self, profile: Profile, method: str, path: str) -> None:
+        """Count a new post against the profile's monthly quota, and refuse what Ayrshare refuses once it is spent.
+
+        Raises:
+            ErrorAnswer: 429 with code 106, for a post-related operation once the quota is used up.
+        """
+        quota = self.switches.monthly_post_quota
+        if quota is None or not (path == "/api/post" or path.startswith(("/api/post/", "/api/analytics/"))):
+            return
+        month = (self.clock() - timedelta(minutes=7)).strftime("%Y-%m")
+        counted = profile.posts_in_month[1] if profile.posts_in_month[0] == month else 0
+        if counted >= quota:
+            raise ErrorAnswer(
+                429, "Monthly post limit reached. Upgrade your plan or wait for the reset on the 1st.", code=106
+            )
+        if method == "POST" and path == "/api/post":
+            profile.posts_in_month = (month, counted + 1)
 
     def require_x_credentials(self, sent: XHeaders, posts: list[JSON], platforms: Sequence[str] = ()) -> None:
         """Refuse an operation that touches X (these posts, or a filter on these platforms) without the X pair."""
