@@ -144,23 +144,35 @@ async def test_deleting_one_post_by_id_asks_nobody(emulator: RunningEmulator, ho
     assert deletes(emulator) == [{"id": post["id"]}]
 
 
+@pytest.mark.parametrize(
+    ("operator", "tool"),
+    [
+        ({}, DELETE),
+        ({"AYRSHARE_ALLOW_UNCONFIRMED_DELETES": "1"}, DELETE),
+        ({"AYRSHARE_PUBLISH": "direct", "AYRSHARE_TOOLSETS": "all"}, "AYRSHARE_CREATE_POST"),
+    ],
+    ids=["bulk delete", "bulk delete, allowed unasked", "post, published directly"],
+)
 async def test_a_stateless_server_that_forgot_what_a_legacy_client_declared_refuses_instead_of_skipping_the_question(
-    emulator: RunningEmulator, home: Path
+    emulator: RunningEmulator, home: Path, operator: dict[str, str], tool: str
 ) -> None:
-    # Observed before: the declined question was never put, and the posts were deleted.
-    ids = pending_posts(emulator, 2)
+    # Observed before: the declined question was never put and the posts were deleted; with the operator's
+    # switches on, a client that could have asked was treated as one that cannot, and it acted unasked.
+    arguments = {"bulk": pending_posts(emulator, 2)} if tool == DELETE else {"post": "Hi", "platforms": ["linkedin"]}
+    emulator.app.requests.clear()
     person = User("decline", False)
-    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, **operator)
 
     with anyio.fail_after(60):
         async with (
             serving(["--transport", "streamable-http", "--stateless"], env) as (_, url, _),
             http_session(url, mode="legacy", elicitation=person) as client,
         ):
-            refused = await fail(client, DELETE, {"bulk": ids})
+            refused = await fail(client, tool, arguments)
 
-    assert NOBODY in refused["error"]
-    assert emulator.app.requests == []
+    assert "cannot tell whether your client can ask" in refused["error"]
+    assert "sticky sessions" in refused["error"]
+    assert [request.path for request in emulator.app.requests if request.method != "GET"] == []
 
 
 # --- the 2026-07-28 requestState: sealed, bound, short-lived, used once ----------------------------------------

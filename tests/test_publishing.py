@@ -95,18 +95,25 @@ async def test_with_publish_direct_a_post_nobody_can_confirm_is_published_as_ask
 
 
 @pytest.mark.parametrize(
-    "when", [{"scheduleDate": "2030-01-01T09:00:00Z"}, {"requiresApproval": True}], ids=["scheduled", "approval"]
+    ("when", "shown"),
+    [
+        ({"scheduleDate": "2030-01-01T09:00:00Z"}, "at 2030-01-01T09:00:00Z UTC (in "),
+        ({"requiresApproval": True}, "It is held as awaiting approval until someone approves it."),
+    ],
+    ids=["scheduled", "approval"],
 )
-async def test_a_post_that_does_not_go_public_now_asks_nobody(
-    emulator: RunningEmulator, home: Path, when: dict[str, Any]
+async def test_every_post_is_asked_about_whenever_it_goes_out_and_a_model_cannot_skip_the_question(
+    emulator: RunningEmulator, home: Path, when: dict[str, Any], shown: str
 ) -> None:
-    person = User()
+    person = User("accept", confirm=False)
 
     async with with_every_toolset(emulator, home, person=person) as client:
-        await succeed(client, CREATE, NOW_POST | when)
+        refused = await fail(client, CREATE, NOW_POST | when)
 
-    assert person.questions == []
-    assert len(posts_sent(emulator)) == 1
+    [question] = person.questions
+    assert shown in question
+    assert refused["error"].startswith("Nothing was published: the user declined")
+    assert posts_sent(emulator) == []
 
 
 # --- from a schedule to a published, auto-scheduled post (the README's walk-through) ---------------------------
@@ -208,23 +215,37 @@ async def test_when_the_linked_networks_cannot_be_read_the_post_still_goes_to_ay
 # --- at most once ------------------------------------------------------------------------------------------------
 
 
+async def test_the_same_call_made_twice_is_sent_once(emulator: RunningEmulator, home: Path) -> None:
+    scheduled = NOW_POST | {"scheduleDate": later(days=2)}
+
+    async with with_every_toolset(emulator, home) as client:
+        await succeed(client, CREATE, scheduled)
+        second = await fail(client, CREATE, scheduled)
+
+    [sent] = posts_sent(emulator)
+    assert sent["idempotencyKey"].startswith("mcp-")
+    assert "already submitted" in second["error"]
+    assert "AYRSHARE_GET_POST_HISTORY" in second["error"]
+
+
 @pytest.mark.parametrize("repeat", ["reject", "replay"])
-async def test_the_same_call_made_twice_publishes_one_post(emulator: RunningEmulator, home: Path, repeat: str) -> None:
+async def test_the_same_call_made_again_after_a_restart_publishes_one_post(
+    emulator: RunningEmulator, home: Path, repeat: str
+) -> None:
     emulator.service.switches.idempotency_repeat = repeat  # type: ignore[assignment]
     scheduled = NOW_POST | {"scheduleDate": later(days=2)}
 
     async with with_every_toolset(emulator, home) as client:
         first = await succeed(client, CREATE, scheduled)
-        second = await call(client, CREATE, scheduled)
+    async with with_every_toolset(emulator, home) as restarted:
+        second = await call(restarted, CREATE, scheduled)
 
     keys = [body["idempotencyKey"] for body in posts_sent(emulator)]
     assert keys[0] == keys[1]
-    assert keys[0].startswith("mcp-")
     assert len(stored(emulator)) == 1
     if repeat == "reject":
         assert second["successful"] is False
         assert "already submitted" in second["error"]
-        assert "AYRSHARE_GET_POST_HISTORY" in second["error"]
     else:
         assert second["data"]["id"] == first["id"]
 
@@ -309,7 +330,7 @@ async def test_validating_a_post_publishes_nothing_and_asks_nobody(emulator: Run
 # --- update and approve ------------------------------------------------------------------------------------------
 
 
-async def test_a_pending_post_can_be_moved_and_annotated_without_a_question(
+async def test_a_pending_post_can_be_moved_later_and_annotated_without_a_question(
     emulator: RunningEmulator, home: Path
 ) -> None:
     person = User()
@@ -321,7 +342,7 @@ async def test_a_pending_post_can_be_moved_and_annotated_without_a_question(
         fetched = await succeed(client, GET, {"id": created["id"]})
 
     assert (fetched["scheduleDate"], fetched["notes"], fetched["status"]) == (new_time, "moved for launch", "pending")
-    assert person.questions == []
+    assert len(person.questions) == 1, "only the create asked"
 
 
 @ERAS
@@ -335,7 +356,8 @@ async def test_approving_a_post_shows_its_text_networks_and_time_and_publishes_a
         await succeed(client, UPDATE, {"id": held["id"], "approved": True})
         fetched = await succeed(client, GET, {"id": held["id"]})
 
-    [question] = person.questions
+    [_, question] = person.questions
+    assert question.startswith("Approve and publish this post now")
     assert NOW_POST["post"] in question
     assert "linkedin, facebook" in question
     assert fetched["status"] == "success"

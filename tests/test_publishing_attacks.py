@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from mcp.client.session import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from ayrshare_mcp.client import AyrshareClient
 from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.emulator import Fault
-from ayrshare_mcp.tools.posts import derived_key
+from ayrshare_mcp.tools.post_keys import derived_key
 from tests.envelope import call, fail, succeed
 from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, posts_sent, stored, with_every_toolset
 
@@ -44,35 +42,47 @@ async def a_failed_post(emulator: RunningEmulator, home: Path, **extra: Any) -> 
 async def test_a_post_into_a_schedule_slot_minutes_away_is_asked_about_or_held(
     emulator: RunningEmulator, home: Path, someone: bool
 ) -> None:
-    slot = (datetime.now(UTC) + timedelta(minutes=2)).strftime("%H:%MZ")
+    slot = (datetime.now(UTC) + timedelta(minutes=2)).replace(second=0)
     person = User() if someone else None
 
     async with with_every_toolset(emulator, home, person=person) as client:
-        await succeed(client, SET_SCHEDULE, {"title": "asap", "schedule": [slot]})
+        await succeed(client, SET_SCHEDULE, {"title": "asap", "schedule": [f"{slot:%H:%M}Z"]})
         envelope = await call(client, CREATE, POST | {"autoScheduleTitle": "asap"})
 
     [sent] = posts_sent(emulator)
     if person is not None:
         [question] = person.questions
-        assert "next slot of the auto schedule 'asap'" in question
-        assert envelope["successful"] is True
+        assert f"in the auto schedule 'asap', whose next free slot is {slot:%Y-%m-%dT%H:%M:%S}Z UTC (in " in question
+        assert envelope["successful"] is True, "the person agreed to that very slot"
     else:
         assert sent["requiresApproval"] is True
         assert "awaiting approval" in envelope["notice"]
 
 
-async def test_a_post_into_a_schedule_whose_slots_are_hours_away_asks_nobody(
+async def test_a_post_into_a_schedule_shows_the_slot_ayrshare_should_pick_after_its_last_used_one(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    slot = (datetime.now(UTC) + timedelta(hours=3)).strftime("%H:%MZ")
-    person = User()
+    today = datetime.now(UTC).date()
+    start = datetime.combine(today + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
+    excluded = today + timedelta(days=2)
+    schedule = {
+        "title": "later",
+        "schedule": ["18:30Z", "09:15Z"],
+        "setStartDate": f"{start:%Y-%m-%dT%H:%M:%SZ}",
+        "excludeDates": [excluded.isoformat()],
+    }
+    person = User("decline", confirm=False)
+    emulator.service.switches.list_shows_start_date = True
 
     async with with_every_toolset(emulator, home, person=person) as client:
-        await succeed(client, SET_SCHEDULE, {"title": "later", "schedule": [slot]})
-        await succeed(client, CREATE, POST | {"autoScheduleTitle": "later"})
+        await succeed(client, SET_SCHEDULE, schedule)
+        await fail(client, CREATE, POST | {"autoScheduleTitle": "later"})
 
-    assert person.questions == []
-    assert "requiresApproval" not in posts_sent(emulator)[0]
+    [question] = person.questions
+    expected = today + timedelta(days=3)
+    assert f"whose next free slot is {expected.isoformat()}T09:15:00Z UTC (in 3 days)" in question
+    assert "Ayrshare makes the final choice" in question
+    assert "daysOfWeek is not set" in question
 
 
 async def test_a_retry_is_checked_and_asked_about_from_one_lookup_so_a_status_change_cannot_skip_the_question(
@@ -98,8 +108,8 @@ async def test_approving_shows_the_media_that_will_be_published(emulator: Runnin
         held = await succeed(client, CREATE, POST | {"requiresApproval": True, "mediaUrls": [IMAGE]})
         await succeed(client, UPDATE, {"id": held["id"], "approved": True})
 
-    [question] = person.questions
-    assert IMAGE in question
+    [_, approval] = person.questions
+    assert IMAGE in approval
 
 
 async def test_retrying_shows_the_media_that_will_be_published(emulator: RunningEmulator, home: Path) -> None:
@@ -172,16 +182,17 @@ async def test_on_the_2026_era_a_yes_to_one_time_does_not_approve_a_post_moved_m
         context: ClientRequestContext, params: ElicitRequestParams
     ) -> ElicitResult:
         questions.append(params.message)
-        stored(emulator)[0]["scheduleDate"]["utc"] = moved_to  # between the question and the answer
+        if len(questions) == 2:  # between the approval's question and its answer
+            stored(emulator)[0]["scheduleDate"]["utc"] = moved_to
         return ElicitResult(action="accept", content={"confirm": True})
 
     async with with_every_toolset(emulator, home, person=person_while_the_model_moves_the_post) as client:
         held = await succeed(client, CREATE, POST | {"requiresApproval": True, "scheduleDate": "2030-01-01T09:00:00Z"})
         await succeed(client, UPDATE, {"id": held["id"], "approved": True})
 
-    assert len(questions) == 2, "the changed question must be put to the person again"
-    assert "at 2030-01-01T09:00:00Z" in questions[0]
-    assert f"at {moved_to}" in questions[1]
+    [_, before, after] = questions  # the create, then the approval, asked again once the post had moved
+    assert "at 2030-01-01T09:00:00Z" in before
+    assert f"at {moved_to}" in after
 
 
 async def test_a_person_slower_than_the_call_timeout_still_gets_their_post_published(
@@ -220,8 +231,9 @@ async def test_a_post_placed_in_a_slot_minutes_away_after_the_schedule_changed_i
     async with with_every_toolset(emulator, home, person=person) as client:
         refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "soon"})
 
-    assert person.questions == []
-    assert "less than 5 minutes away, which nobody confirmed, so it was cancelled" in refused["error"]
+    [question] = person.questions
+    assert "(in 2 hours)" in question or "(in 3 hours)" in question
+    assert "less than 5 minutes away, which nobody agreed to, so it was cancelled" in refused["error"]
     assert stored(emulator)[0]["status"] == "deleted"
 
 
@@ -275,7 +287,7 @@ async def test_on_the_2025_era_a_yes_to_one_time_does_not_approve_a_post_moved_m
     async def person_while_the_model_moves_the_post(
         context: ClientRequestContext, params: ElicitRequestParams
     ) -> ElicitResult:
-        if not person.questions:
+        if len(person.questions) == 1:  # between the approval's question and its answer
             stored(emulator)[0]["scheduleDate"]["utc"] = moved_to
         return await person(context, params)
 
@@ -285,8 +297,8 @@ async def test_on_the_2025_era_a_yes_to_one_time_does_not_approve_a_post_moved_m
         held = await succeed(client, CREATE, POST | {"requiresApproval": True, "scheduleDate": "2030-01-01T09:00:00Z"})
         await succeed(client, UPDATE, {"id": held["id"], "approved": True})
 
-    assert len(person.questions) == 2
-    assert f"at {moved_to}" in person.questions[1]
+    assert len(person.questions) == 3
+    assert f"at {moved_to}" in person.questions[2]
 
 
 async def test_a_profile_name_that_could_not_be_looked_up_the_first_time_does_not_make_the_person_answer_twice(
@@ -317,23 +329,42 @@ async def test_no_secret_reaches_the_person_through_data_ayrshare_sends_back(
 # --- a post that goes out twice ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "again",
-    [
-        {"platforms": ["facebook", "linkedin"]},
-        {"shortenLinks": False},
-        {"notes": "second try"},
-        {"post": POST["post"] + "  "},
-        {"post": unicodedata.normalize("NFD", "Café ouvert: " + POST["post"])},
-    ],
-    ids=["networks reordered", "a default spelled out", "other notes", "trailing spaces", "NFD text"],
-)
+TEXT = "Launch day:\nwe are live!"
+MEDIA = "https://img.example/launch.png?size=big"
+SPELLINGS: dict[str, dict[str, Any]] = {
+    "networks reordered": {"platforms": ["facebook", "linkedin"]},
+    "a default spelled out": {"shortenLinks": False},
+    "other notes": {"notes": "second try"},
+    "trailing spaces": {"post": TEXT + "  "},
+    "NFD text": {"post": unicodedata.normalize("NFD", "Café: " + TEXT)},
+    "double space": {"post": TEXT.replace(" ", "  ")},
+    "CRLF": {"post": TEXT.replace("\n", "\r\n")},
+    "space before a line end": {"post": TEXT.replace("\n", " \n")},
+    "zero width space": {"post": TEXT.replace("day", "d\u200bay")},
+    "word joiner": {"post": TEXT.replace("day", "d\u2060ay")},
+    "zero width joiner": {"post": TEXT.replace("day", "d\u200day")},
+    "byte order mark": {"post": "\ufeff" + TEXT},
+    "variation selector": {"post": TEXT.replace("!", "!\ufe0f")},
+    "soft hyphen": {"post": TEXT.replace("Launch", "Laun\u00adch")},
+    "no-break space": {"post": TEXT.replace(" ", "\u00a0")},
+    "narrow no-break space": {"post": TEXT.replace(" ", "\u202f")},
+    "fullwidth letters": {"post": TEXT.replace("Launch", "\uff2c\uff41\uff55\uff4e\uff43\uff48")},
+    "host in capitals": {"mediaUrls": [MEDIA.replace("img.example", "IMG.Example")]},
+    "default port": {"mediaUrls": [MEDIA.replace("img.example", "img.example:443")]},
+    "fragment": {"mediaUrls": [MEDIA + "#top"]},
+    "empty query": {"mediaUrls": ["https://img.example/launch.png?"]},
+}
+
+
+@pytest.mark.parametrize("again", SPELLINGS.values(), ids=SPELLINGS.keys())
 async def test_the_same_post_repeated_in_another_spelling_gets_the_same_key_and_goes_out_once(
     emulator: RunningEmulator, home: Path, again: dict[str, Any]
 ) -> None:
-    first = POST | {"scheduleDate": "2030-01-01T09:00:00Z"}
-    if "ouvert" in again.get("post", ""):
+    first = POST | {"post": TEXT, "scheduleDate": "2030-01-01T09:00:00Z", "mediaUrls": [MEDIA]}
+    if "Caf" in again.get("post", ""):
         first = first | {"post": unicodedata.normalize("NFC", again["post"])}
+    if again.get("mediaUrls") == ["https://img.example/launch.png?"]:
+        first = first | {"mediaUrls": ["https://img.example/launch.png"]}
 
     async with with_every_toolset(emulator, home) as client:
         await succeed(client, CREATE, first)
@@ -343,10 +374,44 @@ async def test_the_same_post_repeated_in_another_spelling_gets_the_same_key_and_
     assert len(stored(emulator)) == 1
 
 
-def test_a_derived_key_keeps_media_order_and_the_day_of_an_auto_scheduled_post() -> None:
-    account = AyrshareClient(lambda: httpx2.AsyncClient(), call_timeout=1, attempt_timeout=1).account(
-        Credentials(API_KEY), deadline=0
+@pytest.mark.parametrize(
+    ("url", "other"),
+    [
+        ("https://img.example/a.png", "https://img.example/A.png"),
+        ("https://img.example/a.png?x=1", "https://img.example/a.png?x=2"),
+        ("https://img.example/a.png", "https://img.example:8443/a.png"),
+    ],
+    ids=["path case", "query", "another port"],
+)
+def test_media_urls_that_name_another_file_keep_their_own_key(url: str, other: str) -> None:
+    account = Credentials(API_KEY).account_key
+    body = POST | {"mediaUrls": [url]}
+
+    assert derived_key(account, body, date(2026, 12, 4)) != derived_key(
+        account, body | {"mediaUrls": [other]}, date(2026, 12, 4)
     )
+
+
+async def test_the_same_call_made_eight_times_at_once_reaches_ayrshare_once(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.app.latency = 0.2  # Ayrshare is slow: every call is in flight at once
+    results: list[dict[str, Any]] = []
+
+    async def publish(client: Any) -> None:
+        results.append(await call(client, CREATE, POST | {"scheduleDate": "2030-01-01T09:00:00Z"}))
+
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client, anyio.create_task_group() as tg:
+        for _ in range(8):
+            tg.start_soon(publish, client)
+
+    assert len(posts_sent(emulator)) == 1
+    assert [envelope["successful"] for envelope in results].count(True) == 1
+    assert all("already submitted" in envelope["error"] for envelope in results if not envelope["successful"])
+
+
+def test_a_derived_key_keeps_media_order_and_the_day_of_an_auto_scheduled_post() -> None:
+    account = Credentials(API_KEY).account_key
     queued = {"post": "Webinar today", "platforms": ["linkedin"], "autoSchedule": {"schedule": True, "title": "w"}}
     monday, next_monday = date(2026, 11, 30), date(2026, 12, 7)
     carousel = {"post": "New range", "platforms": ["linkedin"], "mediaUrls": ["https://a.example/1", IMAGE]}
@@ -419,7 +484,7 @@ async def test_a_post_sent_for_approval_that_ayrshare_published_is_an_error_sayi
         refused = await fail(client, CREATE, POST | {"platforms": ["linkedin"]})
 
     assert "although it was sent to wait for approval" in refused["error"]
-    assert "it is public now" in refused["error"]
+    assert "delete it now" in refused["error"], "the answer's post id is unknown to Ayrshare: it cannot be deleted"
 
 
 async def test_an_approval_whose_publishing_failed_is_an_error_naming_the_network(
@@ -471,3 +536,132 @@ async def test_a_profile_listing_never_passes_on_a_field_that_could_hold_a_key(
         data = await succeed(client, "AYRSHARE_LIST_PROFILES", {})
 
     assert data["profiles"] == [{"title": "Brand", "refId": "r1"}]
+
+
+# --- no post goes public that nobody read ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_when_nobody_can_be_asked_and_the_plan_ignores_approvals_a_post_for_now_is_cancelled_unpublished(
+    emulator: RunningEmulator, home: Path, mode: str
+) -> None:
+    emulator.service.switches.honours_approval = False
+
+    async with with_every_toolset(emulator, home, mode=mode) as client:  # nobody to ask; approval, the default
+        refused = await fail(client, CREATE, POST)
+
+    [sent] = posts_sent(emulator)
+    held_until = datetime.fromisoformat(sent["scheduleDate"])
+    assert sent["requiresApproval"] is True
+    assert held_until > datetime.now(UTC) + timedelta(hours=23), "a day ahead, so it cannot be public before"
+    assert "did not hold the post for approval" in refused["error"]
+    assert "cancelled before it went out: nothing was published" in refused["error"]
+    [post] = stored(emulator)
+    assert post["status"] == "deleted"
+    assert post["postIds"] == []
+
+
+async def test_an_auto_scheduled_post_the_plan_does_not_hold_is_cancelled_too(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.honours_approval = False
+
+    async with with_every_toolset(emulator, home) as client:
+        await succeed(client, SET_SCHEDULE, {"title": "t", "schedule": ["09:00Z"]})
+        refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "t"})
+
+    [sent] = posts_sent(emulator)
+    assert "scheduleDate" not in sent, "Ayrshare takes autoSchedule or scheduleDate, not both"
+    assert "did not hold the post for approval" in refused["error"]
+    assert stored(emulator)[0]["status"] == "deleted"
+
+
+async def test_once_an_account_is_seen_to_hold_posts_for_approval_a_post_for_now_is_held_without_a_later_date(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    async with with_every_toolset(emulator, home) as client:
+        first = await call(client, CREATE, POST)
+        await call(client, CREATE, POST | {"post": "And another"})
+
+    [before, after] = posts_sent(emulator)
+    assert "scheduleDate" in before
+    assert "scheduleDate" not in after
+    assert after["requiresApproval"] is True
+    assert "Ayrshare dashboard" in first["notice"]
+    assert "scheduled a day from now" in first["notice"]
+
+
+async def test_a_hold_that_the_answer_does_not_mention_is_checked_on_the_post_itself(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.approval_in_answer = False
+
+    async with with_every_toolset(emulator, home) as client:
+        envelope = await call(client, CREATE, POST)
+
+    assert envelope["successful"] is True
+    assert "awaiting approval" in envelope["notice"]
+    [created] = stored(emulator)
+    assert len(emulator.app.received(f"/post/{created['id']}", method="GET")) == 1
+
+
+async def test_the_duplicate_key_comes_from_the_time_the_caller_asked_for_not_the_hold(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    async with with_every_toolset(emulator, home) as client:  # nobody to ask: held, and a day later
+        await call(client, CREATE, POST)
+    async with with_every_toolset(emulator, home, person=User()) as client:
+        repeated = await fail(client, CREATE, POST)
+
+    [held, asked] = posts_sent(emulator)
+    assert held["idempotencyKey"] == asked["idempotencyKey"]
+    assert "already submitted" in repeated["error"]
+
+
+async def test_moving_a_post_awaiting_approval_earlier_asks_and_is_refused_when_nobody_can_be_asked(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    person = User()
+    sooner, later_still = (
+        (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ") for hours in (1, 48)
+    )
+
+    async with with_every_toolset(emulator, home, person=person) as client:
+        held = await succeed(client, CREATE, POST | {"requiresApproval": True, "scheduleDate": later(hours=5)})
+        await succeed(client, UPDATE, {"id": held["id"], "scheduleDate": later_still})
+        await succeed(client, UPDATE, {"id": held["id"], "scheduleDate": sooner})
+    async with with_every_toolset(emulator, home) as unattended:
+        refused = await fail(unattended, UPDATE, {"id": held["id"], "scheduleDate": later(minutes=30)})
+
+    [_, move] = person.questions
+    assert move.startswith(f"Move this post, which awaits approval, earlier, from {later_still} UTC, to {sooner} UTC")
+    assert "cannot ask a person to confirm" in refused["error"]
+    assert stored(emulator)[0]["scheduleDate"]["utc"] == sooner
+
+
+def later(**delta: float) -> str:
+    return (datetime.now(UTC) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ({"status": "scheduled", "id": "p-near"}, "a slot it did not say"),
+        ({"status": "scheduled", "id": "p-near", "scheduleDate": {"utc": "NEAR"}}, "less than 5 minutes away"),
+    ],
+    ids=["no scheduleDate", "scheduleDate as {utc}"],
+)
+async def test_a_slot_the_answer_does_not_state_plainly_is_looked_up_and_cancelled_when_unreadable_or_near(
+    emulator: RunningEmulator, home: Path, answer: dict[str, Any], said: str
+) -> None:
+    near = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if "scheduleDate" in answer:
+        answer = answer | {"scheduleDate": {"utc": near}}
+    emulator.app.inject(Fault(status=200, body=answer, method="POST", path="/api/post"))
+
+    async with with_every_toolset(emulator, home, person=User()) as client:
+        await succeed(client, SET_SCHEDULE, {"title": "t", "schedule": ["09:00Z"]})
+        refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "t"})
+
+    assert said in refused["error"]
+    assert [request.body for request in emulator.app.received("/api/post", method="DELETE")] == [{"id": "p-near"}]

@@ -4,55 +4,33 @@ drift apart from what the server advertises, and say the command that regenerate
 from __future__ import annotations
 
 import json
-import re
 import shlex
-from contextlib import redirect_stdout
 from datetime import datetime
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
-from ayrshare_mcp.cli import main
+from tests.generated import BLOCKS, REGENERATE, block, expected_manifest_tools, manifest, output_of
 from tests.support import run_cli
 
-ROOT = Path(__file__).parent.parent
-GENERATED = {
-    ("README.md", "tools"): "ayrshare-mcp tools --markdown",
-    ("README.md", "toolsets"): "ayrshare-mcp --toolsets posts,schedules,account tools --summary",
-    ("docs/tools.md", "tools"): "ayrshare-mcp --toolsets all tools --markdown",
-}
 
-
-def block(path: Path, name: str) -> str:
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    match = re.search(re.escape(start) + r"\n(.*)\n" + re.escape(end), path.read_text(encoding="utf-8"), re.DOTALL)
-    assert match, f"{path.name} lacks the {start} ... {end} block"
-    return match.group(1)
-
-
-def output_of(command: str) -> str:
-    printed = StringIO()
-    with redirect_stdout(printed), pytest.raises(SystemExit) as exited:
-        main(shlex.split(command)[1:], environ={})
-    assert exited.value.code == 0
-    return printed.getvalue().removesuffix("\n")
-
-
-@pytest.mark.parametrize(("document", "name"), GENERATED, ids=lambda part: str(part))
+@pytest.mark.parametrize(("document", "name"), BLOCKS, ids=lambda part: str(part))
 def test_each_generated_tool_reference_matches_what_the_server_advertises(document: str, name: str) -> None:
-    command = GENERATED[document, name]
+    assert block(document, name) == output_of(BLOCKS[document, name]), f"Regenerate it with: {REGENERATE}"
 
-    assert block(ROOT / document, name) == output_of(command), f"Regenerate it with: {command}"
+
+def test_the_manifests_tools_are_the_ones_the_server_serves(  # the bundle lists them for the host's UI
+) -> None:
+    assert manifest()["tools"] == expected_manifest_tools(), f"Regenerate them with: {REGENERATE}"
 
 
 @pytest.mark.anyio
 async def test_the_readme_walkthrough_goes_from_a_schedule_to_an_auto_scheduled_post_in_the_sandbox(
     tmp_path: Path,
 ) -> None:
-    lines = block(ROOT / "README.md", "walkthrough").strip("`\n").removeprefix("bash\n").splitlines()
+    lines = block("README.md", "walkthrough").strip("`\n").removeprefix("bash\n").splitlines()
     prefix = shlex.split(lines[0].split("=", 1)[1])[0].split()
     results: list[dict[str, Any]] = []
 

@@ -184,6 +184,7 @@ OPERATIONS = [
         lambda sdk: sdk.updatePost({"id": POST_ID, "scheduleDate": "2030-02-01T10:00:00Z", "notes": "moved"}),
         "AYRSHARE_UPDATE_POST",
         {"id": POST_ID, "scheduleDate": "2030-02-01T10:00:00Z", "notes": "moved"},
+        prepare=a_post("pending"),
     ),
     Operation(
         "approve a post",

@@ -7,8 +7,9 @@ client cannot forge it; it expires after `STATE_TTL_SECONDS`, is bound to the to
 Ayrshare account (a hash of key and profile key), names the question the person saw (if the question would differ
 now, say because the post was moved meanwhile, the person is asked again), and is accepted once.
 
-When no person can be asked (the client declared no elicitation, or a stateless server lost what it declared), the
-answer is "nobody to ask", and the tool does what the operator chose for that case (see `settings.Unattended`).
+When the client declared it cannot ask a person, the answer is "nobody to ask", and the tool does what the operator
+chose for that case (see `settings.Unattended`). When what it declared is not known (a stateless server forgets a
+2025-era client's declaration), the answer is "client unknown", and nothing that needs a yes is done.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
@@ -42,8 +43,10 @@ class Question:
     consent: str
     consequence: str
     # What the yes is about, when the message also carries decoration that may change between asks (a profile's
-    # display name): a yes stands as long as this is unchanged. Default: the whole question.
+    # display name, "in 3 days"): a yes stands as long as this is unchanged. Default: the whole question.
     subject: str = ""
+    # What the person was shown that the act must keep to, by name (the slot a post was said to go into).
+    shown: Mapping[str, str] = field(default_factory=dict)
 
     def schema(self) -> dict[str, Any]:
         """The form the client shows: one required yes/no box."""
@@ -54,7 +57,10 @@ class Question:
 class Answer(enum.Enum):
     YES = "yes"
     NO = "no"
+    # The client declared it cannot ask a person.
     NOBODY_TO_ASK = "nobody to ask"
+    # What the client declared is not known here (a stateless server forgets it): it might have asked.
+    CLIENT_UNKNOWN = "client unknown"
     # The person did not answer within STATE_TTL_SECONDS.
     UNANSWERED = "unanswered"
 
@@ -79,11 +85,6 @@ def request_state_boundary(
         keys=[secret or secrets.token_bytes(32)], ttl=STATE_TTL_SECONDS, bind_principal=account_of
     )
     return RequestStateBoundary(security, default_audience=server_name)
-
-
-def account_fingerprint(api_key: str, profile_key: str | None) -> str:
-    """Which Ayrshare account a call acts for, without the keys: what an approval is bound to."""
-    return hashlib.sha256(f"confirm\0{api_key}\0{profile_key or ''}".encode()).hexdigest()
 
 
 class SpentStates:
@@ -114,6 +115,8 @@ class _Confirmer:
 
     async def ask(self, question: Question) -> Answer | types.InputRequiredResult:
         ctx = self._ctx
+        if ctx.session.client_capabilities is None:
+            return Answer.CLIENT_UNKNOWN
         if not _can_elicit(ctx.session.client_capabilities):
             return Answer.NOBODY_TO_ASK
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
@@ -136,9 +139,8 @@ class _Confirmer:
         return _accepted(answer) is not Answer.YES
 
 
-def _can_elicit(capabilities: types.ClientCapabilities | None) -> bool:
-    # None: the client's declaration is not known here (a stateless server forgets it between requests).
-    elicitation = capabilities.elicitation if capabilities else None
+def _can_elicit(capabilities: types.ClientCapabilities) -> bool:
+    elicitation = capabilities.elicitation
     # An empty elicitation capability means form mode, per the spec.
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 

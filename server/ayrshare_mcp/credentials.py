@@ -14,6 +14,7 @@ header carries. A value that fails names its source, never itself.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import stat
@@ -105,10 +106,21 @@ class Credentials:
     def with_x_pair(self, x_pair: XPair | None) -> Credentials:
         return self if x_pair is None else replace(self, x_pair=x_pair)
 
+    @property
+    def account_key(self) -> str:
+        """Which Ayrshare account (key and profile) these act for, without the keys: the one name a rate-limit
+        bucket, a cached /user answer, an approval and a duplicate-post key are kept under."""
+        return account_key(self.api_key, self.profile_key)
+
     def secrets(self) -> tuple[str, ...]:
         """Every secret value held here, for redaction."""
         pair = (self.x_pair.api_key, self.x_pair.api_secret) if self.x_pair else ()
         return tuple(value for value in (self.api_key, self.profile_key, *pair) if value)
+
+
+def account_key(api_key: str, profile_key: str | None) -> str:
+    """See `Credentials.account_key`."""
+    return hashlib.sha256(f"account\0{api_key}\0{profile_key or ''}".encode()).hexdigest()[:32]
 
 
 def x_pair(key: str | None, secret: str | None, key_name: str, secret_name: str) -> XPair | None:

@@ -22,7 +22,6 @@ from ayrshare_mcp.access import AccessPolicy, ProvenKeys
 from ayrshare_mcp.client import AyrshareClient
 from ayrshare_mcp.confirmation import (
     SpentStates,
-    account_fingerprint,
     arguments_of,
     confirmer,
     request_state_boundary,
@@ -31,11 +30,12 @@ from ayrshare_mcp.credentials import (
     HEADER_API_KEY,
     Credentials,
     CredentialsError,
+    account_key,
     every_configured_secret,
     resolve_credentials,
 )
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, served
+from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, instructions, served
 from ayrshare_mcp.tools.envelope import with_notice
 
 SERVER_NAME = "ayrshare"
@@ -43,28 +43,6 @@ SANDBOX_NOTICE = (
     "Sandbox: this result came from ayrshare-mcp's built-in Ayrshare emulator (--sandbox); "
     "no real Ayrshare account or social post was touched."
 )
-
-INSTRUCTIONS = """\
-Tools for the Ayrshare social-media API.
-
-- Auto schedules are named sets of daily UTC time slots. A post published through Ayrshare with \
-autoSchedule: {schedule: true, title} lands in the next free slot of the schedule with that title. \
-AYRSHARE_CREATE_AUTO_SCHEDULE makes a new schedule and refuses if the title exists; \
-AYRSHARE_POST_SET_AUTO_SCHEDULE creates or replaces one.
-- AYRSHARE_GET_POST_HISTORY lists recent posts with their Ayrshare post ids and statuses. \
-AYRSHARE_DELETE_DELETE_POST takes those ids (never a social network's id): look a post up in history before \
-deleting it. Deletes are irreversible, and published Instagram/TikTok posts must be removed in the app first, \
-then marked with markManualDeleted.
-- Every tool takes an optional Profile-Key to act for one Ayrshare User Profile; without it the server's default \
-profile applies.
-- Results are {data, successful, error?, notice?}: data is Ayrshare's answer; on failure, error says what to do \
-next; a notice says what happened instead of what was asked.
-"""
-# Added when the posts toolset is served.
-POSTS_INSTRUCTIONS = """\
-- AYRSHARE_CREATE_POST publishes once; never repeat it after an unclear or partial result: check \
-AYRSHARE_GET_POST or history, and retry failed networks with AYRSHARE_RETRY_POST.
-"""
 
 
 class SharedClient:
@@ -144,9 +122,8 @@ def build_server(
         except CredentialsError:
             return None
         profile_key = arguments_of(ctx).get("Profile-Key")
-        return account_fingerprint(
-            credentials.api_key, profile_key if isinstance(profile_key, str) else credentials.profile_key
-        )
+        acting = profile_key if isinstance(profile_key, str) else credentials.profile_key
+        return account_key(credentials.api_key, acting)
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
@@ -187,7 +164,7 @@ def build_server(
         SERVER_NAME,
         version=__version__,
         title="Ayrshare",
-        instructions=INSTRUCTIONS + (POSTS_INSTRUCTIONS if "posts" in settings.toolsets else ""),
+        instructions=instructions(settings.toolsets),
         lifespan=lifespan,
         get_tool_input_schema=input_schema,
         on_list_tools=list_tools,

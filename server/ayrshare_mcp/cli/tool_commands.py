@@ -112,6 +112,19 @@ def markdown_summary(tools: ListToolsResult) -> str:
     return "\n".join(lines)
 
 
+def manifest_tools(tools: ListToolsResult) -> list[dict[str, str]]:
+    """The bundle manifest's `tools`: each tool's name and first sentence, and its toolset unless it is core."""
+    return [
+        {"name": tool.name, "description": _first_sentence(tool.description or "").removesuffix(".") + _in(tool.name)}
+        for tool in tools.tools
+    ]
+
+
+def _in(name: str) -> str:
+    toolset = TOOLSET_OF[name]
+    return "." if toolset == "core" else f" ({toolset} toolset)."
+
+
 def _markdown_type(prop: dict[str, Any]) -> str:
     if prop["type"] == "array":
         return f"array of {_markdown_type(prop['items'])}"

@@ -13,12 +13,13 @@ from ayrshare_mcp.client.client import (
     parse_answer,
     schedule_titles,
 )
-from ayrshare_mcp.client.errors import AyrshareAPIError, AyrshareError
+from ayrshare_mcp.client.errors import AyrshareAPIError, AyrshareDuplicatePost, AyrshareError
 
 __all__ = [
     "Account",
     "AyrshareAPIError",
     "AyrshareClient",
+    "AyrshareDuplicatePost",
     "AyrshareError",
     "JSONObject",
     "Operation",

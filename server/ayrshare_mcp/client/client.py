@@ -10,10 +10,12 @@ So a timed-out read of a repeatable operation can be retried within the call, an
 
 from __future__ import annotations
 
+import hashlib
 import http.cookiejar
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from ayrshare_mcp.client.errors import (
     AyrshareAnswerTooLarge,
     AyrshareAPIError,
     AyrshareConnectionError,
+    AyrshareDuplicatePost,
     AyrshareError,
     AyrshareInvalidResponse,
     AyrshareOutcomeUnknown,
@@ -36,7 +39,7 @@ from ayrshare_mcp.client.errors import (
     AyrshareRateLimited,
     AyrshareTimeoutError,
 )
-from ayrshare_mcp.client.rate_limits import RateLimits, bucket_name, monthly_quota_reset
+from ayrshare_mcp.client.rate_limits import RateLimits, monthly_quota_reset
 from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.settings import MAX_UPSTREAM_CONNECTIONS, Settings
 
@@ -62,6 +65,10 @@ HOW_TO_CHECK_A_CHANGE = "Get the post by id to see whether the change was made b
 USER_FRESH_SECONDS = 300.0
 # How long a publish waits for GET /user before going ahead without the linked-network check.
 USER_LOOKUP_SECONDS = 5.0
+# How long a post's idempotencyKey is remembered as submitted here (a derived key changes with the UTC day), and
+# how many accounts' facts (keys submitted, approvals honoured) are kept at most.
+SUBMITTED_SECONDS = 86_400.0
+MAX_REMEMBERED = 10_000
 
 
 @dataclass(frozen=True)
@@ -110,8 +117,13 @@ class AyrshareClient:
         self._attempt_timeout = min(attempt_timeout, call_timeout)
         self._policy = policy or retry.RetryPolicy()
         self.rate_limits = RateLimits()
-        # The last GET /user answer per account (by rate-limit bucket), and when it came.
+        # The last GET /user answer per account, and when it came.
         self._users: dict[str, tuple[float, JSONObject]] = {}
+        # Posts submitted (by account and idempotencyKey), and when; and the lock each create holds meanwhile.
+        self._submitted: OrderedDict[str, float] = OrderedDict()
+        self._submitting: dict[str, tuple[anyio.Lock, int]] = {}
+        # Accounts Ayrshare was seen to hold a post for approval for (requiresApproval is not on every plan).
+        self._honour_approvals: OrderedDict[str, None] = OrderedDict()
 
     @classmethod
     @asynccontextmanager
@@ -163,7 +175,7 @@ class AyrshareClient:
 
     async def send(self, operation: Operation, credentials: Credentials, deadline: float) -> JSONObject:
         """Ayrshare's answer to one operation, after at most `max_retries` more attempts where the table allows."""
-        bucket = bucket_name(credentials.api_key, credentials.profile_key)
+        bucket = credentials.account_key
         attempt = 0
         while True:
             self._refuse_if_rate_limited(bucket, operation)
@@ -207,10 +219,58 @@ class AyrshareClient:
         now = anyio.current_time()
         # One entry per account that called recently: a server for many callers must not keep every one it saw.
         self._users = {bucket: seen for bucket, seen in self._users.items() if now - seen[0] <= USER_FRESH_SECONDS}
-        self._users[bucket_name(credentials.api_key, credentials.profile_key)] = (now, user)
+        self._users[credentials.account_key] = (now, user)
+
+    @asynccontextmanager
+    async def submitting(self, credentials: Credentials, idempotency_key: str) -> AsyncIterator[None]:
+        """Hold the one create of this post (by account and idempotencyKey) in this process: a concurrent one waits,
+        and one after it is refused unless the first surely created nothing. At most once must not rest on Ayrshare
+        deduplicating concurrent requests atomically, which it does not document.
+
+        Raises:
+            AyrshareDuplicatePost: this post was already submitted from here.
+        """
+        name = hashlib.sha256(f"{credentials.account_key}\0{idempotency_key}".encode()).hexdigest()
+        lock, holders = self._submitting.get(name, (anyio.Lock(), 0))
+        self._submitting[name] = (lock, holders + 1)
+        try:
+            async with lock:
+                if self._was_submitted(name):
+                    raise AyrshareDuplicatePost(idempotency_key)
+                try:
+                    yield
+                except BaseException as exc:
+                    if not _created_nothing(exc):
+                        self._remember(self._submitted, name, anyio.current_time())
+                    raise
+                self._remember(self._submitted, name, anyio.current_time())
+        finally:
+            lock, holders = self._submitting[name]
+            if holders <= 1:
+                del self._submitting[name]
+            else:
+                self._submitting[name] = (lock, holders - 1)
+
+    def _was_submitted(self, name: str) -> bool:
+        when = self._submitted.get(name)
+        return when is not None and anyio.current_time() - when < SUBMITTED_SECONDS
+
+    def honours_approvals(self, credentials: Credentials) -> bool:
+        """Whether Ayrshare was seen to hold a post for approval for this account."""
+        return credentials.account_key in self._honour_approvals
+
+    def approvals_honoured(self, credentials: Credentials) -> None:
+        self._remember(self._honour_approvals, credentials.account_key, None)
+
+    @staticmethod
+    def _remember(memory: OrderedDict[str, Any], name: str, value: Any) -> None:
+        memory[name] = value
+        memory.move_to_end(name)
+        while len(memory) > MAX_REMEMBERED:
+            memory.popitem(last=False)
 
     def recent_user(self, credentials: Credentials) -> JSONObject | None:
-        seen = self._users.get(bucket_name(credentials.api_key, credentials.profile_key))
+        seen = self._users.get(credentials.account_key)
         if seen is None or anyio.current_time() - seen[0] > USER_FRESH_SECONDS:
             return None
         return seen[1]
@@ -373,9 +433,18 @@ class Account:
 
     async def create_post(self, body: Mapping[str, Any]) -> JSONObject:
         # Never repeated once it may have reached Ayrshare: a post must go out at most once.
-        return await self._send(
-            Operation("POST", "post", json=body, repeatable=False, how_to_check=HOW_TO_CHECK_A_POST)
-        )
+        operation = Operation("POST", "post", json=body, repeatable=False, how_to_check=HOW_TO_CHECK_A_POST)
+        key = body.get("idempotencyKey")
+        if not isinstance(key, str):
+            return await self._send(operation)
+        async with self._client.submitting(self.credentials, key):
+            return await self._send(operation)
+
+    def honours_approvals(self) -> bool:
+        return self._client.honours_approvals(self.credentials)
+
+    def approvals_honoured(self) -> None:
+        self._client.approvals_honoured(self.credentials)
 
     async def validate_post(self, body: Mapping[str, Any]) -> JSONObject:
         return await self._send(Operation("POST", "validate/post", json=body))
@@ -426,6 +495,16 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
     def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
         return False
+
+
+def _created_nothing(exc: BaseException) -> bool:
+    """Whether a failed create surely made no post: it was never sent, or Ayrshare refused it whole (no post id, no
+    per-network result in its answer)."""
+    if isinstance(exc, AyrshareRateLimited | AyrshareQuotaSpent | AyrshareConnectionError):
+        return True
+    if isinstance(exc, AyrshareAPIError) and 400 <= exc.status < 500:
+        return not any(name in exc.body for name in ("id", "postIds", "errors", "posts"))
+    return False
 
 
 def _describe(exc: Exception) -> str:

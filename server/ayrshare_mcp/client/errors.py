@@ -134,6 +134,17 @@ class AyrshareQuotaSpent(AyrshareError):
         return self._answer.body if self._answer else {}
 
 
+class AyrshareDuplicatePost(AyrshareError):
+    """A post with this idempotencyKey was already submitted from this server: it is not sent again."""
+
+    def __init__(self, idempotency_key: str) -> None:
+        super().__init__(
+            f"A post with the idempotencyKey {idempotency_key} was already submitted from this server, so it was not "
+            "sent again."
+        )
+        self.idempotency_key = idempotency_key
+
+
 class AyrshareOutcomeUnknown(AyrshareError):
     """A change may or may not have happened: the request may have reached Ayrshare, and it is not retried."""
 

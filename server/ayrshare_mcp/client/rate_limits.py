@@ -7,7 +7,6 @@ day. So once a profile's budget is known to be spent, further calls for it are r
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,11 +26,6 @@ def monthly_quota_reset(now: datetime) -> datetime:
         return this_month
     year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
     return datetime(year, month, 1, tzinfo=UTC) + QUOTA_RESET_DAY_OFFSET
-
-
-def bucket_name(api_key: str, profile_key: str | None) -> str:
-    """The rate-limit bucket of one profile: a stable name that does not keep the keys themselves in memory."""
-    return hashlib.sha256(f"{api_key}\0{profile_key or ''}".encode()).hexdigest()[:32]
 
 
 @dataclass

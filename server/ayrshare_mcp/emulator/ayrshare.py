@@ -58,6 +58,13 @@ class Switches:
     failing_platforms: list[str] = field(default_factory=list)
     # GET /profiles: "for security, the Profile Keys are not returned" (docs); on, the answer carries them anyway.
     profiles_answer_keys: bool = False
+    # requiresApproval holds a post "awaiting approval" (the plugin's docs); off, the plan ignores it and the post is
+    # published (or scheduled) as if it had not been asked for.
+    honours_approval: bool = True
+    # Whether the /post answer for a held post says "awaiting approval" (its status), or only "success".
+    approval_in_answer: bool = True
+    # GET /auto-schedule/list documents lastScheduleDate but not setStartDate; on, the listing shows it too.
+    list_shows_start_date: bool = False
     # Posts a profile may publish per month (its plan's quota); None: no limit. Once used up, Ayrshare answers 429
     # with code 106 to posts, their gets, deletes and retries, and analytics, until the 1st at 00:07 UTC.
     monthly_post_quota: int | None = None
@@ -269,9 +276,9 @@ class Ayrshare:
             raise ErrorAnswer(
                 self.switches.no_schedules_status, "No auto schedules found.", code=192, action="autoSchedule"
             )
+        hidden = set() if self.switches.list_shows_start_date else {"setStartDate"}
         listing = {
-            title: {k: v for k, v in stored.items() if k != "setStartDate"}
-            for title, stored in profile.schedules.items()
+            title: {k: v for k, v in stored.items() if k not in hidden} for title, stored in profile.schedules.items()
         }
         return Reply(200, {"status": "success", "schedules": listing})
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from ayrshare_mcp.credentials import CREDENTIAL_PATTERN
@@ -22,23 +22,10 @@ class BaseArguments(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     body_excludes: ClassVar[frozenset[str]] = frozenset()
-    # Set only by the server, never by the caller: a person said yes to exactly these arguments, or the operator
-    # lets the tool act without one.
-    _cleared: bool = PrivateAttr(default=False)
 
     def acting_profile(self) -> str | None:
         """The Profile-Key this call names, if any; account-wide tools name none."""
         return None
-
-    def cleared(self) -> Self:
-        """These arguments, marked as cleared to act on (see `_cleared`)."""
-        copy = self.model_copy()
-        copy._cleared = True
-        return copy
-
-    @property
-    def is_cleared(self) -> bool:
-        return self._cleared
 
     def payload(self) -> dict[str, Any]:
         """The arguments as Ayrshare spells them, without the ones that travel as headers."""

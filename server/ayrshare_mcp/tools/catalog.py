@@ -1,22 +1,28 @@
 """Every tool, by toolset. A server serves the toolsets its settings name (core by default), read-only or not.
 
-To add a tool: declare it in its toolset's module and list it in that module's `TOOLS`. To add a toolset: a module
-with `SUMMARY` and `TOOLS`, one line in `TOOLSETS` below, and its name in `settings.TOOLSETS`.
+A toolset is a module of `tools.toolsets` named in `settings.TOOLSETS` (that one line registers it), holding its
+`SUMMARY` (one line for `tools` and the README), its `TOOLS`, and optionally `INSTRUCTIONS` for the client. To add a
+tool: declare it in its toolset's module and list it in that module's `TOOLS`; everything else is derived.
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
 from ayrshare_mcp.settings import DEFAULT_TOOLSETS
-from ayrshare_mcp.tools import account, core, posts, schedules
+from ayrshare_mcp.settings import TOOLSETS as TOOLSET_NAMES
 from ayrshare_mcp.tools.spec import ToolSpec
 
-_MODULES: dict[str, ModuleType] = {"core": core, "posts": posts, "schedules": schedules, "account": account}
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"ayrshare_mcp.tools.toolsets.{name}")
+
+
+_MODULES: dict[str, ModuleType] = {name: _module(name) for name in TOOLSET_NAMES}
 
 TOOLSETS: dict[str, tuple[ToolSpec[Any], ...]] = {name: module.TOOLS for name, module in _MODULES.items()}
-# One line per toolset, for `tools` and the README.
 SUMMARIES: dict[str, str] = {name: module.SUMMARY for name, module in _MODULES.items()}
 TOOLS_BY_NAME: dict[str, ToolSpec[Any]] = {spec.name: spec for tools in TOOLSETS.values() for spec in tools}
 TOOLSET_OF: dict[str, str] = {spec.name: name for name, tools in TOOLSETS.items() for spec in tools}
@@ -25,3 +31,9 @@ TOOLSET_OF: dict[str, str] = {spec.name: name for name, tools in TOOLSETS.items(
 def served(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS, *, read_only: bool = False) -> tuple[ToolSpec[Any], ...]:
     """The tools a server with these settings lists and answers: those of its toolsets, only read-only ones if so."""
     return tuple(spec for name in toolsets for spec in TOOLSETS[name] if spec.read_only or not read_only)
+
+
+def instructions(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS) -> str:
+    """What the server tells its clients: core's lines first, then each served toolset's own."""
+    served_names = ("core", *(name for name in toolsets if name != "core"))
+    return "".join(getattr(_MODULES[name], "INSTRUCTIONS", "") for name in served_names)

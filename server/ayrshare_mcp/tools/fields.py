@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Hashable, Sequence
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -52,6 +54,21 @@ def _real_date(value: str) -> str:
     return value
 
 
+# Characters that reorder or hide what follows them on screen: bidirectional embeddings, overrides and isolates.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _plain(value: str, *, lines: bool) -> str:
+    """Free text other than a post's: no control characters (line breaks only where `lines`), no bidirectional
+    controls. A title or a note with them reads differently in the dashboard, a log or a terminal."""
+    for character in value:
+        if character in _BIDI_CONTROLS:
+            raise ValueError(f"contains the bidirectional control U+{ord(character):04X}; remove it")
+        if unicodedata.category(character) == "Cc" and not (lines and character in "\n\t"):
+            raise ValueError(f"contains the control character U+{ord(character):04X}; remove it")
+    return value
+
+
 TIME_SLOT_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?$"
@@ -78,7 +95,11 @@ Platform = Literal[
 ]
 PostId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 # Ayrshare's reserved characters in a schedule title are * ~ / [ ].
-ScheduleTitle = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^*~/\[\]]+$")]
+ScheduleTitle = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=r"^[^*~/\[\]]+$"), AfterValidator(partial(_plain, lines=False))
+]
+# Notes and other free text a person reads back: lines and tabs, but nothing hidden.
+Text = Annotated[str, AfterValidator(partial(_plain, lines=True))]
 # Ayrshare fetches media itself and takes https only; no spaces (encode them), no fragments of other schemes.
 HttpsUrl = Annotated[str, Field(min_length=9, max_length=2048, pattern=r"^https://[^\s/?#]+[^\s]*$")]
 

@@ -15,9 +15,9 @@ from typing import Any
 
 JSONObject = dict[str, Any]
 
-
 # A network still processing the post (TikTok works asynchronously): not failed, not yet published.
 IN_PROGRESS = frozenset({"pending", "processing"})
+AWAITING_APPROVAL = "awaiting approval"
 
 
 @dataclass
@@ -26,41 +26,55 @@ class Outcome:
     published: list[str] = field(default_factory=list)
     processing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    # When Ayrshare will publish it, if it said (a scheduled or auto-scheduled post).
+    # When Ayrshare will publish it, if it said (a scheduled or auto-scheduled post), as it wrote it.
     schedule_date: str | None = None
+    # Whether Ayrshare said it holds the post until someone approves it.
+    awaiting_approval: bool = False
+
+    def read(self, result: JSONObject) -> None:
+        """Take in one result: the answer itself, or one of its `posts[]`."""
+        if self.post_id is None and isinstance(result.get("id"), str):
+            self.post_id = result["id"]
+        self.schedule_date = self.schedule_date or moment_text(result.get("scheduleDate"))
+        self.awaiting_approval = self.awaiting_approval or result.get("status") == AWAITING_APPROVAL
+        for entry in _entries(result.get("postIds")):
+            self._network(entry)
+        self.failed += [describe_error(entry) for entry in _entries(result.get("errors"))]
+
+    def _network(self, entry: Any) -> None:
+        status = entry.get("status") if isinstance(entry, dict) else None
+        if status == "success":
+            self.published.append(str(entry.get("platform")))
+        elif status in IN_PROGRESS:
+            self.processing.append(str(entry.get("platform")))
+        else:
+            self.failed.append(describe_error(entry))
+
+    def unaccounted(self, requested: Sequence[str]) -> list[str]:
+        return [name for name in requested if name not in self.published and name not in self.processing]
 
 
 def outcome_of(answer: JSONObject, *, requested: Sequence[str], now: bool) -> Outcome:
     """Where the post went out and where it did not; `now`: it should have gone out on every requested network."""
     outcome = Outcome()
-    for result in _results(answer):
-        if outcome.post_id is None and isinstance(result.get("id"), str):
-            outcome.post_id = result["id"]
-        if outcome.schedule_date is None and isinstance(result.get("scheduleDate"), str):
-            outcome.schedule_date = result["scheduleDate"]
-        for entry in _entries(result.get("postIds")):
-            status = entry.get("status") if isinstance(entry, dict) else None
-            if status == "success":
-                outcome.published.append(str(entry.get("platform")))
-            elif status in IN_PROGRESS:
-                outcome.processing.append(str(entry.get("platform")))
-            else:
-                outcome.failed.append(describe_error(entry))
-        outcome.failed += [describe_error(entry) for entry in _entries(result.get("errors"))]
+    results = list(_results(answer))
+    for result in results:
+        outcome.read(result)
         if result.get("status") == "error" and not result.get("errors") and result is not answer:
             outcome.failed.append(describe_error(result))
-    still_going = any(result.get("status") in IN_PROGRESS for result in _results(answer))
-    if now and still_going:
-        outcome.processing += [
-            name for name in requested if name not in outcome.published and name not in outcome.processing
-        ]
-    if now and not outcome.failed:
-        outcome.failed += [
-            f"{name} (Ayrshare did not confirm it)"
-            for name in requested
-            if name not in outcome.published and name not in outcome.processing
-        ]
+    if not now:
+        return outcome
+    if any(result.get("status") in IN_PROGRESS for result in results):
+        outcome.processing += outcome.unaccounted(requested)
+    if not outcome.failed:
+        outcome.failed += [f"{name} (Ayrshare did not confirm it)" for name in outcome.unaccounted(requested)]
     return outcome
+
+
+def moment_text(value: Any) -> str | None:
+    """A scheduleDate as Ayrshare writes it: a plain string (`/post`, `GET /post`) or Firestore's {utc} (history)."""
+    text = value.get("utc") if isinstance(value, dict) else value
+    return text if isinstance(text, str) and text.strip() else None
 
 
 def _results(answer: JSONObject) -> Iterator[JSONObject]:

@@ -1,4 +1,4 @@
-"""The question a person answers before a post goes public, written so that what they read is what goes out.
+"""The questions a person answers before a post goes public, written so that what they read is what goes out.
 
 Text from a model is untrusted: control characters could hide words in a terminal (ANSI codes, a carriage return),
 bidirectional and invisible characters could reorder or hide them, and a run of blank lines could push a link below
@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from ayrshare_mcp.confirmation import Question
 
@@ -22,6 +23,7 @@ _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
 _INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u2800\u3164\uffa0")
 _VARIATION_SELECTORS = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _BLANK_LINES = re.compile(r"(?:\n[^\S\n]*){3,}")
+PUBLISH_CONSEQUENCE = "It goes public on these networks; a deleted post may already have been seen."
 
 
 def visible(text: str) -> str:
@@ -49,17 +51,40 @@ def _mark(character: str) -> str:
     return f"<U+{ord(character):04X}>"
 
 
-def publish_question(
-    text: str, platforms: Sequence[str], when: str, media: Sequence[str] | None = None, profile: str | None = None
-) -> Question:
-    """Publish `text` on `platforms` at `when` ("now", "at <time>"), with its media, for the named profile?"""
-    target = f" for the Ayrshare profile {visible(profile)!r}" if profile else ""
-    attached = f"\n\nWith {len(media)} media file(s):\n" + "\n".join(map(visible, media)) if media else ""
+@dataclass(frozen=True)
+class When:
+    """When a post goes out, as a person reads it ("at 2026-12-07T09:00:00Z UTC (in 3 days)"), and exactly (what a
+    yes is bound to; words like "in 3 days" change while the person reads)."""
+
+    shown: str
+    exact: str
+    # Facts the act must keep to, e.g. the slot an auto-scheduled post was said to go into.
+    facts: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Post:
+    """What the public will see: the text, the networks, the media; and for which profile."""
+
+    text: str
+    platforms: Sequence[str]
+    media: Sequence[str] = ()
+    profile: str | None = None
+
+
+def publish_question(post: Post, when: When, *, held: bool = False, verb: str = "Publish this post") -> Question:
+    """ "Publish this post <when> on <platforms>, for <profile>?", with the text and media as they will appear."""
+    target = f" for the Ayrshare profile {visible(post.profile)!r}" if post.profile else ""
+    attached = (
+        f"\n\nWith {len(post.media)} media file(s):\n" + "\n".join(map(visible, post.media)) if post.media else ""
+    )
+    hold = " It is held as awaiting approval until someone approves it." if held else ""
     return Question(
-        f"Publish this post {when} on {', '.join(platforms)}{target}? It is {len(text)} characters long:\n\n"
-        f"{visible(text)}{attached}",
+        f"{verb} {when.shown} on {', '.join(post.platforms)}{target}?{hold} It is {len(post.text)} characters "
+        f"long:\n\n{visible(post.text)}{attached}",
         consent="Yes, publish it",
-        consequence="It goes public on these networks; a deleted post may already have been seen.",
+        consequence=PUBLISH_CONSEQUENCE,
         # The profile's display name is looked up best-effort: the yes is about the post, not the decoration.
-        subject=json.dumps([text, list(platforms), when, list(media or [])]),
+        subject=json.dumps([verb, post.text, list(post.platforms), when.exact, list(post.media), held]),
+        shown=when.facts,
     )

@@ -3,8 +3,9 @@
 A `ToolSpec` holds everything about one tool; `run` turns any outcome into the envelope (see `envelope`), never an
 exception, and leaves one log line for every call that fails, with no secret and no post text in it.
 
-A tool that can do something irreversible declares a `Confirmation`: the question to put to a person for the
-arguments that call for one, what to say when they decline, and what to do when no person can be asked.
+A tool that can do something irreversible declares a `Confirmation` instead of a plain handler: the checks that
+must pass before anyone is asked, the question to put to a person for the arguments that call for one, what to say
+when they decline, what to do when no person can be asked, and the act itself, which is told how it was cleared.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import mcp_types as types
 from pydantic import ValidationError
@@ -35,6 +36,11 @@ UNANSWERED = (
     "wants it."
 )
 KEPT_CHANGING = "Nothing was sent: the post kept changing while the person was being asked. Try again."
+CLIENT_UNKNOWN = (
+    "Nothing was sent: this needs a person's yes, and this server cannot tell whether your client can ask one (a "
+    "stateless server forgets what a 2025-era client declared). Serve with sessions (--stateless off; sticky "
+    "sessions behind a load balancer), or use a client on protocol 2026-07-28."
+)
 
 # The four kinds of tool, as MCP annotations. Every tool reaches Ayrshare and the networks: an open world.
 READ = types.ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -54,6 +60,18 @@ class WithNotice:
 Handler = Callable[[Account, ArgsT], Awaitable[JSONObject | WithNotice]]
 
 
+@dataclass(frozen=True)
+class Clearance:
+    """How a confirmed act was cleared: a person said yes to `question`, the operator lets it act unasked, nobody
+    could be asked (the act must then hold back as the operator chose), or these arguments needed no yes."""
+
+    by: Literal["person", "operator", "nobody", "not_needed"]
+    question: Question | None = None
+
+
+ClearedHandler = Callable[[Account, ArgsT, Clearance], Awaitable[JSONObject | WithNotice]]
+
+
 class ToolRefusal(Exception):
     """The tool does not do what was asked, or did only part of it; `data` is what Ayrshare said, if anything."""
 
@@ -65,38 +83,51 @@ class ToolRefusal(Exception):
 
 @dataclass(frozen=True)
 class Proceed(Generic[ArgsT]):
-    """Go ahead, with these arguments, and tell the model `notice` (what was changed or held back) if there is one."""
+    """Go ahead with these arguments, as cleared; tell the model `notice` (what was held back) if there is one."""
 
     arguments: ArgsT
+    clearance: Clearance
     notice: str | None = None
+
+
+async def _nothing_to_check(account: Account, args: Any) -> None:
+    return None
 
 
 @dataclass(frozen=True)
 class Confirmation(Generic[ArgsT]):
-    """When a tool asks a person first, and what it does with each answer."""
+    """A tool that asks a person first: what it checks, what it asks, what each answer leads to, and what it does."""
 
+    # The act, told how it was cleared.
+    act: ClearedHandler[ArgsT]
     # The question for these arguments, or None when they need no yes; it may look the post up first.
     question: Callable[[Account, ArgsT], Awaitable[Question | None]]
     # The error when the person says no.
     declined: str
-    # When nobody can be asked: how to go ahead under the operator's choices, or the refusal.
+    # When nobody can be asked: go ahead under the operator's choices (cleared by "operator", or by "nobody" when
+    # the act must hold back), or the refusal.
     unattended: Callable[[ArgsT, Unattended], Proceed[ArgsT] | str]
+    # What must hold before anyone is asked (raises ToolRefusal): nobody is asked about what would be refused.
+    check: Callable[[Account, ArgsT], Awaitable[None]] = _nothing_to_check
 
 
 @dataclass(frozen=True)
 class ToolSpec(Generic[ArgsT]):
-    """Everything about one tool, in one place: what it is called, what it takes, and what it does."""
+    """Everything about one tool, in one place: what it is called, what it takes, and what it does (a plain
+    `handler`, or a `confirmation` whose act runs once cleared)."""
 
     name: str
     title: str
     description: str
     arguments: type[ArgsT]
     annotations: types.ToolAnnotations
-    handler: Handler[ArgsT]
+    handler: Handler[ArgsT] | None = None
     confirmation: Confirmation[ArgsT] | None = None
     tool: types.Tool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if (self.handler is None) == (self.confirmation is None):
+            raise TypeError(f"{self.name}: declare either a handler or a confirmation, not both or neither")
         tool = types.Tool(
             name=self.name,
             title=self.title,
@@ -144,7 +175,7 @@ class ToolSpec(Generic[ArgsT]):
             if not isinstance(go, Proceed):
                 return go
             # The call's deadline starts now: a person may take longer to answer than a call may take.
-            answer = await self.handler(client.account(creds), go.arguments)
+            answer = await self._act(client.account(creds), go)
         except ToolRefusal as refusal:
             self._log_failure("refused or partly done")
             return failure(refusal.message, refusal.data, redact=redact)
@@ -159,6 +190,12 @@ class ToolSpec(Generic[ArgsT]):
             return success(answer.data, notice=notice, redact=redact)
         return success(answer, notice=go.notice, redact=redact)
 
+    async def _act(self, account: Account, go: Proceed[ArgsT]) -> JSONObject | WithNotice:
+        if self.confirmation is not None:
+            return await self.confirmation.act(account, go.arguments, go.clearance)
+        assert self.handler is not None  # one of the two, see __post_init__
+        return await self.handler(account, go.arguments)
+
     async def _confirmed(
         self,
         account: Account,
@@ -167,15 +204,16 @@ class ToolSpec(Generic[ArgsT]):
         unattended: Unattended,
         secrets: Sequence[str],
     ) -> Proceed[ArgsT] | types.CallToolResult | types.InputRequiredResult:
-        """Go ahead (perhaps with changed arguments), or the result that stops the call: a question or a refusal."""
+        """Go ahead as cleared, or the result that stops the call: a question or a refusal."""
         if self.confirmation is None:
-            return Proceed(args)
+            return Proceed(args, Clearance("not_needed"))
+        await self.confirmation.check(account, args)
         question = await self._question(account, args, secrets)
         if question is None:
             # A "no" to a question that no longer arises (the post moved meanwhile) still stands.
             if confirm is not None and confirm.answered_no():
                 return failure(self.confirmation.declined)
-            return Proceed(args)
+            return Proceed(args, Clearance("not_needed"))
         for _ in range(MAX_ASKS):
             answer = await confirm.ask(question) if confirm else Answer.NOBODY_TO_ASK
             if isinstance(answer, types.InputRequiredResult):
@@ -184,7 +222,7 @@ class ToolSpec(Generic[ArgsT]):
                 # The yes is for what the person read: if that changed while they read it, they are asked again.
                 now = await self._question(account, args, secrets)
                 if now is None or now.subject == question.subject:
-                    return Proceed(args.cleared())
+                    return Proceed(args, Clearance("person", question))
                 question = now
                 continue
             self._log_failure(answer.value)
@@ -192,6 +230,9 @@ class ToolSpec(Generic[ArgsT]):
                 return failure(self.confirmation.declined)
             if answer is Answer.UNANSWERED:
                 return failure(UNANSWERED)
+            if answer is Answer.CLIENT_UNKNOWN:
+                # The operator's "go ahead unasked" is for clients known not to ask; this one might have asked.
+                return failure(CLIENT_UNKNOWN)
             decision = self.confirmation.unattended(args, unattended)
             return failure(decision) if isinstance(decision, str) else decision
         return failure(KEPT_CHANGING)

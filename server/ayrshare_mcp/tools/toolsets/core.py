@@ -29,6 +29,7 @@ from ayrshare_mcp.tools.spec import (
     IDEMPOTENT_WRITE,
     READ,
     WRITE,
+    Clearance,
     Confirmation,
     Proceed,
     ToolRefusal,
@@ -36,6 +37,23 @@ from ayrshare_mcp.tools.spec import (
 )
 
 SUMMARY = "The four seed tools, served by default: create and set auto schedules, delete posts, post history."
+# What the server tells every client first (see catalog.instructions); each toolset adds its own lines.
+INSTRUCTIONS = """\
+Tools for the Ayrshare social-media API.
+
+- Auto schedules are named sets of daily UTC time slots. A post published through Ayrshare with \
+autoSchedule: {schedule: true, title} lands in the next free slot of the schedule with that title. \
+AYRSHARE_CREATE_AUTO_SCHEDULE makes a new schedule and refuses if the title exists; \
+AYRSHARE_POST_SET_AUTO_SCHEDULE creates or replaces one.
+- AYRSHARE_GET_POST_HISTORY lists recent posts with their Ayrshare post ids and statuses. \
+AYRSHARE_DELETE_DELETE_POST takes those ids (never a social network's id): look a post up in history before \
+deleting it. Deletes are irreversible, and published Instagram/TikTok posts must be removed in the app first, \
+then marked with markManualDeleted.
+- Every tool takes an optional Profile-Key to act for one Ayrshare User Profile; without it the server's default \
+profile applies.
+- Results are {data, successful, error?, notice?}: data is Ayrshare's answer; on failure, error says what to do \
+next; a notice says what happened instead of what was asked.
+"""
 
 CREATE_AUTO_SCHEDULE = "AYRSHARE_CREATE_AUTO_SCHEDULE"
 SET_AUTO_SCHEDULE = "AYRSHARE_POST_SET_AUTO_SCHEDULE"
@@ -153,7 +171,7 @@ class DeletePostArguments(ToolArguments):
         return self
 
 
-async def delete_post(account: Account, args: DeletePostArguments) -> JSONObject:
+async def delete_post(account: Account, args: DeletePostArguments, clearance: Clearance) -> JSONObject:
     answer = await account.delete_post(args.payload())
     if args.bulk:
         _require_every_post_deleted(args.bulk, answer)
@@ -216,7 +234,7 @@ async def ask_before_bulk_delete(account: Account, args: DeletePostArguments) ->
 
 def delete_unattended(args: DeletePostArguments, unattended: Unattended) -> Proceed[DeletePostArguments] | str:
     if unattended.allow_deletes:
-        return Proceed(args)
+        return Proceed(args, Clearance("operator"))
     return (
         "Nothing was deleted: deleting several posts at once needs a person's yes, and this client cannot ask one "
         "(it does not support MCP elicitation). Delete the posts one at a time by id instead, or the server's "
@@ -225,6 +243,7 @@ def delete_unattended(args: DeletePostArguments, unattended: Unattended) -> Proc
 
 
 BULK_DELETE_CONFIRMATION = Confirmation(
+    act=delete_post,
     question=ask_before_bulk_delete,
     declined="Nothing was deleted: the user declined the confirmation. Do not try again unless the user asks for it.",
     unattended=delete_unattended,
@@ -326,7 +345,6 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         ),
         arguments=DeletePostArguments,
         annotations=DESTRUCTIVE,
-        handler=delete_post,
         confirmation=BULK_DELETE_CONFIRMATION,
     ),
     ToolSpec(

@@ -8,9 +8,9 @@ from pydantic import Field
 
 from ayrshare_mcp.client import Account, JSONObject, schedule_titles
 from ayrshare_mcp.tools.arguments import ToolArguments
-from ayrshare_mcp.tools.core import AUTO_SCHEDULE_BASICS, SET_AUTO_SCHEDULE
 from ayrshare_mcp.tools.fields import ScheduleTitle
 from ayrshare_mcp.tools.spec import DESTRUCTIVE, READ, ToolRefusal, ToolSpec
+from ayrshare_mcp.tools.toolsets.core import AUTO_SCHEDULE_BASICS, SET_AUTO_SCHEDULE
 
 SUMMARY = "List the auto schedules, and delete one or restart its slots."
 

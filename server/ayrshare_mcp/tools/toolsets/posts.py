@@ -1,0 +1,637 @@
+"""The posts toolset: publish a post (now, at a time, or into an auto schedule), check one without publishing, look
+one up, change one not yet out, and retry one that failed.
+
+No post goes public that nobody read. Where the client can ask a person, every create, approval, retry and move to
+an earlier time asks first, showing the post as it will appear and when it goes out. Where nobody can be asked,
+`AYRSHARE_PUBLISH` decides: `approval` (the default) creates the post held for approval and checks that Ayrshare
+really holds it, cancelling it at once otherwise; `direct` is the operator's explicit opt-out.
+
+A post is published at most once. Creating one is never repeated once Ayrshare may have it (see the client), and
+every create carries an idempotencyKey, the caller's or one derived from the call (see `post_keys`), so a host that
+repeats the same call cannot post twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from ayrshare_mcp.client import (
+    Account,
+    AyrshareAPIError,
+    AyrshareDuplicatePost,
+    AyrshareError,
+    JSONObject,
+    schedule_titles,
+)
+from ayrshare_mcp.confirmation import Question
+from ayrshare_mcp.settings import ENV_PUBLISH, Unattended
+from ayrshare_mcp.tools.arguments import ToolArguments
+from ayrshare_mcp.tools.fields import HttpsUrls, IsoDateTime, Platforms, PostId, ScheduleTitle, Text, utc_datetime
+from ayrshare_mcp.tools.outcome import AWAITING_APPROVAL, Outcome, moment_text, outcome_of
+from ayrshare_mcp.tools.post_keys import derived_key
+from ayrshare_mcp.tools.questions import Post, When, publish_question
+from ayrshare_mcp.tools.slots import in_words, read_schedule, utc
+from ayrshare_mcp.tools.spec import (
+    READ,
+    WRITE,
+    Clearance,
+    Confirmation,
+    Proceed,
+    ToolRefusal,
+    ToolSpec,
+    WithNotice,
+)
+from ayrshare_mcp.tools.toolsets.core import CREATE_AUTO_SCHEDULE, DELETE_POST, GET_POST_HISTORY, SET_AUTO_SCHEDULE
+
+SUMMARY = "Publish posts (now, at a time, or into an auto schedule), validate, get, update, approve and retry them."
+INSTRUCTIONS = """\
+- AYRSHARE_CREATE_POST publishes once; never repeat it after an unclear or partial result: check \
+AYRSHARE_GET_POST or history, and retry failed networks with AYRSHARE_RETRY_POST.
+"""
+
+CREATE_POST = "AYRSHARE_CREATE_POST"
+VALIDATE_POST = "AYRSHARE_VALIDATE_POST"
+GET_POST = "AYRSHARE_GET_POST"
+UPDATE_POST = "AYRSHARE_UPDATE_POST"
+RETRY_POST = "AYRSHARE_RETRY_POST"
+
+# A scheduleDate sooner than this is "now" by another name: Ayrshare publishes a past date at once, and a date a
+# few seconds away would go out before anyone could stop it. Leaving scheduleDate out publishes now.
+MIN_LEAD = timedelta(minutes=5)
+# A post held for approval because nobody could be asked, on an account not yet seen to honour approvals, is
+# scheduled this far ahead: if Ayrshare ignores requiresApproval, it is cancelled long before it goes out.
+HOLD_AHEAD = timedelta(hours=24)
+MAX_POST_CHARACTERS = 64_000
+MAX_MEDIA = 35
+DASHBOARD = "the Ayrshare dashboard (app.ayrshare.com)"
+
+_SCHEDULE_DATE = (
+    "When to publish: ISO-8601, UTC unless an offset is given, e.g. 2026-07-08T12:30:00Z; at least 5 minutes from "
+    "now. Leave it out to publish now."
+)
+
+
+def _too_soon(moment: str) -> str | None:
+    """Why a scheduleDate (already normalised to UTC) cannot be used, or None."""
+    now = datetime.now(UTC)
+    if datetime.fromisoformat(moment) >= now + MIN_LEAD:
+        return None
+    return (
+        f"scheduleDate {moment} is not at least 5 minutes from now (it is {utc(now)} UTC): give a later time, or "
+        "leave scheduleDate out to publish now."
+    )
+
+
+class PostArguments(ToolArguments):
+    post: str = Field(
+        max_length=MAX_POST_CHARACTERS,
+        description="The text of the post, as it will appear. May be empty only when mediaUrls are given.",
+    )
+    platforms: Platforms = Field(
+        min_length=1, description="The networks to publish to (no duplicates); each must be linked to the profile."
+    )
+    media_urls: HttpsUrls | None = Field(
+        default=None,
+        alias="mediaUrls",
+        min_length=1,
+        max_length=MAX_MEDIA,
+        description="Images or videos to attach: public https URLs that Ayrshare fetches (no duplicates).",
+    )
+    schedule_date: IsoDateTime | None = Field(default=None, alias="scheduleDate", description=_SCHEDULE_DATE)
+    auto_schedule_title: ScheduleTitle | None = Field(
+        default=None,
+        alias="autoScheduleTitle",
+        description="Put the post in the next free slot of the auto schedule with this title (instead of "
+        "scheduleDate); the schedule must exist.",
+    )
+    requires_approval: bool | None = Field(
+        default=None,
+        alias="requiresApproval",
+        description="true holds the post as 'awaiting approval' until it is approved (in the Ayrshare dashboard, or "
+        f"with {UPDATE_POST} approved: true). The user is still asked before it is created.",
+    )
+    shorten_links: bool | None = Field(
+        default=None,
+        alias="shortenLinks",
+        description="true shortens links with Ayrshare's shortener (a paid add-on); false leaves them as written.",
+    )
+    notes: Text | None = Field(
+        default=None, max_length=1000, description="Private notes kept with the post, e.g. who must approve it."
+    )
+    idempotency_key: str | None = Field(
+        default=None,
+        alias="idempotencyKey",
+        pattern=r"^[A-Za-z0-9._:-]{8,100}$",
+        description="A unique id for this post (8-100 letters, digits, . _ : -). Ayrshare rejects a second post "
+        "with the same key. Omit it and the server derives one from the post and today's UTC date.",
+    )
+
+    @model_validator(mode="after")
+    def _one_time(self) -> PostArguments:
+        if self.schedule_date is not None and self.auto_schedule_title is not None:
+            raise ValueError("Give scheduleDate (a time) or autoScheduleTitle (a schedule's next slot), not both.")
+        if not self.post.strip() and not self.media_urls:
+            raise ValueError("The post has no text and no media: give post text, mediaUrls, or both.")
+        if self.schedule_date is not None and (why := _too_soon(self.schedule_date)):
+            raise ValueError(why)
+        return self
+
+    def payload(self) -> dict[str, Any]:
+        body = super().payload()
+        if (title := body.pop("autoScheduleTitle", None)) is not None:
+            body["autoSchedule"] = {"schedule": True, "title": title}
+        return body
+
+    def as_post(self, profile: str | None = None) -> Post:
+        return Post(self.post, self.platforms, self.media_urls or [], profile)
+
+
+# --- Creating a post: check, ask, create ----------------------------------------------------------------------
+
+
+async def check_before_sending(account: Account, args: PostArguments) -> None:
+    """The schedule named must exist, and the networks must be linked where that is known.
+
+    Raises:
+        ToolRefusal: a check failed; nothing was sent, and nobody is asked.
+    """
+    if args.auto_schedule_title is not None:
+        titles = schedule_titles(await account.list_auto_schedules())
+        if args.auto_schedule_title not in titles:
+            known = f"The schedules are: {', '.join(sorted(titles))}." if titles else "There are no schedules yet."
+            raise ToolRefusal(
+                f"No auto schedule is titled {args.auto_schedule_title!r} for this profile. {known} Create it with "
+                f"{CREATE_AUTO_SCHEDULE} (or {SET_AUTO_SCHEDULE}), then post again. Nothing was sent."
+            )
+    linked = await account.linked_networks()
+    if linked is not None and (unlinked := [name for name in args.platforms if name not in linked]):
+        shown = ", ".join(sorted(linked)) or "none"
+        raise ToolRefusal(
+            f"Not linked to this Ayrshare profile: {', '.join(unlinked)} (linked: {shown}). Link them in the Ayrshare "
+            "dashboard (Social Accounts), or leave them out. Nothing was sent."
+        )
+
+
+async def ask_before_publishing(account: Account, args: PostArguments) -> Question:
+    """Every post is shown to a person before it is created, whenever it goes out."""
+    return publish_question(
+        args.as_post(await _profile_title(account)), await _when(account, args), held=bool(args.requires_approval)
+    )
+
+
+async def _when(account: Account, args: PostArguments) -> When:
+    """When the post goes out, in UTC and in words; for an auto schedule, the slot Ayrshare should pick."""
+    now = datetime.now(UTC)
+    if args.schedule_date is not None:
+        moment = datetime.fromisoformat(args.schedule_date)
+        return When(f"at {args.schedule_date} UTC ({in_words(moment, now)})", args.schedule_date)
+    if args.auto_schedule_title is None:
+        return When("now", "now")
+    title = args.auto_schedule_title
+    schedule = read_schedule(await account.list_auto_schedules(), title)
+    slot = schedule.next_slot(now) if schedule else None
+    if schedule is None or slot is None:
+        return When(f"in the next free slot of the auto schedule {title!r} (its slots could not be read)", title)
+    days = " (daysOfWeek is not set: Ayrshare's default days apply)" if schedule.default_days else ""
+    return When(
+        f"in the auto schedule {title!r}, whose next free slot is {utc(slot)} UTC ({in_words(slot, now)}), the "
+        f"first after its last used one{days}; Ayrshare makes the final choice, and a slot less than 5 minutes away "
+        "that differs from this one is cancelled,",
+        f"{title}@{utc(slot)}",
+        facts={"slot": utc(slot)},
+    )
+
+
+def publish_unattended(args: PostArguments, unattended: Unattended) -> Proceed[PostArguments] | str:
+    if unattended.publish == "direct":
+        return Proceed(args, Clearance("operator"))
+    return Proceed(args, Clearance("nobody"))
+
+
+async def create_post(account: Account, args: PostArguments, clearance: Clearance) -> JSONObject | WithNotice:
+    body = args.payload()
+    # The key is derived from what the caller asked for, before any hold changes when the post goes out.
+    body.setdefault("idempotencyKey", derived_key(account.credentials.account_key, body, datetime.now(UTC).date()))
+    held = clearance.by == "nobody"
+    if held:
+        body = _held(account, body)
+    try:
+        answer = await account.create_post(body)
+    except AyrshareDuplicatePost:
+        raise _already_submitted(body, {}) from None
+    except AyrshareAPIError as error:
+        raise _refusal_for(error, body) or error from None
+    if held:
+        await _require_held(account, answer)
+    elif "autoSchedule" in body and clearance.question is not None:
+        await _cancel_if_unagreed(account, answer, agreed=clearance.question.shown.get("slot"))
+    result = require_every_network(answer, body=body)
+    return _with_hold_notice(result, shifted=body.get("scheduleDate") != args.schedule_date) if held else result
+
+
+def _held(account: Account, body: JSONObject) -> JSONObject:
+    """The post held for approval; one meant for now is also scheduled a day ahead until this account has been seen
+    to honour approvals, so that a plan without them cannot make it public before it is cancelled."""
+    body = {**body, "requiresApproval": True}
+    if "scheduleDate" not in body and "autoSchedule" not in body and not account.honours_approvals():
+        body["scheduleDate"] = utc(datetime.now(UTC) + HOLD_AHEAD)
+    return body
+
+
+async def _require_held(account: Account, answer: JSONObject) -> None:
+    """Ayrshare must hold the post for approval, by its answer or by the post as it stands; otherwise it is
+    cancelled (deleted, if it went out) at once.
+
+    Raises:
+        ToolRefusal: the post was not held (and was cancelled, or the error says it could not be).
+    """
+    outcome = outcome_of(answer, requested=[], now=False)
+    if outcome.published:
+        why = (
+            f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for approval "
+            "(requiresApproval may not be part of this Ayrshare plan), and nobody could be asked to confirm it"
+        )
+        await _cancel(account, outcome, answer, why, public=True)
+    if not outcome.awaiting_approval and outcome.post_id is not None:
+        try:
+            post = await account.get_post(outcome.post_id)
+        except AyrshareError:
+            post = {}
+        outcome.awaiting_approval = post.get("status") == AWAITING_APPROVAL
+    if outcome.awaiting_approval:
+        account.approvals_honoured()
+        return
+    why = (
+        "Ayrshare did not hold the post for approval (requiresApproval may not be part of this Ayrshare plan), and "
+        "nobody could be asked to confirm it"
+    )
+    await _cancel(account, outcome, answer, why)
+
+
+def _with_hold_notice(result: JSONObject | WithNotice, *, shifted: bool) -> WithNotice:
+    data, notice = (result.data, result.notice) if isinstance(result, WithNotice) else (result, "")
+    later = (
+        " Until then it is scheduled a day from now, so that it cannot go out before anyone sees it: set when it "
+        "should go out as you approve it."
+        if shifted
+        else ""
+    )
+    held = (
+        f"Nobody could be asked to confirm this post, so it was created awaiting approval ({ENV_PUBLISH}=approval): it "
+        f"goes out only once a person approves it in {DASHBOARD} (Posts, awaiting approval), or with {UPDATE_POST} "
+        f"approved: true from a client that can ask them.{later}"
+    )
+    return WithNotice(data, " ".join(part for part in (held, notice) if part))
+
+
+async def _cancel_if_unagreed(account: Account, answer: JSONObject, *, agreed: str | None) -> None:
+    """Ayrshare picks an auto schedule's slot itself: one less than 5 minutes away that the person did not agree
+    to is cancelled. When the slot cannot be read from the answer, the post is looked up; when it still cannot
+    be, it is cancelled.
+
+    Raises:
+        ToolRefusal: the post was cancelled (or could not be: the error says so).
+    """
+    outcome = outcome_of(answer, requested=[], now=False)
+    if outcome.schedule_date is None and outcome.post_id is not None:
+        with contextlib.suppress(AyrshareError):
+            outcome.schedule_date = moment_text((await account.get_post(outcome.post_id)).get("scheduleDate"))
+    slot = _as_utc(outcome.schedule_date)
+    if slot is not None and (_too_soon(slot) is None or slot == agreed):
+        return
+    where = f"a slot at {slot}, less than 5 minutes away," if slot else "a slot it did not say,"
+    await _cancel(account, outcome, answer, f"Ayrshare put the post in {where} which nobody agreed to")
+
+
+async def _cancel(account: Account, outcome: Outcome, answer: JSONObject, why: str, *, public: bool = False) -> None:
+    """Delete the post just created, then refuse, saying why and whether it is gone.
+
+    Raises:
+        ToolRefusal: always.
+    """
+    if outcome.post_id is None:
+        raise ToolRefusal(
+            f"{why}, and its answer names no post id to cancel: find the post in {GET_POST_HISTORY} and delete it "
+            f"with {DELETE_POST} unless it should be out.",
+            answer,
+        )
+    try:
+        await account.delete_post({"id": outcome.post_id})
+    except AyrshareError as error:
+        raise ToolRefusal(
+            f"{why}, and cancelling it failed ({error.status_and_code()}): delete it now with {DELETE_POST} (id "
+            f"{outcome.post_id}) unless it should be out.",
+            answer,
+        ) from None
+    gone = (
+        "so it was deleted at once; it was public for a moment and may have been seen"
+        if public
+        else "so it was cancelled before it went out: nothing was published"
+    )
+    raise ToolRefusal(
+        f"{why}, {gone}. Ask the user from a client that can confirm, or give a scheduleDate at least 5 minutes ahead.",
+        answer,
+    )
+
+
+def _as_utc(moment: str | None) -> str | None:
+    if moment is None:
+        return None
+    try:
+        return utc_datetime(moment)
+    except ValueError:
+        return None
+
+
+async def validate_post(account: Account, args: PostArguments) -> JSONObject:
+    await check_before_sending(account, args)
+    return await account.validate_post(args.payload())
+
+
+# --- What Ayrshare said of a post, network by network ---------------------------------------------------------
+
+
+def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject | WithNotice:
+    """The answer, if every network took the post (or holds it, as asked); otherwise the error saying which did not.
+
+    Raises:
+        ToolRefusal: one or more networks failed, or a post meant to wait for approval went out.
+    """
+    outcome = _outcome(answer, body)
+    if refusal := _refusal(outcome, answer, body):
+        raise refusal
+    if outcome.processing:
+        return WithNotice(
+            answer,
+            f"Still processing on {', '.join(outcome.processing)}: the network has the post but has not published it "
+            f"yet. Check it with {GET_POST} (id {outcome.post_id}) before doing anything else; do not post it again.",
+        )
+    return answer
+
+
+def _outcome(answer: JSONObject, body: JSONObject) -> Outcome:
+    """What the answer says of the post `body` sent; a post sent now must be confirmed on every network."""
+    now = body.get("requiresApproval") is not True and "scheduleDate" not in body and "autoSchedule" not in body
+    return outcome_of(answer, requested=body.get("platforms", []), now=now)
+
+
+def _refusal(outcome: Outcome, answer: JSONObject, body: JSONObject) -> ToolRefusal | None:
+    """The error for a post meant to wait for approval that went out, or for networks that failed; else None."""
+    if body.get("requiresApproval") is True and outcome.published:
+        return ToolRefusal(
+            f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for "
+            "approval (requiresApproval may not be part of this Ayrshare plan): it is public now. Check it with "
+            f"{GET_POST} (id {outcome.post_id}) and delete it if it should not be out.",
+            answer,
+        )
+    return _partly_failed(outcome, answer, body) if outcome.failed else None
+
+
+def _partly_failed(outcome: Outcome, answer: JSONObject, body: JSONObject) -> ToolRefusal:
+    fix = "Fix what each error says (e.g. code 156: link the network in the Ayrshare dashboard), then"
+    retry = f"retry with {RETRY_POST} (id {outcome.post_id}; Ayrshare retries a post once)" if outcome.post_id else ""
+    if outcome.published or outcome.processing:
+        went = ", ".join([*outcome.published, *(f"{name} (still processing)" for name in outcome.processing)])
+        return ToolRefusal(
+            f"Partly published: on {went}, but not on {'; '.join(outcome.failed)}. Do not create the post again: it "
+            f"would appear twice where it succeeded. {fix} {retry or 'post to the failed networks only'}.",
+            answer,
+        )
+    return ToolRefusal(
+        f"Nothing was published: {'; '.join(outcome.failed)}. {fix} {retry or 'post again'}; a new post needs a new "
+        f"idempotencyKey (this one was {body.get('idempotencyKey')}).",
+        answer,
+    )
+
+
+def _refusal_for(error: AyrshareAPIError, body: JSONObject) -> ToolRefusal | None:
+    """What a failed /post means, when Ayrshare's answer says more than its status: per network, or a repeat."""
+    if outcome_of(error.body, requested=[], now=False).failed:
+        return _refusal(_outcome(error.body, body), error.body, body)
+    if "idempotency" in (error.ayrshare_message or "").lower():
+        return _already_submitted(body, error.body)
+    return None
+
+
+def _already_submitted(body: JSONObject, data: JSONObject) -> ToolRefusal:
+    return ToolRefusal(
+        f"Not sent: this exact post was already submitted (today, for this profile; its idempotencyKey "
+        f"{body.get('idempotencyKey')} was used). Look for it in {GET_POST_HISTORY} instead of posting again. To post "
+        "the same text again on purpose, give a new idempotencyKey.",
+        data,
+    )
+
+
+# --- One post: get, update, retry ------------------------------------------------------------------------------
+
+
+class PostIdArguments(ToolArguments):
+    id: PostId = Field(description=f"The Ayrshare post id (from {CREATE_POST} or {GET_POST_HISTORY}).")
+
+
+async def get_post(account: Account, args: PostIdArguments) -> JSONObject:
+    return await account.get_post(args.id)
+
+
+class UpdatePostArguments(PostIdArguments):
+    schedule_date: IsoDateTime | None = Field(
+        default=None,
+        alias="scheduleDate",
+        description="A new time for a post not yet published: ISO-8601, UTC unless an offset is given; at least 5 "
+        "minutes from now. Moving a post awaiting approval to an earlier time asks the user, like approving it.",
+    )
+    notes: Text | None = Field(default=None, max_length=1000, description="New private notes for the post.")
+    approved: bool | None = Field(
+        default=None,
+        description="true approves a post awaiting approval: it is published at its scheduleDate, or now if it has "
+        "none. To reject a post, delete it.",
+    )
+
+    @model_validator(mode="after")
+    def _some_change(self) -> UpdatePostArguments:
+        if self.approved is False:
+            raise ValueError("approved: false changes nothing; to reject a post awaiting approval, delete it.")
+        if self.schedule_date is None and self.notes is None and not self.approved:
+            raise ValueError("Say what to change: scheduleDate, notes, or approved: true.")
+        if self.schedule_date is not None and (why := _too_soon(self.schedule_date)):
+            raise ValueError(why)
+        return self
+
+
+async def update_post(account: Account, args: UpdatePostArguments, clearance: Clearance) -> JSONObject:
+    answer = await account.update_post(args.payload())
+    if args.approved:
+        failed = outcome_of(answer, requested=[], now=False).failed
+        if failed or answer.get("postStatus") == "error":
+            networks = f": {'; '.join(failed)}" if failed else ""
+            raise ToolRefusal(
+                f"Approved, but publishing failed{networks}. Check it with {GET_POST} (id {args.id}), fix what the "
+                f"errors say, then {RETRY_POST}.",
+                answer,
+            )
+    return answer
+
+
+async def ask_before_updating(account: Account, args: UpdatePostArguments) -> Question | None:
+    """Approving a post publishes it; moving one awaiting approval earlier brings it closer to going out."""
+    if not args.approved and args.schedule_date is None:
+        return None
+    post = await account.get_post(args.id)
+    current = _future(moment_text(post.get("scheduleDate")))
+    shown = Post(str(post.get("post", "")), _networks_of(post), _media_of(post), await _profile_title(account))
+    now = datetime.now(UTC)
+    if args.approved:
+        at = args.schedule_date or current
+        when = When(f"at {at} UTC ({in_words(datetime.fromisoformat(at), now)})", at) if at else When("now", "now")
+        return publish_question(shown, when, verb="Approve and publish this post")
+    assert args.schedule_date is not None
+    earlier = current is None or args.schedule_date < current
+    if post.get("status") != AWAITING_APPROVAL or not earlier:
+        return None
+    new = datetime.fromisoformat(args.schedule_date)
+    was = f", from {current} UTC," if current else ""
+    when = When(f"earlier{was} to {args.schedule_date} UTC ({in_words(new, now)})", args.schedule_date)
+    return publish_question(shown, when, held=True, verb="Move this post, which awaits approval,")
+
+
+async def retry_post(account: Account, args: PostIdArguments, clearance: Clearance) -> JSONObject:
+    return await account.retry_post(args.id)
+
+
+async def require_failed(account: Account, args: PostIdArguments) -> None:
+    """Only a post whose status is error can be retried: nobody is asked about any other.
+
+    Raises:
+        ToolRefusal: the post's status is not error; nothing is sent.
+    """
+    post = await account.get_post(args.id)
+    if post.get("status") != "error":
+        raise ToolRefusal(
+            f"Post {args.id} has status {post.get('status')!r}; only a post whose status is 'error' can be retried. "
+            "Nothing was sent.",
+            post,
+        )
+
+
+async def ask_before_retrying(account: Account, args: PostIdArguments) -> Question:
+    post = await account.get_post(args.id)
+    failed = Post(
+        str(post.get("post", "")), _networks_of(post, failed_only=True), _media_of(post), await _profile_title(account)
+    )
+    return publish_question(failed, When("again now", "again now"), verb="Publish this failed post")
+
+
+def _networks_of(post: JSONObject, *, failed_only: bool = False) -> list[str]:
+    if failed_only:
+        return [str(error.get("platform")) for error in post.get("errors") or [] if isinstance(error, dict)]
+    return [str(name) for name in post.get("platforms") or []]
+
+
+def _media_of(post: JSONObject) -> list[str]:
+    return [str(url) for url in post.get("mediaUrls") or []]
+
+
+async def _profile_title(account: Account) -> str | None:
+    user = await account.recent_user()
+    return str(user["title"]) if user and isinstance(user.get("title"), str) else None
+
+
+def _future(moment: str | None) -> str | None:
+    """A scheduleDate, in UTC, if it is still ahead; None if it is past or unreadable."""
+    normalised = _as_utc(moment)
+    return normalised if normalised and datetime.fromisoformat(normalised) > datetime.now(UTC) else None
+
+
+def refuse_unattended_publish(args: Any, unattended: Unattended) -> Proceed[Any] | str:
+    if unattended.publish == "direct":
+        return Proceed(args, Clearance("operator"))
+    return (
+        "Nothing was sent: this publishes a post, and this client cannot ask a person to confirm (it does not "
+        f"support MCP elicitation). Approve or retry it in {DASHBOARD}, or the server's operator can allow "
+        f"publishing without confirmation with {ENV_PUBLISH}=direct."
+    )
+
+
+_DECLINED = "Nothing was sent: the user declined. Do not try again unless the user asks for it."
+
+TOOLS: tuple[ToolSpec[Any], ...] = (
+    ToolSpec(
+        name=CREATE_POST,
+        title="Create Post",
+        description=(
+            "Publish a post through Ayrshare to one or more networks: now (leave scheduleDate and autoScheduleTitle "
+            "out), at scheduleDate, or in the next free slot of an auto schedule (autoScheduleTitle). The user is "
+            "asked to confirm every post, whenever it goes out. It is sent once: if the result is unclear, look for "
+            f"the post in {GET_POST_HISTORY} before trying again. If some networks fail the result is an error "
+            f"naming them; do not create the post again, use {RETRY_POST}."
+        ),
+        arguments=PostArguments,
+        annotations=WRITE,
+        confirmation=Confirmation(
+            check=check_before_sending,
+            question=ask_before_publishing,
+            act=create_post,
+            declined="Nothing was published: the user declined. Do not try again unless the user asks for it.",
+            unattended=publish_unattended,
+        ),
+    ),
+    ToolSpec(
+        name=VALIDATE_POST,
+        title="Validate Post",
+        description=(
+            f"Check a post without publishing it: the same arguments as {CREATE_POST}, run through this server's "
+            "checks and Ayrshare's (length, media, linked networks). Networks may still refuse it when it is "
+            "published."
+        ),
+        arguments=PostArguments,
+        annotations=READ,
+        handler=validate_post,
+    ),
+    ToolSpec(
+        name=GET_POST,
+        title="Get Post",
+        description=(
+            "Get one post by its Ayrshare post id: text, networks, status (pending, awaiting approval, success, "
+            "error, deleted), per-network ids and URLs, errors, and scheduleDate."
+        ),
+        arguments=PostIdArguments,
+        annotations=READ,
+        handler=get_post,
+    ),
+    ToolSpec(
+        name=UPDATE_POST,
+        title="Update Post",
+        description=(
+            "Change a post that is not yet published: move it to a new scheduleDate, replace its notes, or approve "
+            "one awaiting approval (approved: true publishes it, so the user is asked to confirm). Text, networks "
+            "and media cannot be changed: delete the post and create it again."
+        ),
+        arguments=UpdatePostArguments,
+        annotations=WRITE,
+        confirmation=Confirmation(
+            question=ask_before_updating, act=update_post, declined=_DECLINED, unattended=refuse_unattended_publish
+        ),
+    ),
+    ToolSpec(
+        name=RETRY_POST,
+        title="Retry Post",
+        description=(
+            "Publish a failed post (status error) again on the networks that failed; the user is asked to confirm. "
+            "Ayrshare retries a post only once, and only when its error allows it. Check first that the network "
+            "did not publish it after all."
+        ),
+        arguments=PostIdArguments,
+        annotations=WRITE,
+        confirmation=Confirmation(
+            check=require_failed,
+            question=ask_before_retrying,
+            act=retry_post,
+            declined=_DECLINED,
+            unattended=refuse_unattended_publish,
+        ),
+    ),
+)
