@@ -97,6 +97,35 @@ def test_a_file_other_users_can_read_is_refused_with_the_chmod_fix(home: Path, m
     assert f"chmod 600 {path}" in str(raised.value)
 
 
+@posix_only
+@pytest.mark.parametrize("mode", [0o775, 0o757, 0o777])
+def test_a_file_in_a_directory_others_can_write_to_is_refused(home: Path, mode: int) -> None:
+    shared = home / "shared"
+    shared.mkdir()
+    path = write_credentials(shared / "creds.toml", f'api_key = "{API_KEY}"\n')
+    shared.chmod(mode)
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials({"HOME": str(home), "AYRSHARE_CREDENTIALS_FILE": str(path)})
+
+    assert f"which other users may write to (mode {mode:03o}). Run: chmod go-w {shared}" in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@posix_only
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="giving a file to another user takes root")
+def test_a_file_owned_by_another_user_is_refused_and_one_owned_by_root_is_not(home: Path) -> None:
+    path = write_credentials(home / "creds.toml", f'api_key = "{API_KEY}"\n')
+    environ = {"HOME": str(home), "AYRSHARE_CREDENTIALS_FILE": str(path)}
+    assert resolve_credentials(environ).api_key == API_KEY  # root's own: a container's secret mount
+    os.chown(path, 65534, 65534)
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials(environ)
+
+    assert "belongs to another user (uid 65534)" in str(raised.value)
+
+
 def test_credentials_never_show_their_keys_in_a_repr() -> None:
     credentials = Credentials(api_key=API_KEY, profile_key=PROFILE_KEY)
 

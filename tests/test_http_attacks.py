@@ -307,6 +307,8 @@ async def test_connections_beyond_the_cap_are_turned_away_at_once(emulator: Runn
         ("aaaaaaaaaaaaaaaaaaaaaaaa", "repeats too few characters"),
         ("abababababababababababab", "repeats too few characters"),
         ("abcdefgh12345678", "is too short"),
+        ("abcdefgh12345678abcdefgh", "follows a pattern"),
+        ("Qz7-tK2m-0123456-pLx9wR4e", "follows a pattern"),
         ("YOUR-ACCESS-TOKEN", "is an unfilled placeholder"),
         ("short", "is too short"),
     ],

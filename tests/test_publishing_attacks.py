@@ -665,3 +665,14 @@ async def test_a_slot_the_answer_does_not_state_plainly_is_looked_up_and_cancell
 
     assert said in refused["error"]
     assert [request.body for request in emulator.app.received("/api/post", method="DELETE")] == [{"id": "p-near"}]
+
+
+async def test_notes_may_span_lines_but_not_hide_or_reorder_text(emulator: RunningEmulator, home: Path) -> None:
+    scheduled = POST | {"scheduleDate": "2030-01-01T09:00:00Z"}
+
+    async with with_every_toolset(emulator, home, person=User()) as client:
+        refused = await fail(client, CREATE, scheduled | {"notes": "approve by \u202eyadnom"})
+        await succeed(client, CREATE, scheduled | {"notes": "Approver: Sam\nBackup: Lee"})
+
+    assert "'notes': contains the bidirectional control U+202E" in refused["error"]
+    assert posts_sent(emulator)[0]["notes"] == "Approver: Sam\nBackup: Lee"

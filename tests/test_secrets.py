@@ -14,16 +14,22 @@ import pytest
 from mcp import Client
 from mcp.types import TextContent
 
+from ayrshare_mcp.credentials import SANDBOX_API_KEY
 from ayrshare_mcp.emulator import Fault, bind
+from ayrshare_mcp.sandbox import MAX_ACCOUNTS, MAX_POSTS, demo_emulator, state_file
+from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.transports import HttpOptions
 from tests.envelope import call
 from tests.support import (
     API_KEY,
     CANARY,
+    OTHER_API_KEY,
     PROFILE_KEY,
     X_API_KEY,
     X_API_SECRET,
     RunningEmulator,
     child_env,
+    http_server,
     http_session,
     memory_client,
     run_cli,
@@ -236,3 +242,76 @@ async def test_check_never_shows_more_than_four_characters_of_a_key_ayrshare_ech
     assert code == 1
     assert API_KEY not in stdout + stderr
     assert "[redacted] is invalid" in stdout
+
+
+# --- secrets at rest: the sandbox's file ------------------------------------------------------------------------
+
+
+async def test_a_sandbox_over_http_keeps_no_callers_key_on_disk_and_its_file_is_private(home: Path) -> None:
+    settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
+    keys = {
+        "X-Ayrshare-Api-Key": API_KEY,
+        "X-Ayrshare-Profile-Key": PROFILE_KEY,
+        "X-Twitter-OAuth1-Api-Key": X_API_KEY,
+        "X-Twitter-OAuth1-Api-Secret": X_API_SECRET,
+    }
+
+    with anyio.fail_after(30):
+        async with http_server(settings, HttpOptions()) as url, http_session(url, headers=keys) as client:
+            await call(client, "AYRSHARE_POST_SET_AUTO_SCHEDULE", {"schedule": ["09:00Z"], "title": "mine"})
+            listed = await call(client, "AYRSHARE_GET_POST_HISTORY", {})
+
+    saved = state_file(settings.environ)
+    assert listed["successful"] is True
+    assert CANARY not in saved.read_text(encoding="utf-8")
+    assert saved.stat().st_mode & 0o777 == 0o600
+    assert saved.parent.stat().st_mode & 0o777 == 0o700
+
+
+async def test_the_same_caller_finds_its_sandbox_data_again_and_another_does_not(home: Path) -> None:
+    settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
+    create = {"schedule": ["09:00Z"], "title": "mine"}
+
+    with anyio.fail_after(30):
+        async with http_server(settings, HttpOptions()) as url:
+            async with http_session(url, headers={"X-Ayrshare-Api-Key": API_KEY}) as caller:
+                await call(caller, "AYRSHARE_CREATE_AUTO_SCHEDULE", create)
+            async with http_session(url, headers={"X-Ayrshare-Api-Key": API_KEY}) as same:
+                again = await call(same, "AYRSHARE_CREATE_AUTO_SCHEDULE", create)
+            async with http_session(url, headers={"X-Ayrshare-Api-Key": OTHER_API_KEY}) as other:
+                theirs = await call(other, "AYRSHARE_CREATE_AUTO_SCHEDULE", create)
+
+    assert "already exists" in again["error"]
+    assert theirs["successful"] is True
+
+
+async def test_the_sandbox_keeps_a_bounded_amount_whatever_callers_send(home: Path) -> None:
+    settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
+    crowded = demo_emulator()
+    for n in range(MAX_ACCOUNTS + 20):
+        profile = crowded.service.profile(f"caller-{n}", None)
+        for m in range(3):
+            crowded.service.add_post(profile, text=f"post {m}", platforms=["linkedin"])
+    primary = crowded.service.profile(SANDBOX_API_KEY, None)
+    for m in range(MAX_POSTS + 50):
+        crowded.service.add_post(primary, text=f"old {m}", platforms=["linkedin"])
+    path = state_file(settings.environ)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({**crowded.service.snapshot(), "salt": "00" * 16}), encoding="utf-8")
+
+    async with memory_client(settings) as client:
+        await call(client, "AYRSHARE_POST_SET_AUTO_SCHEDULE", {"schedule": ["10:00Z"]})
+
+    kept = json.loads(path.read_text(encoding="utf-8"))["profiles"]
+    assert len(kept) <= MAX_ACCOUNTS
+    assert all(len(profile["posts"]) <= MAX_POSTS for profile in kept)
+    assert any(profile["api_key"] == SANDBOX_API_KEY for profile in kept), "the sandbox's own data stays"
+
+
+async def test_a_sandbox_served_beyond_this_machine_needs_an_access_token(home: Path) -> None:
+    code, _, stderr = await run_cli(
+        "--sandbox", "--transport", "streamable-http", "--host", "0.0.0.0", env={"HOME": str(home)}
+    )
+
+    assert code == 1
+    assert "Refusing to serve the sandbox beyond this machine without an access token" in stderr

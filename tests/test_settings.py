@@ -17,6 +17,9 @@ STRONG_SECRET = "CANARY-STATE-SECRET-0123456789abcdefghij"
     ("name", "value", "problem"),
     [
         ("AYRSHARE_BASE_URL", "ftp://example.com", "must be an http(s) URL"),
+        ("AYRSHARE_BASE_URL", "https://api.ayrshare.com/api\r\nX-Injected: 1", "contains a line break"),
+        ("AYRSHARE_BASE_URL", "https://", "must be an http(s) URL"),
+        ("AYRSHARE_BASE_URL", "https://api.ayrshare.com:99999/api", "must be an http(s) URL"),
         ("AYRSHARE_TIMEOUT", "soon", "must be a number of seconds"),
         ("AYRSHARE_TIMEOUT", "0", "between 0 and 600 seconds"),
         ("AYRSHARE_ATTEMPT_TIMEOUT", "900", "between 0 and 600 seconds"),
@@ -97,3 +100,14 @@ def test_a_token_file_is_read_private_and_stripped(tmp_path: Path) -> None:
         load_access_token({}, missing)
     with pytest.raises(AccessError, match="other than visible ASCII"):
         load_access_token({"AYRSHARE_MCP_TOKEN": "CANARY TOKEN WITH SPACES 1234567890"}, None)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [("http://ayrshare.example.net/api", True), ("http://127.0.0.1:8765/api", False), ("https://x.example/api", False)],
+)
+async def test_a_plain_http_base_url_beyond_this_machine_is_warned_about(home: Path, url: str, warned: bool) -> None:
+    _, _, stderr = await run_cli("tools", "--summary", env={"HOME": str(home), "AYRSHARE_BASE_URL": url})
+
+    assert ("plain http:// to another machine" in stderr) is warned

@@ -52,6 +52,10 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     (HISTORY, {"platforms": ["myspace"]}, "'platforms.0': Input should be 'bluesky'"),
     (HISTORY, {"type": "now"}, "'type': Input should be 'immediate' or 'scheduled'"),
     (HISTORY, {"startDate": "2026-13-01T00:00:00Z"}, "not a real date and time"),
+    (HISTORY, {"startDate": "0999-01-01T00:00:00Z"}, "'startDate': is before 1970, earlier than any post can be"),
+    (SET, {"schedule": ["13:05Z"], "title": "evening\nslots"}, "'title': contains the control character U+000A"),
+    (SET, {"schedule": ["13:05Z"], "title": "nul\u0000byte"}, "'title': contains the control character U+0000"),
+    (SET, {"schedule": ["13:05Z"], "title": "\u202egninrom"}, "'title': contains the bidirectional control U+202E"),
     (HISTORY, {"profileKey": "x"}, "Unknown parameter 'profileKey'; the parameters are: "),
 ]
 

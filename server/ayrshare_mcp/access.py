@@ -9,6 +9,7 @@ and no token refuses to start; without a key of its own, it serves callers who s
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -101,7 +102,22 @@ def _weakness(token: str) -> str | None:
         return "is too short"
     if len(set(token)) < MIN_DISTINCT_TOKEN_CHARACTERS:
         return "repeats too few characters to be random"
+    if _patterned(token):
+        return "follows a pattern (a run like abcdef or 123456, or a part repeated) instead of being random"
     return None
+
+
+def _patterned(token: str) -> bool:
+    """A run of six characters each one up, one down or the same as the last, or six characters that come twice:
+    one in a million random tokens, every made-up one."""
+    steps = [ord(after) - ord(before) for before, after in itertools.pairwise(token)]
+    run = 1
+    for previous, step in zip([None, *steps], steps, strict=False):
+        run = run + 1 if step in (-1, 0, 1) and step == previous else 1
+        if run >= 5:
+            return True
+    chunks = [token[index : index + 6] for index in range(len(token) - 5)]
+    return len(set(chunks)) < len(chunks)
 
 
 class ProvenKeys:

@@ -4,17 +4,23 @@ No key, no network, no social account: for trying the server and for testing age
 `Settings.as_sandbox` swaps out Ayrshare and the keys, this module supplies the emulator.
 
 The sandbox remembers: its data lives in a file under the user's state directory, so a post id that one run prints
-is still there for the next (`--sandbox-reset` starts over). The seeded posts have stable ids.
+is still there for the next (`--sandbox-reset` starts over). The seeded posts have stable ids. What it keeps is
+safe at rest and bounded: an HTTP caller's keys are replaced by salted hashes before the emulator sees them, the
+file is readable by its owner alone, and old posts and callers are forgotten beyond a few hundred.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
+import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2
 from starlette.types import Message, Receive, Scope, Send
@@ -24,6 +30,13 @@ from ayrshare_mcp.emulator import Ayrshare, EmulatorApp
 
 logger = logging.getLogger(__name__)
 SEEDED_IDS = ("sandboxPostLaunch01", "sandboxPostStudio02", "sandboxPostRoundup3")
+# Bounds on what the sandbox keeps: callers (keys and profiles), posts per caller, duplicate-post keys per caller.
+MAX_ACCOUNTS = 50
+MAX_POSTS = 500
+MAX_IDEMPOTENCY_KEYS = 1000
+# The keys a request may carry, replaced before the emulator (and so the file) sees them; the X pair is dropped.
+_HASHED_HEADERS = (b"authorization", b"profile-key")
+_DROPPED_HEADERS = (b"x-twitter-oauth1-api-key", b"x-twitter-oauth1-api-secret")
 
 
 def state_file(environ: Mapping[str, str]) -> Path:
@@ -41,45 +54,88 @@ def reset(environ: Mapping[str, str]) -> Path:
 
 
 def sandbox_transport(environ: Mapping[str, str]) -> httpx2.AsyncBaseTransport:
-    """An HTTP transport that answers from the emulator in this process, and saves its data after every answer."""
+    """An HTTP transport that answers from the emulator in this process, and saves its data after every change."""
     path = state_file(environ)
-    return httpx2.ASGITransport(app=_Remembering(_load(path), path))
+    return httpx2.ASGITransport(app=_Remembering(*_load(path), path))
 
 
-def _load(path: Path) -> EmulatorApp:
+def _load(path: Path) -> tuple[EmulatorApp, bytes]:
     app = demo_emulator()
     try:
-        app.service.restore(json.loads(path.read_text(encoding="utf-8")))
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        app.service.restore(saved)
+        return app, bytes.fromhex(saved["salt"])
     except FileNotFoundError:
         pass
     except (OSError, ValueError, KeyError, TypeError) as exc:
         logger.warning("The sandbox state in %s was unreadable (%s); starting from the seeded data", path, exc)
         app = demo_emulator()
-    return app
+    return app, secrets.token_bytes(16)
 
 
 class _Remembering:
-    """The emulator, writing its data to `path` once each answer is complete."""
+    """The emulator, seeing keys only as salted hashes, and writing its data to `path` after each change."""
 
-    def __init__(self, app: EmulatorApp, path: Path) -> None:
-        self._app, self._path = app, path
+    def __init__(self, app: EmulatorApp, salt: bytes, path: Path) -> None:
+        self._app, self._salt, self._path = app, salt, path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        changes = scope["method"] != "GET"
+
         async def save_when_done(message: Message) -> None:
             await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
+            if changes and message["type"] == "http.response.body" and not message.get("more_body", False):
                 self._save()
 
-        await self._app(scope, receive, save_when_done)
+        await self._app({**scope, "headers": self._hashed(scope["headers"])}, receive, save_when_done)
+
+    def _hashed(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        kept = []
+        for name, value in headers:
+            if name in _DROPPED_HEADERS:
+                continue
+            if name in _HASHED_HEADERS:
+                value = self._hash(name, value)
+            kept.append((name, value))
+        return kept
+
+    def _hash(self, name: bytes, value: bytes) -> bytes:
+        scheme, _, key = value.decode("latin-1").partition(" ") if name == b"authorization" else ("", "", "")
+        secret = key.strip() if name == b"authorization" else value.decode("latin-1").strip()
+        if secret == SANDBOX_API_KEY:
+            return value  # the sandbox's own key, on stdio: nothing to hide, and the seeded data is under it
+        digest = hmac.new(self._salt, secret.encode("latin-1"), hashlib.sha256).hexdigest()[:32]
+        return f"{scheme} caller-{digest}".encode() if name == b"authorization" else f"profile-{digest}".encode()
 
     def _save(self) -> None:
+        _bound(self._app)
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            directory = self._path.parent
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.chmod(0o700)
             partial = self._path.with_suffix(".tmp")
-            partial.write_text(json.dumps(self._app.service.snapshot()), encoding="utf-8")
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                json.dump({**self._app.service.snapshot(), "salt": self._salt.hex()}, file)
+            os.chmod(partial, 0o600)
             os.replace(partial, self._path)
         except OSError as exc:
             logger.warning("Could not save the sandbox state to %s (%s); it lasts only this run", self._path, exc)
+
+
+def _bound(app: EmulatorApp) -> None:
+    """Forget the oldest callers, posts and duplicate-post keys beyond the bounds."""
+    profiles = app.service.profiles
+    callers = [owner for owner in profiles if owner[0] != SANDBOX_API_KEY]
+    for owner in callers[: max(0, len(profiles) - MAX_ACCOUNTS)]:
+        del profiles[owner]
+    for profile in profiles.values():
+        del profile.posts[MAX_POSTS:]  # newest first
+        for key in list(profile.idempotency)[: max(0, len(profile.idempotency) - MAX_IDEMPOTENCY_KEYS)]:
+            del profile.idempotency[key]
 
 
 def demo_emulator(now: datetime | None = None) -> EmulatorApp:
@@ -88,26 +144,16 @@ def demo_emulator(now: datetime | None = None) -> EmulatorApp:
     now = now or service.clock()
     profile = service.profile(SANDBOX_API_KEY, None)
     service.set_auto_schedule(profile, {"schedule": ["09:00Z", "17:00Z"], "daysOfWeek": [1, 2, 3, 4, 5]})
-    service.add_post(
-        profile,
-        post_id=SEEDED_IDS[0],
-        text="We just launched our new product! Read all about it on our blog.",
-        platforms=["twitter", "linkedin"],
-        created=now - timedelta(days=3),
-    )
-    service.add_post(
-        profile,
-        post_id=SEEDED_IDS[1],
-        text="Behind the scenes at the studio today.",
-        platforms=["instagram"],
-        created=now - timedelta(days=1),
-    )
-    service.add_post(
-        profile,
-        post_id=SEEDED_IDS[2],
-        text="Our weekly roundup goes out tomorrow morning.",
-        platforms=["facebook"],
-        created=now,
-        schedule_date=(now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=UTC),
-    )
-    return EmulatorApp(service)
+    tomorrow_morning = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0, tzinfo=UTC)
+    seeded: list[dict[str, Any]] = [
+        {"text": "We just launched our new product! Read all about it on our blog.",
+         "platforms": ["twitter", "linkedin"], "created": now - timedelta(days=3)},
+        {"text": "Behind the scenes at the studio today.", "platforms": ["instagram"],
+         "created": now - timedelta(days=1)},
+        {"text": "Our weekly roundup goes out tomorrow morning.", "platforms": ["facebook"], "created": now,
+         "schedule_date": tomorrow_morning},
+    ]  # fmt: skip
+    for post_id, fields in zip(SEEDED_IDS, seeded, strict=True):
+        service.add_post(profile, post_id=post_id, **fields)
+    # Nobody reads the sandbox's request log: it keeps none.
+    return EmulatorApp(service, max_requests=0)

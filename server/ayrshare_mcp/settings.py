@@ -6,11 +6,13 @@ resolved per call, see `credentials`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ayrshare_mcp.credentials import CredentialsError, read_private_file, sandbox_environ
 
@@ -92,12 +94,10 @@ class Settings:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
-        base_url = env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
-        if not base_url.startswith(("https://", "http://")):
-            raise ConfigError(f"{ENV_BASE_URL} must be an http(s) URL, got {base_url!r}.")
+        base_url = _base_url(env)
         call_timeout = _positive_float(env, ENV_CALL_TIMEOUT, DEFAULT_CALL_TIMEOUT)
         settings = cls(
-            base_url=base_url.rstrip("/"),
+            base_url=base_url,
             call_timeout=call_timeout,
             # An attempt never outlasts the call it belongs to.
             attempt_timeout=min(_positive_float(env, ENV_ATTEMPT_TIMEOUT, DEFAULT_ATTEMPT_TIMEOUT), call_timeout),
@@ -110,6 +110,12 @@ class Settings:
             environ=env,
         )
         return settings.as_sandbox() if _flag(env, ENV_SANDBOX) else settings
+
+    @property
+    def unencrypted_base_url(self) -> bool:
+        """Whether keys would travel to Ayrshare in the clear: a plain http:// base URL beyond this machine."""
+        host = urlsplit(self.base_url).hostname or ""
+        return not self.sandbox and self.base_url.startswith("http://") and not _loopback(host)
 
     def as_sandbox(self) -> Settings:
         """The same settings with Ayrshare and every real key replaced by the built-in emulator's."""
@@ -134,6 +140,33 @@ def parse_toolsets(text: str, source: str) -> tuple[str, ...]:
             "(or all), as a comma list, e.g. core,posts."
         )
     return tuple(name for name in TOOLSETS if name in names)
+
+
+def _base_url(env: Mapping[str, str]) -> str:
+    raw = env.get(ENV_BASE_URL, "")
+    base_url = raw.strip() or DEFAULT_BASE_URL
+    if any(character.isspace() or ord(character) < 0x20 or ord(character) == 0x7F for character in base_url):
+        raise ConfigError(
+            f"{ENV_BASE_URL} contains a line break, space or other control character: set it to the URL alone, e.g. "
+            f"{DEFAULT_BASE_URL}."
+        )
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"{ENV_BASE_URL} must be an http(s) URL, e.g. {DEFAULT_BASE_URL}; got {base_url!r}.")
+    return base_url.rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

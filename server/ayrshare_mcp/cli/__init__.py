@@ -7,6 +7,7 @@ protocol and nothing else.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -170,6 +171,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args.read_only:
         settings = replace(settings, read_only=True)
     configure_logging(args.log_level or settings.log_level)
+    if settings.unencrypted_base_url:
+        logging.getLogger("ayrshare_mcp").warning(
+            "AYRSHARE_BASE_URL is plain http:// to another machine: every Ayrshare key would cross the network "
+            "unencrypted. Use https://."
+        )
 
     # Each command imports what it needs, so --help, tools and config answer without loading the MCP SDK server.
     if args.command == "check":

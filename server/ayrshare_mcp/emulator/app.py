@@ -189,8 +189,10 @@ def _json_object(request: RecordedRequest) -> JSON:
 class EmulatorApp:
     """The ASGI application. `service` holds the data; `requests`, `faults` and `latency` are the test controls."""
 
-    def __init__(self, service: Ayrshare | None = None) -> None:
+    def __init__(self, service: Ayrshare | None = None, *, max_requests: int | None = None) -> None:
         self.service = service or Ayrshare()
+        # How many requests the log keeps, newest last; None: all of them (a test's whole run).
+        self.max_requests = max_requests
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.latency = 0.0
@@ -239,6 +241,8 @@ class EmulatorApp:
 
     def _record_arrival(self, request: RecordedRequest) -> None:
         self.requests.append(request)
+        if self.max_requests is not None and len(self.requests) > self.max_requests:
+            del self.requests[: len(self.requests) - self.max_requests]
         self._notify(self._waiters, len(self.requests))
 
     def _record_abort(self, request: RecordedRequest) -> None:

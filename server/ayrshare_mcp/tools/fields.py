@@ -32,6 +32,10 @@ def _no_duplicates(values: Sequence[T]) -> Sequence[T]:
     return values
 
 
+# Nothing on a social network is older; and strftime writes years before 1000 with fewer than four digits.
+EARLIEST_YEAR = 1970
+
+
 def utc_datetime(value: str) -> str:
     """`value` (ISO-8601, UTC unless it has an offset) as YYYY-MM-DDTHH:MM:SSZ; ValueError if it is not one."""
     try:
@@ -41,9 +45,12 @@ def utc_datetime(value: str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = moment.astimezone(UTC)
     except OverflowError:
         raise ValueError("out of range once converted to UTC") from None
+    if moment.year < EARLIEST_YEAR:
+        raise ValueError(f"is before {EARLIEST_YEAR}, earlier than any post can be")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _real_date(value: str) -> str:
