@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import anyio
 import pytest
 
-from ayrshare_mcp.credentials import Credentials, CredentialsError, credentials_file_path, resolve_credentials
+from ayrshare_mcp.credentials import (
+    ENVIRONMENT,
+    HEADERS,
+    KINDS,
+    SANDBOX_API_KEY,
+    SOURCES,
+    Credentials,
+    CredentialsError,
+    Source,
+    credentials_file_path,
+    every_configured_secret,
+    resolve_credentials,
+    sandbox_environ,
+    server_key_configured,
+)
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, OTHER_API_KEY, PROFILE_KEY, RunningEmulator, memory_client, settings_for
+from tests.support import API_KEY, CANARY, OTHER_API_KEY, PROFILE_KEY, RunningEmulator, memory_client, settings_for
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 
@@ -203,3 +218,51 @@ def test_a_key_left_as_the_readmes_placeholder_is_refused_not_sent(home: Path, p
         resolve_credentials({"HOME": str(home), "AYRSHARE_API_KEY": placeholder})
     with pytest.raises(CredentialsError, match="placeholder"):
         resolve_credentials({"HOME": str(home)}, {"x-ayrshare-api-key": placeholder})
+
+
+# --- every source, every rule ---------------------------------------------------------------------------------
+
+
+def configured_through(source: Source, home: Path, values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """An environment and request headers in which `source` holds `values` (by kind name)."""
+    if source is HEADERS:
+        return {"HOME": str(home)}, {kind.header.lower(): values[kind.name] for kind in KINDS if kind.name in values}
+    if source is ENVIRONMENT:
+        return {"HOME": str(home), **{kind.variable: values[kind.name] for kind in KINDS if kind.name in values}}, {}
+    lines = "".join(f'{name} = "{value}"\n' for name, value in values.items())
+    path = write_credentials(home / f"creds-{len(list(home.iterdir()))}.toml", lines)
+    return {"HOME": str(home), "AYRSHARE_CREDENTIALS_FILE": str(path)}, {}
+
+
+CANARIES = {kind.name: f"CANARY-{kind.name.upper()}-{n}a7f3c9" for n, kind in enumerate(KINDS)}
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda source: type(source).__name__.strip("_"))
+def test_every_source_is_read_redacted_and_stripped_in_the_sandbox(home: Path, source: Source) -> None:
+    environ, headers = configured_through(source, home, CANARIES)
+
+    credentials = resolve_credentials(environ, headers if source is HEADERS else None)
+    secrets = every_configured_secret(environ, headers)
+    sandboxed = sandbox_environ(environ)
+
+    assert credentials.secrets() == tuple(CANARIES.values())
+    assert set(CANARIES.values()) <= set(secrets), "every value of every source is redacted"
+    assert CANARY not in json.dumps(sandboxed), "the sandbox keeps no real credential"
+    assert not set(CANARIES.values()) & set(every_configured_secret(sandboxed)), "nor a pointer to one"
+    assert resolve_credentials(sandboxed).api_key == SANDBOX_API_KEY
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda source: type(source).__name__.strip("_"))
+def test_every_source_of_the_servers_own_key_makes_http_need_a_token(home: Path, source: Source) -> None:
+    environ, _ = configured_through(source, home, {"api_key": CANARIES["api_key"]})
+
+    assert server_key_configured(environ) is source.servers_own
+
+
+def test_one_rule_says_what_is_a_secret_for_loading_and_for_redacting(home: Path) -> None:
+    short = "abcd"
+    environ = {"HOME": str(home), "AYRSHARE_API_KEY": short}
+
+    with pytest.raises(CredentialsError, match="5 to 200 visible ASCII characters"):
+        resolve_credentials(environ)
+    assert short not in every_configured_secret(environ)

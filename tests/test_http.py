@@ -140,10 +140,10 @@ async def test_twenty_concurrent_sessions_with_two_keys_each_reach_ayrshare_with
 
 
 async def test_a_slow_answer_for_one_session_does_not_stall_another(emulator: RunningEmulator, home: Path) -> None:
-    slow = {"X-Ayrshare-Api-Key": API_KEY, "X-Ayrshare-Profile-Key": "SLOW"}
-    fast = {"X-Ayrshare-Api-Key": API_KEY, "X-Ayrshare-Profile-Key": "FAST"}
+    slow = {"X-Ayrshare-Api-Key": API_KEY, "X-Ayrshare-Profile-Key": "SLOW-PROFILE"}
+    fast = {"X-Ayrshare-Api-Key": API_KEY, "X-Ayrshare-Profile-Key": "FAST-PROFILE"}
     released = anyio.Event()
-    emulator.app.inject(Fault(status=200, body={"history": [], "count": 0}, header=("profile-key", "SLOW"), delay=10))
+    emulator.app.inject(Fault(status=200, body={"history": [], "count": 0}, header=("profile-key", "SLOW-PROFILE"), delay=10))
     finished: list[str] = []
 
     async def call(name: str, headers: dict[str, str], url: str) -> None:

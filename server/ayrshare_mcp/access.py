@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ayrshare_mcp.credentials import ENV_API_KEY, CredentialsError, is_placeholder, read_private_file
+from ayrshare_mcp.credentials import ENV_API_KEY, is_placeholder
+from ayrshare_mcp.secret_files import SecretFileError, read_private_file
 
 ENV_ACCESS_TOKEN = "AYRSHARE_MCP_TOKEN"  # noqa: S105 - the variable name, not a token
 MIN_ACCESS_TOKEN_LENGTH = 24
@@ -75,7 +76,7 @@ def load_access_token(environ: Mapping[str, str], token_file: Path | None) -> st
     if token_file is not None:
         try:
             token = read_private_file(token_file, "token file", max_bytes=4096).strip()
-        except CredentialsError as exc:
+        except SecretFileError as exc:
             raise AccessError(str(exc)) from None
         source = str(token_file)
     else:

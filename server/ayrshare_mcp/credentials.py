@@ -3,24 +3,31 @@
 Credentials are resolved on every tool call, so editing the credentials file takes effect without a restart. Keys
 are held in `Credentials`, whose repr never shows them.
 
-A set of credentials always comes from one place: the request's headers, the environment, or the credentials file.
-A profile key or an X/Twitter pair is never borrowed from another source than its API key's, since each belongs to
-one Ayrshare account, except that an HTTP caller using the server's key may name its own profile and X pair.
+Where credentials come from is one table, `SOURCES`: the request's headers, the environment, the credentials file.
+Every rule reads it: which holds the call's key (precedence), what the sandbox strips, what is redacted from every
+result, and whether the server has a key of its own to guard with a token. A new source is one more entry, and it
+cannot be left out of any of them.
 
-Every value is checked where it is read: 1 to 200 visible ASCII characters, what Ayrshare issues and what an HTTP
-header carries. A value that fails names its source, never itself.
+A set of credentials always comes from one source. A profile key or an X/Twitter pair is never borrowed from another
+source than its API key's, since each belongs to one Ayrshare account, except that an HTTP caller using the server's
+key may name its own profile and X pair.
+
+Every value is checked where it is read: 5 to 200 visible ASCII characters (no real key is shorter, and what is
+shorter could not be told apart from ordinary words when redacting). A value that fails names its source, never
+itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, Protocol
+
+from ayrshare_mcp.secret_files import SecretFileError, read_private_file
 
 ENV_API_KEY = "AYRSHARE_API_KEY"
 ENV_PROFILE_KEY = "AYRSHARE_PROFILE_KEY"
@@ -35,15 +42,33 @@ HEADER_PROFILE_KEY = "X-Ayrshare-Profile-Key"
 # The X pair travels under the names Ayrshare itself uses, so a caller sets them the same way for either.
 HEADER_X_API_KEY = "X-Twitter-OAuth1-Api-Key"
 HEADER_X_API_SECRET = "X-Twitter-OAuth1-Api-Secret"  # noqa: S105 - a header name
-CREDENTIAL_HEADERS = (HEADER_API_KEY, HEADER_PROFILE_KEY, HEADER_X_API_KEY, HEADER_X_API_SECRET)
 
 X_BYO_SETUP_URL = "https://www.ayrshare.com/docs/dashboard/connect-social-accounts/x-twitter-byo-keys"
 
-# The one rule for a credential's text, wherever it comes from (arguments included: see tools.spec).
-CREDENTIAL_PATTERN = r"^[!-~]{1,200}$"
+# The one rule for a credential's text, wherever it comes from (arguments included: see tools.arguments).
+MIN_KEY_LENGTH = 5
+MAX_KEY_LENGTH = 200
+CREDENTIAL_PATTERN = rf"^[!-~]{{{MIN_KEY_LENGTH},{MAX_KEY_LENGTH}}}$"
 _USABLE = re.compile(CREDENTIAL_PATTERN)
 # A credentials file is a few lines; anything far larger or deeper is not one.
 MAX_CREDENTIALS_FILE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of credential, and its name in each place it can come from."""
+
+    name: str  # in the credentials file, and in `Credentials`
+    variable: str
+    header: str
+
+
+API_KEY = Kind("api_key", ENV_API_KEY, HEADER_API_KEY)
+PROFILE_KEY = Kind("profile_key", ENV_PROFILE_KEY, HEADER_PROFILE_KEY)
+X_API_KEY = Kind("x_api_key", ENV_X_API_KEY, HEADER_X_API_KEY)
+X_API_SECRET = Kind("x_api_secret", ENV_X_API_SECRET, HEADER_X_API_SECRET)
+KINDS = (API_KEY, PROFILE_KEY, X_API_KEY, X_API_SECRET)
+CREDENTIAL_HEADERS = tuple(kind.header for kind in KINDS)
 
 
 def how_to_provide_a_key(path: Path) -> str:
@@ -67,12 +92,6 @@ class CredentialsError(Exception):
 
 class MissingCredentialsError(CredentialsError):
     """No source has a key at all."""
-
-
-def sandbox_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment with every real credential replaced by the sandbox emulator's key."""
-    real = {ENV_API_KEY, ENV_PROFILE_KEY, ENV_X_API_KEY, ENV_X_API_SECRET, ENV_CREDENTIALS_FILE}
-    return {**{name: value for name, value in environ.items() if name not in real}, ENV_API_KEY: SANDBOX_API_KEY}
 
 
 @dataclass(frozen=True)
@@ -141,6 +160,27 @@ def x_pair(key: str | None, secret: str | None, key_name: str, secret_name: str)
     return None
 
 
+def is_placeholder(value: str) -> bool:
+    """A value someone meant to replace: a host's unfilled ${...}, a shell's $NAME, <...>, or the README's YOUR-..."""
+    return (
+        is_unfilled(value)
+        or (value.startswith("<") and value.endswith(">"))
+        or bool(re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", value))
+        or value.upper().startswith("YOUR-")
+        or set(value) == {"."}
+    )
+
+
+def is_unfilled(value: str) -> bool:
+    """A host's `${...}` left as it was: the host did not substitute an empty user setting, which means "not set"."""
+    return value.startswith("${") and value.endswith("}")
+
+
+def is_secret(value: str) -> bool:
+    """Whether a value is long enough to be a credential, and so to be redacted wherever it appears."""
+    return len(value) >= MIN_KEY_LENGTH
+
+
 def _usable(value: str, where: str) -> str:
     """`value` stripped, if it can be a credential at all.
 
@@ -150,50 +190,150 @@ def _usable(value: str, where: str) -> str:
     value = value.strip()
     if not _USABLE.match(value):
         raise CredentialsError(
-            f"{where} is not a usable key: it must be 1 to 200 visible ASCII characters, with no spaces, line breaks "
-            "or other control characters. Copy it again from the Ayrshare (or X) dashboard."
+            f"{where} is not a usable key: it must be {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} visible ASCII characters, "
+            "with no spaces, line breaks or other control characters. Copy it again from the Ayrshare (or X) "
+            "dashboard."
         )
     return value
 
 
-def is_placeholder(value: str) -> bool:
-    """A value someone meant to replace: a host's unfilled ${...}, a shell's $NAME, <...>, or the README's YOUR-..."""
-    return (
-        (value.startswith("${") and value.endswith("}"))
-        or (value.startswith("<") and value.endswith(">"))
-        or bool(re.fullmatch(r"\$[A-Z_][A-Z0-9_]*", value))
-        or value.upper().startswith("YOUR-")
-        or set(value) == {"."}
-    )
+# --- Where credentials come from ---------------------------------------------------------------------------------
 
 
-def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name, "").strip()
-    # A host that fails to substitute an empty user setting passes its placeholder itself: that means "not set".
-    if not value or (value.startswith("${") and value.endswith("}")):
-        return None
-    if is_placeholder(value):
-        raise CredentialsError(f"{name} is still a placeholder, not a key: put the real value in its place.")
-    return _usable(value, f"The environment variable {name}")
+class Source(Protocol):
+    """One place credentials come from; every rule about credentials reads `SOURCES`."""
+
+    # The server's own (lent to an HTTP token holder), or the caller's (a request's headers).
+    servers_own: bool
+
+    def read(self, environ: Mapping[str, str], headers: Mapping[str, str] | None) -> dict[str, str | None]:
+        """Each kind's checked value here, by name (None where absent).
+
+        Raises:
+            CredentialsError: a value is present but unusable, naming where it is.
+        """
+        ...
+
+    def raw(self, environ: Mapping[str, str], headers: Mapping[str, str] | None) -> list[str]:
+        """Every value here, usable or not: what must never appear in a result."""
+        ...
+
+    def holds_key(self, environ: Mapping[str, str]) -> bool:
+        """Whether the server has an API key here (a broken one counts: it may be fixed while the server runs)."""
+        ...
+
+    def variables(self, environ: Mapping[str, str]) -> set[str]:
+        """The environment variables this source reads: the sandbox takes them away."""
+        ...
+
+    def describe(self, environ: Mapping[str, str]) -> str:
+        """Where this is, for `Credentials.source` and `check`."""
+        ...
+
+    def name_of(self, kind: Kind, environ: Mapping[str, str]) -> str:
+        """How an error names a kind of credential here."""
+        ...
 
 
-def _from_headers(headers: Mapping[str, str], name: str) -> str | None:
-    """A credential header's value; None only when the header is absent.
+class _Headers:
+    """A request's headers, over HTTP: the caller's own credentials, for that request only."""
 
-    Raises:
-        CredentialsError: the header is present but blank, an unfilled placeholder, or not a usable key. A caller
-            who sends the header means to use their own key: falling back to the server's would act on another
-            account.
-    """
-    if name.lower() not in headers:
-        return None
-    value = headers[name.lower()].strip()
-    if not value or is_placeholder(value):
-        raise CredentialsError(
-            f"The {name} header is empty or an unfilled placeholder" + " (${...}). Send the real value, or leave the "
-            "header out."
-        )
-    return _usable(value, f"The {name} header")
+    servers_own = False
+
+    def read(self, environ: Mapping[str, str], headers: Mapping[str, str] | None) -> dict[str, str | None]:
+        return {kind.name: _from_header(headers or {}, kind.header) for kind in KINDS}
+
+    def raw(self, environ: Mapping[str, str], headers: Mapping[str, str] | None) -> list[str]:
+        return [(headers or {}).get(kind.header.lower(), "").strip() for kind in KINDS]
+
+    def holds_key(self, environ: Mapping[str, str]) -> bool:
+        return False
+
+    def variables(self, environ: Mapping[str, str]) -> set[str]:
+        return set()
+
+    def describe(self, environ: Mapping[str, str]) -> str:
+        return "request headers"
+
+    def name_of(self, kind: Kind, environ: Mapping[str, str]) -> str:
+        return f"the {kind.header} header"
+
+
+class _Environment:
+    """The server process's environment, which the MCP host (or the operator) sets."""
+
+    servers_own = True
+
+    def read(self, environ: Mapping[str, str], headers: Mapping[str, str] | None) -> dict[str, str | None]:
+        return {kind.name: _from_environment(environ, kind.variable) for kind in KINDS}
+
+    def raw(self, environ: Mapping[str, str], headers: Mapping[str, str] | None) -> list[str]:
+        return [environ.get(kind.variable, "").strip() for kind in KINDS]
+
+    def holds_key(self, environ: Mapping[str, str]) -> bool:
+        return bool(environ.get(ENV_API_KEY, "").strip())
+
+    def variables(self, environ: Mapping[str, str]) -> set[str]:
+        return {kind.variable for kind in KINDS}
+
+    def describe(self, environ: Mapping[str, str]) -> str:
+        return "environment"
+
+    def name_of(self, kind: Kind, environ: Mapping[str, str]) -> str:
+        return kind.variable
+
+
+class _File:
+    """The credentials file (TOML, private to its owner): ~/.config/ayrshare/credentials.toml unless moved."""
+
+    servers_own = True
+
+    def read(self, environ: Mapping[str, str], headers: Mapping[str, str] | None) -> dict[str, str | None]:
+        path = credentials_file_path(environ)
+        if not path.exists():
+            return dict.fromkeys((kind.name for kind in KINDS), None)
+        document = _credentials_document(path)
+        if not isinstance(document.get("api_key"), str) or not document["api_key"].strip():
+            raise CredentialsError(f'The credentials file {path} has no api_key. Add a line: api_key = "..."')
+        return {kind.name: _from_file(document, kind.name, path) for kind in KINDS}
+
+    def raw(self, environ: Mapping[str, str], headers: Mapping[str, str] | None) -> list[str]:
+        with contextlib.suppress(CredentialsError):
+            path = credentials_file_path(environ)
+            if path.exists():
+                document = _credentials_document(path)
+                return [str(document[kind.name]).strip() for kind in KINDS if kind.name in document]
+        return []
+
+    def holds_key(self, environ: Mapping[str, str]) -> bool:
+        return credentials_file_path(environ).exists()
+
+    def variables(self, environ: Mapping[str, str]) -> set[str]:
+        return {ENV_CREDENTIALS_FILE}
+
+    def describe(self, environ: Mapping[str, str]) -> str:
+        return f"file {credentials_file_path(environ)}"
+
+    def name_of(self, kind: Kind, environ: Mapping[str, str]) -> str:
+        return f"In {credentials_file_path(environ)}, {kind.name}" if kind is X_API_KEY else kind.name
+
+
+HEADERS, ENVIRONMENT, FILE = _Headers(), _Environment(), _File()
+# In order of precedence: a caller's own key, then the server's (the environment before the file).
+SOURCES: tuple[Source, ...] = (HEADERS, ENVIRONMENT, FILE)
+SERVER_SOURCES: tuple[Source, ...] = tuple(source for source in SOURCES if source.servers_own)
+
+
+def _pair_from(source: Source, environ: Mapping[str, str], values: dict[str, str | None]) -> XPair | None:
+    key_name, secret_name = (source.name_of(kind, environ) for kind in (X_API_KEY, X_API_SECRET))
+    return x_pair(values["x_api_key"], values["x_api_secret"], key_name, secret_name)
+
+
+def _credentials_from(source: Source, environ: Mapping[str, str], values: dict[str, str | None]) -> Credentials:
+    pair = _pair_from(source, environ, values)
+    api_key = values["api_key"]
+    assert api_key is not None  # only sources holding a key are made into credentials
+    return Credentials(api_key, values["profile_key"], pair, source=source.describe(environ))
 
 
 def resolve_credentials(
@@ -212,17 +352,17 @@ def resolve_credentials(
     """
     if headers is None:
         return server_credentials(environ)
-    api_key, profile_key, x_key, x_secret = (_from_headers(headers, name) for name in CREDENTIAL_HEADERS)
-    pair = x_pair(x_key, x_secret, f"the {HEADER_X_API_KEY} header", f"the {HEADER_X_API_SECRET} header")
-    if api_key:
-        return Credentials(api_key=api_key, profile_key=profile_key, x_pair=pair, source="request headers")
+    sent = HEADERS.read(environ, headers)
+    pair = _pair_from(HEADERS, environ, sent)
+    if sent["api_key"]:
+        return _credentials_from(HEADERS, environ, sent)
     if not lend_server_key:
         raise CredentialsError(
             f"This server serves callers it cannot authenticate, so it never uses its own Ayrshare key: send yours "
             f"in the {HEADER_API_KEY} header (and a profile key in {HEADER_PROFILE_KEY})."
         )
     try:
-        return server_credentials(environ).with_profile_key(profile_key).with_x_pair(pair)
+        return server_credentials(environ).with_profile_key(sent["profile_key"]).with_x_pair(pair)
     except MissingCredentialsError as missing:
         raise MissingCredentialsError(
             f"No Ayrshare API key: send one in the {HEADER_API_KEY} header, or give the server one. {missing}"
@@ -230,29 +370,27 @@ def resolve_credentials(
 
 
 def server_credentials(environ: Mapping[str, str]) -> Credentials:
-    """The server's own key: the environment first, then the credentials file.
+    """The server's own key: from the first of its sources that holds one.
 
     Raises:
         CredentialsError: no source has a key, a value is unusable, half an X pair is set, a profile key or X pair
             is set in the environment without the key, or the file is unreadable, malformed or too open.
     """
-    api_key, profile_key, x_key, x_secret = (
-        _from_environment(environ, name) for name in (ENV_API_KEY, ENV_PROFILE_KEY, ENV_X_API_KEY, ENV_X_API_SECRET)
+    for source in SERVER_SOURCES:
+        values = source.read(environ, None)
+        if values["api_key"]:
+            return _credentials_from(source, environ, values)
+        _pair_from(source, environ, values)  # half a pair is its own error, naming the missing half
+        if stray := [kind for kind in KINDS if values[kind.name]]:
+            # Both belong to one account: pairing them with a key from another source could act on the wrong one.
+            names = "/".join(source.name_of(kind, environ) for kind in stray)
+            raise CredentialsError(
+                f"{names} is set but {ENV_API_KEY} is not. Set {ENV_API_KEY} too, or put everything (api_key, "
+                f"profile_key, x_api_key, x_api_secret) together in {credentials_file_path(environ)}."
+            )
+    raise MissingCredentialsError(
+        "No Ayrshare API key is configured. " + how_to_provide_a_key(credentials_file_path(environ))
     )
-    pair = x_pair(x_key, x_secret, ENV_X_API_KEY, ENV_X_API_SECRET)
-    if api_key:
-        return Credentials(api_key=api_key, profile_key=profile_key, x_pair=pair, source="environment")
-    path = credentials_file_path(environ)
-    if profile_key or pair:
-        # Both belong to one account: pairing them with a key from another source could act on the wrong one.
-        stray = ENV_PROFILE_KEY if profile_key else f"{ENV_X_API_KEY}/{ENV_X_API_SECRET}"
-        raise CredentialsError(
-            f"{stray} is set but {ENV_API_KEY} is not. Set {ENV_API_KEY} too, or put everything (api_key, "
-            f"profile_key, x_api_key, x_api_secret) together in {path}."
-        )
-    if not path.exists():
-        raise MissingCredentialsError("No Ayrshare API key is configured. " + how_to_provide_a_key(path))
-    return _read_credentials_file(path)
 
 
 def every_configured_secret(environ: Mapping[str, str], headers: Mapping[str, str] | None = None) -> tuple[str, ...]:
@@ -261,19 +399,19 @@ def every_configured_secret(environ: Mapping[str, str], headers: Mapping[str, st
     More than the call's own credentials: a per-call Profile-Key replaces the default one, and Ayrshare may still
     echo the default.
     """
-    names = (ENV_API_KEY, ENV_PROFILE_KEY, ENV_X_API_KEY, ENV_X_API_SECRET)
-    values = [environ.get(name, "").strip() for name in names]
-    if headers is not None:
-        values += [headers.get(name.lower(), "").strip() for name in CREDENTIAL_HEADERS]
-    with contextlib.suppress(CredentialsError):
-        values += server_credentials(environ).secrets()
-    # Four characters or fewer would be no key at all, and redacting them would garble every answer.
-    return tuple(sorted({value for value in values if len(value) > 4}, key=len, reverse=True))
+    values = {value for source in SOURCES for value in source.raw(environ, headers) if is_secret(value)}
+    return tuple(sorted(values, key=len, reverse=True))
 
 
 def server_key_configured(environ: Mapping[str, str]) -> bool:
     """Whether the server has a key of its own to lend (a broken key or file counts: it may be fixed later)."""
-    return bool(environ.get(ENV_API_KEY, "").strip()) or credentials_file_path(environ).exists()
+    return any(source.holds_key(environ) for source in SERVER_SOURCES)
+
+
+def sandbox_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment with every real credential, and every pointer to one, replaced by the sandbox's key."""
+    real = set().union(*(source.variables(environ) for source in SOURCES))
+    return {**{name: value for name, value in environ.items() if name not in real}, ENV_API_KEY: SANDBOX_API_KEY}
 
 
 def credentials_file_path(environ: Mapping[str, str]) -> Path:
@@ -296,26 +434,35 @@ def _expand_home(text: str, environ: Mapping[str, str]) -> Path:
     return Path(text)
 
 
-def _read_credentials_file(path: Path) -> Credentials:
-    import tomllib  # only when there is a file to read: most hosts pass the key in the environment
+# --- Reading one value -------------------------------------------------------------------------------------------
 
-    text = read_private_file(path, "credentials file", max_bytes=MAX_CREDENTIALS_FILE_BYTES)
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # The decoder's message quotes no file content, only positions.
-        raise CredentialsError(f"The credentials file {path} is not valid TOML ({_first_line(exc)}).") from None
-    except RecursionError:
-        raise CredentialsError(f"The credentials file {path} is nested too deeply to be a credentials file.") from None
-    if not isinstance(document.get("api_key"), str) or not document["api_key"].strip():
-        raise CredentialsError(f'The credentials file {path} has no api_key. Add a line: api_key = "..."')
-    values = {
-        name: _from_file(document, name, path) for name in ("api_key", "profile_key", "x_api_key", "x_api_secret")
-    }
-    pair = x_pair(values["x_api_key"], values["x_api_secret"], f"In {path}, x_api_key", "x_api_secret")
-    api_key = values["api_key"]
-    assert api_key is not None  # checked above
-    return Credentials(api_key=api_key, profile_key=values["profile_key"], x_pair=pair, source=f"file {path}")
+
+def _from_environment(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    if not value or is_unfilled(value):
+        return None
+    if is_placeholder(value):
+        raise CredentialsError(f"{name} is still a placeholder, not a key: put the real value in its place.")
+    return _usable(value, f"The environment variable {name}")
+
+
+def _from_header(headers: Mapping[str, str], name: str) -> str | None:
+    """A credential header's value; None only when the header is absent.
+
+    Raises:
+        CredentialsError: the header is present but blank, an unfilled placeholder, or not a usable key. A caller
+            who sends the header means to use their own key: falling back to the server's would act on another
+            account.
+    """
+    if name.lower() not in headers:
+        return None
+    value = headers[name.lower()].strip()
+    if not value or is_placeholder(value):
+        raise CredentialsError(
+            f"The {name} header is empty or an unfilled placeholder" + " (${...}). Send the real value, or leave the "
+            "header out."
+        )
+    return _usable(value, f"The {name} header")
 
 
 def _from_file(document: Mapping[str, object], name: str, path: Path) -> str | None:
@@ -329,75 +476,20 @@ def _from_file(document: Mapping[str, object], name: str, path: Path) -> str | N
     return _usable(value, f"In the credentials file {path}, {name}")
 
 
-def read_private_file(path: Path, what: str, *, max_bytes: int) -> str:
-    """The text of a secrets file that only its owner can read, and that is not absurdly large.
+def _credentials_document(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: most hosts pass the key in the environment
 
-    Raises:
-        CredentialsError: the file is missing, not a regular file, open to others, too large, or not UTF-8.
-    """
-    check_private_file(path, what)
     try:
-        with path.open("rb") as file:
-            raw = file.read(max_bytes + 1)
-    except OSError as exc:
-        raise CredentialsError(f"Cannot read the {what} {path}: {exc.strerror}.") from None
-    if len(raw) > max_bytes:
-        raise CredentialsError(f"The {what} {path} is larger than {max_bytes // 1024} KB; it holds a few lines.")
+        text = read_private_file(path, "credentials file", max_bytes=MAX_CREDENTIALS_FILE_BYTES)
+    except SecretFileError as exc:
+        raise CredentialsError(str(exc)) from None
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CredentialsError(f"The {what} {path} is not UTF-8 text.") from None
-
-
-def check_private_file(path: Path, what: str = "credentials file") -> None:
-    """Refuse a secrets file that others could read, write or replace, as ssh does (POSIX only): the file open to
-    group or others, owned by another user, or in a directory that others may write to (unless it is sticky, as
-    /tmp is, or owned by root). Files owned by root pass: container secret mounts are.
-
-    Raises:
-        CredentialsError: the file is missing, not a regular file, or others have a hold on it; one line, with the
-            command that fixes it.
-    """
-    try:
-        status = path.stat()
-    except OSError as exc:
-        raise CredentialsError(f"Cannot read the {what} {path}: {exc.strerror}.") from None
-    if not stat.S_ISREG(status.st_mode):
-        raise CredentialsError(f"The {what} {path} is not a regular file.")
-    if os.name != "posix":
-        return
-    mode = stat.S_IMODE(status.st_mode)
-    if mode & 0o077:
-        raise CredentialsError(
-            f"The {what} {path} is readable or writable by other users (mode {mode:03o}). Run: chmod 600 {path}"
-        )
-    if not _owned_by_us_or_root(status):
-        raise CredentialsError(
-            f"The {what} {path} belongs to another user (uid {status.st_uid}). Make your own copy, and chmod 600 it."
-        )
-    for directory in path.absolute().parents:
-        if (problem := _open_directory(directory)) is not None:
-            raise CredentialsError(f"The {what} {path} is in {directory}, {problem}. Run: chmod go-w {directory}")
-
-
-def _owned_by_us_or_root(status: os.stat_result) -> bool:
-    return status.st_uid in (os.geteuid(), 0)
-
-
-def _open_directory(directory: Path) -> str | None:
-    """Why others could replace a file in `directory` (or in a directory below it), or None."""
-    try:
-        status = directory.stat()
-    except OSError:
-        return None
-    mode = stat.S_IMODE(status.st_mode)
-    if mode & stat.S_ISVTX and status.st_uid == 0:
-        return None  # like /tmp: others may write, but not rename or remove what is not theirs
-    if mode & 0o022:
-        return f"which other users may write to (mode {mode:03o})"
-    if not _owned_by_us_or_root(status):
-        return f"which belongs to another user (uid {status.st_uid})"
-    return None
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # The decoder's message quotes no file content, only positions.
+        raise CredentialsError(f"The credentials file {path} is not valid TOML ({_first_line(exc)}).") from None
+    except RecursionError:
+        raise CredentialsError(f"The credentials file {path} is nested too deeply to be a credentials file.") from None
 
 
 def _first_line(exc: Exception) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ayrshare_mcp.credentials import CredentialsError, read_private_file, sandbox_environ
+from ayrshare_mcp.credentials import is_unfilled, sandbox_environ
+from ayrshare_mcp.secret_files import SecretFileError, read_private_file
 
 DEFAULT_BASE_URL = "https://api.ayrshare.com/api"
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -129,7 +130,7 @@ def parse_toolsets(text: str, source: str) -> tuple[str, ...]:
         ConfigError: a name is not a toolset; the message lists the ones there are.
     """
     names = {name.strip().lower() for name in text.split(",")} - {""}
-    if not names or (text.startswith("${") and text.endswith("}")):
+    if not names or is_unfilled(text.strip()):
         return DEFAULT_TOOLSETS
     if "all" in names:
         return TOOLSETS
@@ -171,8 +172,7 @@ def _loopback(host: str) -> bool:
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
     raw = env.get(name, "").strip().lower()
-    # A host that fails to substitute an empty user setting may pass the placeholder itself.
-    if raw in {"", "0", "false", "no", "off"} or (raw.startswith("${") and raw.endswith("}")):
+    if raw in {"", "0", "false", "no", "off"} or is_unfilled(raw):
         return False
     if raw in {"1", "true", "yes", "on"}:
         return True
@@ -183,7 +183,7 @@ def _state_secret(env: Mapping[str, str]) -> bytes | None:
     if path := env.get(ENV_STATE_SECRET_FILE, "").strip():
         try:
             secret = read_private_file(Path(path), "state secret file", max_bytes=4096).strip()
-        except CredentialsError as exc:
+        except SecretFileError as exc:
             raise ConfigError(str(exc)) from None
         source = path
     else:
@@ -201,7 +201,7 @@ def _state_secret(env: Mapping[str, str]) -> bytes | None:
 
 def _publish_mode(env: Mapping[str, str]) -> PublishMode:
     raw = env.get(ENV_PUBLISH, "").strip().lower()
-    if not raw or (raw.startswith("${") and raw.endswith("}")):
+    if not raw or is_unfilled(raw):
         return "approval"
     for mode in PUBLISH_MODES:
         if raw == mode:

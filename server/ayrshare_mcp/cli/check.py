@@ -17,10 +17,10 @@ from ayrshare_mcp.credentials import (
     ENV_API_KEY,
     Credentials,
     CredentialsError,
-    check_private_file,
     credentials_file_path,
     server_credentials,
 )
+from ayrshare_mcp.secret_files import SecretFileError, check_private_file
 from ayrshare_mcp.server import SharedClient
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools.envelope import redact
@@ -83,7 +83,7 @@ def _file_finding(settings: Settings) -> Finding:
         return Finding(True, f"Credentials file: {path} does not exist (optional).")
     try:
         check_private_file(path)
-    except CredentialsError as exc:
+    except SecretFileError as exc:
         return Finding(False, f"Credentials file: {path} is not private.", str(exc))
     note = f" (not used: {ENV_API_KEY} is set and wins)" if settings.environ.get(ENV_API_KEY, "").strip() else ""
     return Finding(True, f"Credentials file: {path} is readable by you alone{note}.")

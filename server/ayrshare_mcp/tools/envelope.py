@@ -12,7 +12,7 @@ from typing import Any
 import mcp_types as types
 import pydantic_core
 
-JSONObject = dict[str, Any]
+from ayrshare_mcp.client import JSONObject
 
 OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",

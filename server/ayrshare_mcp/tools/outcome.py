@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-JSONObject = dict[str, Any]
+from ayrshare_mcp.client import JSONObject
 
 # A network still processing the post (TikTok works asynchronously): not failed, not yet published.
 IN_PROGRESS = frozenset({"pending", "processing"})
