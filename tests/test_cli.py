@@ -102,12 +102,13 @@ async def test_call_reads_its_arguments_from_stdin_when_given_a_dash(home: Path)
     assert json.loads(stdout)["data"]["count"] == 2
 
 
-async def test_tools_prints_the_catalogue_and_its_json_matches_tools_list() -> None:
+async def test_tools_prints_the_catalog_and_its_json_matches_tools_list() -> None:
     _, plain, _ = await run("tools", env={})
     _, as_json, _ = await run("tools", "--json", env={})
 
     assert all(f"{tool.name}  ({tool.title};" in plain for tool in listing().tools)
     assert "* schedule" in plain
+    assert max(map(len, plain.splitlines())) <= 100, "every line fits the width (100 when there is no terminal)"
     assert json.loads(as_json) == listing().model_dump(mode="json", by_alias=True, exclude_none=True)
 
 

@@ -143,7 +143,8 @@ async def test_a_slow_answer_for_one_session_does_not_stall_another(emulator: Ru
     slow = {"X-Ayrshare-Api-Key": API_KEY, "X-Ayrshare-Profile-Key": "SLOW-PROFILE"}
     fast = {"X-Ayrshare-Api-Key": API_KEY, "X-Ayrshare-Profile-Key": "FAST-PROFILE"}
     released = anyio.Event()
-    emulator.app.inject(Fault(status=200, body={"history": [], "count": 0}, header=("profile-key", "SLOW-PROFILE"), delay=10))
+    empty = {"history": [], "count": 0}
+    emulator.app.inject(Fault(status=200, body=empty, header=("profile-key", "SLOW-PROFILE"), delay=10))
     finished: list[str] = []
 
     async def call(name: str, headers: dict[str, str], url: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from mcp import MCPError
 
 from ayrshare_mcp.settings import TOOLSETS, Settings
-from ayrshare_mcp.tools import TOOLSETS as TOOLS_OF
+from ayrshare_mcp.tools import TOOLS_OF
 from tests.envelope import fail, succeed
 from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, memory_client, run_cli, settings_for
 

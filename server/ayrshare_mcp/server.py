@@ -1,4 +1,4 @@
-"""The MCP server: advertises the tool catalogue, routes calls to it, and picks each call's credentials.
+"""The MCP server: advertises the tool catalog, routes calls to it, and picks each call's credentials.
 
 The process has one pooled Ayrshare client (`SharedClient`), shared by every session on every transport.
 """
@@ -108,8 +108,8 @@ def build_server(
     """
     shared = shared or SharedClient(settings)
     access = access or AccessPolicy()
-    catalogue = {spec.name: spec for spec in served(settings.toolsets, read_only=settings.read_only)}
-    listing = types.ListToolsResult(tools=[spec.tool for spec in catalogue.values()])
+    served_tools = {spec.name: spec for spec in served(settings.toolsets, read_only=settings.read_only)}
+    listing = types.ListToolsResult(tools=[spec.tool for spec in served_tools.values()])
     spent = SpentStates()
 
     def credentials_for(headers: Mapping[str, str] | None) -> Credentials:
@@ -138,7 +138,7 @@ def build_server(
     async def call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
-        spec = catalogue.get(params.name)
+        spec = served_tools.get(params.name)
         if spec is None:
             raise MCPError(types.INVALID_PARAMS, unknown_tool(params.name, settings))
         headers = _http_headers(ctx)
@@ -158,7 +158,7 @@ def build_server(
         return with_notice(result, "sandbox", SANDBOX_NOTICE) if settings.sandbox else result
 
     def input_schema(name: str) -> dict[str, Any] | None:
-        return catalogue[name].tool.input_schema if name in catalogue else None
+        return served_tools[name].tool.input_schema if name in served_tools else None
 
     server = Server(
         SERVER_NAME,

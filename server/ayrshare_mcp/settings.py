@@ -124,7 +124,7 @@ class Settings:
 
 
 def parse_toolsets(text: str, source: str) -> tuple[str, ...]:
-    """The toolsets a comma list names, in catalogue order; `all` is every one, an empty list the default.
+    """The toolsets a comma list names, in catalog order; `all` is every one, an empty list the default.
 
     Raises:
         ConfigError: a name is not a toolset; the message lists the ones there are.

@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("check", help="check the configuration and whether Ayrshare accepts the key")
-    tools = commands.add_parser("tools", help="print the tool catalogue")
+    tools = commands.add_parser("tools", help="print the tool catalog")
     tools_format = tools.add_mutually_exclusive_group()
     tools_format.add_argument("--json", action="store_true", help="print tools/list as JSON")
     tools_format.add_argument("--markdown", action="store_true", help="print the README's tool reference")

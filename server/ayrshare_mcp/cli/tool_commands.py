@@ -1,4 +1,4 @@
-"""`ayrshare-mcp tools` prints the tool catalogue; `ayrshare-mcp call` runs one tool in this process.
+"""`ayrshare-mcp tools` prints the tool catalog; `ayrshare-mcp call` runs one tool in this process.
 
 `call` goes through the same MCP server the hosts talk to, over the SDK's in-memory transport, so what it prints is
 exactly the result a host would get.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
+import textwrap
 from dataclasses import replace
 from typing import Any
 
@@ -39,27 +41,43 @@ def print_tools(settings: Settings, *, as_json: bool = False, markdown: bool = F
     elif summary:
         text = markdown_summary(tools)
     else:
+        width = min(shutil.get_terminal_size((100, 24)).columns, 120)
         text = "\n\n".join(
-            f"== {name}: {SUMMARIES[name]}\n\n" + "\n\n".join(map(_plain, group)) for name, group in by_toolset(tools)
+            textwrap.fill(f"== {name}: {SUMMARIES[name]}", width, subsequent_indent="   ")
+            + "\n\n"
+            + "\n\n".join(_plain(tool, width) for tool in group)
+            for name, group in by_toolset(tools)
         )
     sys.stdout.write(text + "\n")
     return 0
 
 
 def by_toolset(tools: ListToolsResult) -> list[tuple[str, list[Tool]]]:
-    """The tools under their toolsets, in catalogue order."""
+    """The tools under their toolsets, in catalog order."""
     groups: dict[str, list[Tool]] = {}
     for tool in tools.tools:
         groups.setdefault(TOOLSET_OF[tool.name], []).append(tool)
     return list(groups.items())
 
 
-def _plain(tool: Tool) -> str:
+def _plain(tool: Tool, width: int) -> str:
+    """One tool as text: its name and kind, what it does, and a table of parameters whose columns fit their
+    contents and whose descriptions wrap within `width`."""
     required = set(tool.input_schema.get("required", []))
-    lines = [f"{tool.name}  ({tool.title}; {kind_of(tool)})", f"  {_first_sentence(tool.description or '')}"]
-    for name, prop in tool.input_schema["properties"].items():
-        mark = "*" if name in required else " "
-        lines.append(f"  {mark} {name:<19} {describe_type(prop):<18} {_first_sentence(prop['description'])}")
+    rows = [
+        ("*" if name in required else " ", name, describe_type(prop), _first_sentence(prop["description"]))
+        for name, prop in tool.input_schema["properties"].items()
+    ]
+    names = max((len(name) for _, name, _, _ in rows), default=0)
+    kinds = max((len(kind) for _, _, kind, _ in rows), default=0)
+    indent = 2 + 2 + names + 2 + kinds + 2
+    lines = [f"{tool.name}  ({tool.title}; {kind_of(tool)})"]
+    lines += textwrap.wrap(_first_sentence(tool.description or ""), width, initial_indent="  ", subsequent_indent="  ")
+    for mark, name, kind, text in rows:
+        start = f"  {mark} {name:<{names}}  {kind:<{kinds}}  "
+        wrapped = textwrap.wrap(text, max(20, width - indent)) or [""]
+        lines.append(start + wrapped[0])
+        lines += [" " * indent + more for more in wrapped[1:]]
     return "\n".join(lines)
 
 
@@ -74,12 +92,16 @@ def kind_of(tool: Tool) -> str:
     return "destructive" if hints and hints.destructive_hint else "write"
 
 
-def describe_type(prop: dict[str, Any]) -> str:
+def describe_type(prop: dict[str, Any], *, markdown: bool = False) -> str:
+    """A parameter's type in words: "array of string", or its allowed values (in Markdown, every one of them)."""
     if prop["type"] == "array":
-        return f"array of {describe_type(prop['items'])}"
-    if "enum" in prop:
-        return " | ".join(str(value) for value in prop["enum"]) if len(prop["enum"]) <= 3 else "string (enum)"
-    return str(prop["type"])
+        return f"array of {describe_type(prop['items'], markdown=markdown)}"
+    values = prop.get("enum")
+    if values is None:
+        return str(prop["type"])
+    if markdown:
+        return " | ".join(f"`{value}`" for value in values)
+    return " | ".join(map(str, values)) if len(values) <= 3 else "string (enum)"
 
 
 def markdown_reference(tools: ListToolsResult | None = None) -> str:
@@ -96,7 +118,8 @@ def _markdown_tool(tool: Tool) -> str:
     lines += ["| Parameter | Type | Required | Description |", "|---|---|---|---|"]
     required = set(tool.input_schema.get("required", []))
     for name, prop in tool.input_schema["properties"].items():
-        cells = [f"`{name}`", _markdown_type(prop), "yes" if name in required else "no", prop["description"]]
+        kind, needed = describe_type(prop, markdown=True), "yes" if name in required else "no"
+        cells = [f"`{name}`", kind, needed, prop["description"]]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)
 
@@ -123,14 +146,6 @@ def manifest_tools(tools: ListToolsResult) -> list[dict[str, str]]:
 def _in(name: str) -> str:
     toolset = TOOLSET_OF[name]
     return "." if toolset == "core" else f" ({toolset} toolset)."
-
-
-def _markdown_type(prop: dict[str, Any]) -> str:
-    if prop["type"] == "array":
-        return f"array of {_markdown_type(prop['items'])}"
-    if "enum" in prop:
-        return " | ".join(f"`{value}`" for value in prop["enum"])
-    return str(prop["type"])
 
 
 def run_call(settings: Settings, tool: str, raw_arguments: str) -> int:

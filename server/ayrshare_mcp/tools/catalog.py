@@ -11,8 +11,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from ayrshare_mcp.settings import DEFAULT_TOOLSETS
-from ayrshare_mcp.settings import TOOLSETS as TOOLSET_NAMES
+from ayrshare_mcp.settings import DEFAULT_TOOLSETS, TOOLSETS
 from ayrshare_mcp.tools.spec import ToolSpec
 
 
@@ -20,17 +19,17 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"ayrshare_mcp.tools.toolsets.{name}")
 
 
-_MODULES: dict[str, ModuleType] = {name: _module(name) for name in TOOLSET_NAMES}
+_MODULES: dict[str, ModuleType] = {name: _module(name) for name in TOOLSETS}
 
-TOOLSETS: dict[str, tuple[ToolSpec[Any], ...]] = {name: module.TOOLS for name, module in _MODULES.items()}
+TOOLS_OF: dict[str, tuple[ToolSpec[Any], ...]] = {name: module.TOOLS for name, module in _MODULES.items()}
 SUMMARIES: dict[str, str] = {name: module.SUMMARY for name, module in _MODULES.items()}
-TOOLS_BY_NAME: dict[str, ToolSpec[Any]] = {spec.name: spec for tools in TOOLSETS.values() for spec in tools}
-TOOLSET_OF: dict[str, str] = {spec.name: name for name, tools in TOOLSETS.items() for spec in tools}
+TOOLS_BY_NAME: dict[str, ToolSpec[Any]] = {spec.name: spec for tools in TOOLS_OF.values() for spec in tools}
+TOOLSET_OF: dict[str, str] = {spec.name: name for name, tools in TOOLS_OF.items() for spec in tools}
 
 
 def served(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS, *, read_only: bool = False) -> tuple[ToolSpec[Any], ...]:
     """The tools a server with these settings lists and answers: those of its toolsets, only read-only ones if so."""
-    return tuple(spec for name in toolsets for spec in TOOLSETS[name] if spec.read_only or not read_only)
+    return tuple(spec for name in toolsets for spec in TOOLS_OF[name] if spec.read_only or not read_only)
 
 
 def instructions(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS) -> str:
