@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import http.cookiejar
-import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +25,9 @@ import httpx2
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.client import retry
+from ayrshare_mcp.client.account import Account
+from ayrshare_mcp.client.answers import JSONObject, parse_answer
+from ayrshare_mcp.client.endpoints import Operation
 from ayrshare_mcp.client.errors import (
     AyrshareAnswerTooLarge,
     AyrshareAPIError,
@@ -45,55 +46,18 @@ from ayrshare_mcp.settings import MAX_UPSTREAM_CONNECTIONS, Settings
 
 logger = logging.getLogger(__name__)
 
-NO_AUTO_SCHEDULES = 192
-HISTORY_NOT_FOUND = 221
 # Ayrshare's answers are a few KB; a history of 1,000 posts is well under this.
 MAX_ANSWER_BYTES = 10_000_000
 
-JSONObject = dict[str, Any]
-QueryValue = str | int | bool | Sequence[str]
 
 # Failures that happen before the request left this process: repeating them cannot act twice.
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
-HOW_TO_CHECK_A_DELETE = "Check post history with status=deleted to see whether it was deleted before trying again."
-HOW_TO_CHECK_A_POST = (
-    "Look for the post in post history (or get it by id) before trying again; a repeat with the same idempotencyKey "
-    "is refused by Ayrshare, so it cannot go out twice."
-)
-HOW_TO_CHECK_A_CHANGE = "Get the post by id to see whether the change was made before trying again."
 # How long a profile's linked networks (GET /user) are trusted for checking a post before it is sent.
 USER_FRESH_SECONDS = 300.0
-# How long a publish waits for GET /user before going ahead without the linked-network check.
-USER_LOOKUP_SECONDS = 5.0
 # How long a post's idempotencyKey is remembered as submitted here (a derived key changes with the UTC day), and
 # how many accounts' facts (keys submitted, approvals honoured) are kept at most.
 SUBMITTED_SECONDS = 86_400.0
 MAX_REMEMBERED = 10_000
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One Ayrshare request, and whether sending it twice is harmless."""
-
-    method: str
-    path: str
-    json: Mapping[str, Any] | None = None
-    params: httpx2.QueryParams | None = None
-    repeatable: bool = True
-    # For operations that are not repeatable: how to find out whether an unanswered one happened.
-    how_to_check: str = ""
-    # Whether `"status": "error"` in a 200 answer means the call failed. Not for a post, whose own status it is.
-    status_field_is_outcome: bool = True
-
-    @property
-    def name(self) -> str:
-        return f"{self.method} /{self.path}"
-
-    @property
-    def under_post_quota(self) -> bool:
-        """Whether Ayrshare refuses this operation once the monthly post quota is spent: posts, their gets, deletes
-        and retries, and analytics."""
-        return self.path == "post" or self.path.startswith(("post/", "analytics/"))
 
 
 class AyrshareClient:
@@ -169,9 +133,8 @@ class AyrshareClient:
 
     def account(self, credentials: Credentials, *, deadline: float | None = None) -> Account:
         """The operations, acting for these credentials until `deadline` (anyio time; default: the call timeout)."""
-        return Account(
-            self, credentials, deadline if deadline is not None else anyio.current_time() + self.call_timeout
-        )
+        until = deadline if deadline is not None else anyio.current_time() + self.call_timeout
+        return Account(self, credentials, until)
 
     async def send(self, operation: Operation, credentials: Credentials, deadline: float) -> JSONObject:
         """Ayrshare's answer to one operation, after at most `max_retries` more attempts where the table allows."""
@@ -190,7 +153,7 @@ class AyrshareClient:
                 self.rate_limits.quota_spent(bucket, monthly_quota_reset(datetime.now(UTC)))
             decision = retry.decide(
                 failure,
-                repeatable=operation.repeatable,
+                repeatable=operation.endpoint.repeatable,
                 attempt=attempt,
                 time_left=deadline - anyio.current_time(),
                 policy=self._policy,
@@ -207,7 +170,7 @@ class AyrshareClient:
     def _final_error(self, decision: retry.GiveUp, operation: Operation, bucket: str) -> AyrshareError:
         error = decision.error
         if decision.outcome_unknown:
-            return AyrshareOutcomeUnknown(error, operation.how_to_check)
+            return AyrshareOutcomeUnknown(error, operation.endpoint.how_to_check)
         if (until := self.rate_limits.quota_spent_until(bucket)) is not None:
             return AyrshareQuotaSpent(until, answer=error)
         if error.status == 429:
@@ -277,7 +240,7 @@ class AyrshareClient:
 
     def _refuse_if_rate_limited(self, bucket: str, operation: Operation) -> None:
         until = self.rate_limits.quota_spent_until(bucket)
-        if until is not None and operation.under_post_quota:
+        if until is not None and operation.endpoint.under_post_quota:
             raise AyrshareQuotaSpent(until)
         wait, used, limit = self.rate_limits.wait(bucket)
         if wait > 0:
@@ -310,7 +273,10 @@ class AyrshareClient:
         self.rate_limits.observe(bucket, headers)
         try:
             return parse_answer(
-                status, headers.get("content-type", ""), raw, status_field_is_outcome=operation.status_field_is_outcome
+                status,
+                headers.get("content-type", ""),
+                raw,
+                status_field_is_outcome=operation.endpoint.status_field_is_outcome,
             )
         except AyrshareInvalidResponse as error:
             raise _Failed(retry.answered(error, headers)) from None
@@ -367,118 +333,6 @@ class AyrshareClient:
         )
 
 
-class Account:
-    """The Ayrshare operations the tools use, acting for one set of credentials until one deadline."""
-
-    def __init__(self, client: AyrshareClient, credentials: Credentials, deadline: float) -> None:
-        self._client = client
-        self.credentials = credentials
-        self.deadline = deadline
-
-    async def _send(self, operation: Operation) -> JSONObject:
-        return await self._client.send(operation, self.credentials, self.deadline)
-
-    async def list_auto_schedules(self) -> JSONObject:
-        try:
-            return await self._send(Operation("GET", "auto-schedule/list"))
-        except AyrshareAPIError as error:
-            if error.code == NO_AUTO_SCHEDULES:
-                return {"status": "success", "schedules": {}}
-            raise
-
-    async def set_auto_schedule(self, body: Mapping[str, Any]) -> JSONObject:
-        # Setting a schedule is an upsert: the same body twice leaves the same schedule.
-        return await self._send(Operation("POST", "auto-schedule/set", json=body))
-
-    async def delete_post(self, body: Mapping[str, Any]) -> JSONObject:
-        return await self._send(
-            Operation("DELETE", "post", json=body, repeatable=False, how_to_check=HOW_TO_CHECK_A_DELETE)
-        )
-
-    async def get_history(self, query: Mapping[str, QueryValue]) -> JSONObject:
-        try:
-            return await self._send(Operation("GET", "history", params=encode_query(query) if query else None))
-        except AyrshareAPIError as error:
-            if error.code == HISTORY_NOT_FOUND:
-                return {"history": [], "count": 0}
-            raise
-
-    async def get_user(self) -> JSONObject:
-        user = await self._send(Operation("GET", "user"))
-        self._client.remember_user(self.credentials, user)
-        return user
-
-    async def recent_user(self) -> JSONObject | None:
-        """This profile's GET /user answer, at most 5 minutes old, or fetched within 5 s; None when unknown.
-
-        For checks and questions before publishing, not a gate: when /user cannot be read quickly, it is unknown.
-        """
-        user = self._client.recent_user(self.credentials)
-        if user is None:
-            soon = min(self.deadline, anyio.current_time() + USER_LOOKUP_SECONDS)
-            try:
-                user = await Account(self._client, self.credentials, soon).get_user()
-            except AyrshareError:
-                return None
-        return user
-
-    async def linked_networks(self) -> set[str] | None:
-        """The networks linked to this profile, when a recent GET /user says; None when unknown."""
-        user = await self.recent_user()
-        if user is None:
-            return None
-        # Ayrshare leaves the field out when nothing is linked.
-        linked = user.get("activeSocialAccounts", [])
-        return {str(name) for name in linked} if isinstance(linked, list) else None
-
-    async def create_post(self, body: Mapping[str, Any]) -> JSONObject:
-        # Never repeated once it may have reached Ayrshare: a post must go out at most once.
-        operation = Operation("POST", "post", json=body, repeatable=False, how_to_check=HOW_TO_CHECK_A_POST)
-        key = body.get("idempotencyKey")
-        if not isinstance(key, str):
-            return await self._send(operation)
-        async with self._client.submitting(self.credentials, key):
-            return await self._send(operation)
-
-    def honours_approvals(self) -> bool:
-        return self._client.honours_approvals(self.credentials)
-
-    def approvals_honoured(self) -> None:
-        self._client.approvals_honoured(self.credentials)
-
-    async def validate_post(self, body: Mapping[str, Any]) -> JSONObject:
-        return await self._send(Operation("POST", "validate/post", json=body))
-
-    async def get_post(self, post_id: str) -> JSONObject:
-        # A failed post answers 200 with its own "status": "error".
-        return await self._send(Operation("GET", f"post/{post_id}", status_field_is_outcome=False))
-
-    async def update_post(self, body: Mapping[str, Any]) -> JSONObject:
-        # PUT, as both of Ayrshare's SDKs send it (the docs now also show PATCH). An approval publishes: not repeated.
-        return await self._send(
-            Operation("PUT", "post", json=body, repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
-        )
-
-    async def retry_post(self, post_id: str) -> JSONObject:
-        return await self._send(
-            Operation("PUT", "post/retry", json={"id": post_id}, repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
-        )
-
-    async def delete_auto_schedule(self, body: Mapping[str, Any]) -> JSONObject:
-        return await self._send(
-            Operation(
-                "DELETE",
-                "auto-schedule/delete",
-                json=body,
-                repeatable=False,
-                how_to_check="List the auto schedules to see whether it is gone before trying again.",
-            )
-        )
-
-    async def list_profiles(self) -> JSONObject:
-        return await self._send(Operation("GET", "profiles"))
-
-
 class _Failed(Exception):
     """An attempt that failed, carrying its classification for the retry decision."""
 
@@ -523,45 +377,3 @@ def _auth_headers(credentials: Credentials) -> dict[str, str]:
         headers["X-Twitter-OAuth1-Api-Key"] = credentials.x_pair.api_key
         headers["X-Twitter-OAuth1-Api-Secret"] = credentials.x_pair.api_secret
     return headers
-
-
-def schedule_titles(listing: JSONObject) -> set[str]:
-    """The titles in a GET /auto-schedule/list answer: an object keyed by title (the docs), or a list of schedules."""
-    schedules = listing.get("schedules")
-    if isinstance(schedules, dict):
-        return {str(title) for title in schedules}
-    if isinstance(schedules, list):
-        return {str(item["title"]) for item in schedules if isinstance(item, dict) and "title" in item}
-    return set()
-
-
-def parse_answer(status: int, content_type: str, raw: bytes, *, status_field_is_outcome: bool = True) -> JSONObject:
-    """Ayrshare's JSON object on success.
-
-    Raises:
-        AyrshareInvalidResponse: the body is not a JSON object.
-        AyrshareAPIError: an HTTP error status, or `"status": "error"` in the body (Ayrshare's own error signal)
-            where the status field is the call's outcome.
-    """
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise AyrshareInvalidResponse(status, content_type)
-    if status >= 400 or (status_field_is_outcome and body.get("status") == "error"):
-        raise AyrshareAPIError(status, body)
-    return body
-
-
-def encode_query(query: Mapping[str, QueryValue]) -> httpx2.QueryParams:
-    """Encode lists as `name[0]=a&name[1]=b`, the form Ayrshare's own SDKs send."""
-    pairs: list[tuple[str, str | int | float | bool | None]] = []
-    for name, value in query.items():
-        if isinstance(value, bool):
-            pairs.append((name, "true" if value else "false"))
-        elif isinstance(value, str | int):
-            pairs.append((name, str(value)))
-        else:
-            pairs.extend((f"{name}[{index}]", item) for index, item in enumerate(value))
-    return httpx2.QueryParams(pairs)
