@@ -312,10 +312,19 @@ async def serving(
 
 @asynccontextmanager
 async def with_every_toolset(
-    emulator: RunningEmulator, home: Path, *, person: Any = None, mode: str = "auto", **env: str
+    emulator: RunningEmulator,
+    home: Path,
+    *,
+    person: Any = None,
+    mode: str = "auto",
+    confirmation_seconds: float | None = None,
+    **env: str,
 ) -> AsyncIterator[Client]:
-    """An in-memory client of a server serving every toolset; `person` answers its questions."""
+    """An in-memory client of a server serving every toolset; `person` answers its questions, within
+    `confirmation_seconds` (the server's default unless given)."""
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_TOOLSETS="all", **env)
+    if confirmation_seconds is not None:
+        settings = replace(settings, confirmation_seconds=confirmation_seconds)
     with anyio.fail_after(20):
         async with Client(build_server(settings), mode=mode, elicitation_callback=person) as client:
             yield client

@@ -30,6 +30,7 @@ from tests.support import API_KEY
 UNEXPECTED = "ayrshare-mcp hit an unexpected error"
 
 SCHEMAS = {tool.name: tool.input_schema for tool in listing(TOOLSETS).tools}
+READ_ONLY = {tool.name for tool in listing(TOOLSETS).tools if tool.annotations and tool.annotations.read_only_hint}
 
 # Derandomized, so every run tries the same inputs; HYPOTHESIS_MAX_EXAMPLES=1000 digs deeper by hand.
 FUZZ = settings(
@@ -121,7 +122,9 @@ def assert_respects_schema(tool: str, request: RecordedRequest) -> None:
     """The request is one the client declares, its profile key is a header, and what carries the tool's arguments
     (a body or query holding every argument the tool requires) respects the tool's advertised schema."""
     path = request.path.removeprefix("/api/")
-    assert any(endpoint.matches(request.method, path) for endpoint in ENDPOINTS), f"undeclared {request.method} {path}"
+    endpoint = next((endpoint for endpoint in ENDPOINTS if endpoint.matches(request.method, path)), None)
+    assert endpoint is not None, f"undeclared {request.method} {path}"
+    assert not (endpoint.changes and tool in READ_ONLY), f"{tool} is read-only, yet sent {request.method} {path}"
     profile_key = request.header("profile-key")
     assert profile_key is None or re.fullmatch(r"[!-~]+", profile_key)
     sent = _query_as_arguments(tool, request) if request.method == "GET" else request.body

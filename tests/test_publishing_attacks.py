@@ -16,6 +16,7 @@ from mcp.types import ElicitRequestParams, ElicitResult
 from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.tools.post_keys import derived_key
+from ayrshare_mcp.tools.spec import KEPT_CHANGING, MAX_ASKS
 from tests.envelope import call, fail, succeed
 from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, posts_sent, stored, with_every_toolset
 
@@ -206,6 +207,46 @@ async def test_a_person_slower_than_the_call_timeout_still_gets_their_post_publi
         await succeed(client, CREATE, POST)
 
     assert stored(emulator)[0]["status"] == "success"
+
+
+async def test_a_question_left_unanswered_past_the_window_sends_nothing(emulator: RunningEmulator, home: Path) -> None:
+    answered = anyio.Event()
+
+    async def away_from_the_desk(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        await answered.wait()  # the person comes back only after the server gave up
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with with_every_toolset(
+        emulator, home, person=away_from_the_desk, mode="legacy", confirmation_seconds=0.2
+    ) as client:
+        refused = await fail(client, CREATE, POST)
+        answered.set()
+
+    assert refused["error"].startswith("Nothing was sent: the question went unanswered in time")
+    assert posts_sent(emulator) == []
+
+
+async def test_a_post_that_keeps_changing_while_the_person_answers_is_not_approved(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    # On the 2025 era one call asks again while the post moves, up to MAX_ASKS times; on 2026-07-28 each new round
+    # is a new call, which asks about the post as it now is (test_on_the_2026_era_a_yes_to_one_time_...).
+    questions: list[str] = []
+
+    async def approves_while_it_moves(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        questions.append(params.message)
+        if len(questions) > 1:  # every question about the approval: the post moves before the yes arrives
+            moved = datetime.now(UTC) + timedelta(hours=len(questions))
+            stored(emulator)[0]["scheduleDate"]["utc"] = moved.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with with_every_toolset(emulator, home, person=approves_while_it_moves, mode="legacy") as client:
+        held = await succeed(client, CREATE, POST | {"requiresApproval": True, "scheduleDate": later(hours=1)})
+        refused = await fail(client, UPDATE, {"id": held["id"], "approved": True})
+
+    assert refused["error"] == KEPT_CHANGING
+    assert len(questions) == 1 + MAX_ASKS
+    assert emulator.app.received("/api/post", method="PUT") == []
 
 
 async def test_an_emoji_keeps_its_single_style_selector_in_the_question(emulator: RunningEmulator, home: Path) -> None:

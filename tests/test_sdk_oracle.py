@@ -31,6 +31,7 @@ from mcp import Client
 
 from ayrshare_mcp.emulator import RecordedRequest
 from ayrshare_mcp.server import build_server
+from ayrshare_mcp.tools import TOOLS_BY_NAME
 from tests.envelope import call
 from tests.support import API_KEY, PROFILE_KEY, X_API_KEY, X_API_SECRET, RunningEmulator, User, settings_for
 
@@ -296,3 +297,17 @@ async def test_the_server_sends_what_ayrshares_own_sdk_sends(
     assert ours["headers"]["authorization"] == f"Bearer {API_KEY}"
     assert (ours["headers"]["profile-key"] is not None) is profile
     assert (ours["headers"]["x-twitter-oauth1-api-key"] is not None) is x_pair
+
+
+# Tools whose requests Ayrshare's SDK cannot make, and why; every other tool needs a case in OPERATIONS.
+EXEMPT: dict[str, str] = {}
+
+
+def test_every_tool_is_compared_with_the_sdk_or_says_why_it_cannot_be() -> None:
+    compared = {operation.tool for operation in OPERATIONS}
+
+    assert not compared & set(EXEMPT), "a tool is either compared or exempt"
+    assert set(TOOLS_BY_NAME) - set(EXEMPT) <= compared, (
+        f"add an Operation for {sorted(set(TOOLS_BY_NAME) - compared - set(EXEMPT))}, or an EXEMPT entry saying why "
+        "the SDK cannot make its request"
+    )

@@ -12,8 +12,9 @@ import anyio
 import pytest
 from mcp import MCPError
 
+from ayrshare_mcp.cli.tool_commands import listing
 from ayrshare_mcp.settings import TOOLSETS, Settings
-from ayrshare_mcp.tools import TOOLS_OF
+from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLS_OF
 from tests.envelope import fail, succeed
 from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, memory_client, run_cli, settings_for
 
@@ -25,13 +26,9 @@ CORE = [
     "AYRSHARE_DELETE_DELETE_POST",
     "AYRSHARE_GET_POST_HISTORY",
 ]
+# What clients are told is read-only; test_fuzz.py checks that these tools send nothing that changes anything.
 READ_ONLY = [
-    "AYRSHARE_GET_POST_HISTORY",
-    "AYRSHARE_VALIDATE_POST",
-    "AYRSHARE_GET_POST",
-    "AYRSHARE_LIST_AUTO_SCHEDULES",
-    "AYRSHARE_GET_USER",
-    "AYRSHARE_LIST_PROFILES",
+    tool.name for tool in listing(TOOLSETS).tools if tool.annotations and tool.annotations.read_only_hint is True
 ]
 
 
@@ -67,7 +64,7 @@ async def test_every_tool_belongs_to_exactly_one_toolset_and_core_is_the_four_se
     names = [spec.name for tools in TOOLS_OF.values() for spec in tools]
 
     assert tuple(TOOLS_OF) == TOOLSETS
-    assert len(names) == len(set(names)) == 13
+    assert len(names) == len(set(names)) == len(TOOLS_BY_NAME)
     assert [spec.name for spec in TOOLS_OF["core"]] == CORE
     assert all(name.startswith("AYRSHARE_") and name.isupper() for name in names)
 

@@ -1,11 +1,12 @@
-"""Asking a person before an irreversible act (a bulk delete, a post going public now), on either protocol era.
+"""Asking a person before an irreversible act (a bulk delete, a post going public), on either protocol era.
 
 On the 2025 handshake era the server sends `elicitation/create` mid-call. On 2026-07-28 there is no back-channel:
 the call answers `InputRequiredResult` with the question and a `requestState`, and the client calls again with the
 answer and that state. The SDK's `RequestStateBoundary` seals the state (AES-GCM under the server's secret), so a
-client cannot forge it; it expires after `STATE_TTL_SECONDS`, is bound to the tool, its arguments and the
-Ayrshare account (a hash of key and profile key), names the question the person saw (if the question would differ
-now, say because the post was moved meanwhile, the person is asked again), and is accepted once.
+client cannot forge it; it expires with the confirmation window (`settings.confirmation_seconds`), is bound to the
+tool, its arguments and the Ayrshare account (a hash of key and profile key), names the question the person saw (if
+the question would differ now, say because the post was moved meanwhile, the person is asked again), and is
+accepted once.
 
 When the client declared it cannot ask a person, the answer is "nobody to ask", and the tool does what the operator
 chose for that case (see `settings.Unattended`). When what it declared is not known (a stateless server forgets a
@@ -32,7 +33,6 @@ ANSWER_KEY = "confirm"
 STATE_PREFIX = "confirm-v3:"
 # Long enough for a person to read and answer the question; short enough that an approval cannot be saved for later.
 # "Once" is remembered per process: replicas sharing a secret could each accept one answer within this time.
-STATE_TTL_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Answer(enum.Enum):
     NOBODY_TO_ASK = "nobody to ask"
     # What the client declared is not known here (a stateless server forgets it): it might have asked.
     CLIENT_UNKNOWN = "client unknown"
-    # The person did not answer within STATE_TTL_SECONDS.
+    # The person did not answer within the confirmation window.
     UNANSWERED = "unanswered"
 
 
@@ -78,20 +78,22 @@ class Confirm(Protocol):
 
 
 def request_state_boundary(
-    secret: bytes | None, server_name: str, account_of: Callable[[ServerRequestContext[Any]], str | None]
+    secret: bytes | None,
+    server_name: str,
+    account_of: Callable[[ServerRequestContext[Any]], str | None],
+    window: float,
 ) -> RequestStateBoundary:
-    """The SDK middleware that seals and verifies every `requestState`, bound to the caller's Ayrshare account."""
-    security = RequestStateSecurity(
-        keys=[secret or secrets.token_bytes(32)], ttl=STATE_TTL_SECONDS, bind_principal=account_of
-    )
+    """The SDK middleware that seals and verifies every `requestState`, bound to the caller's Ayrshare account and
+    good for `window` seconds."""
+    security = RequestStateSecurity(keys=[secret or secrets.token_bytes(32)], ttl=window, bind_principal=account_of)
     return RequestStateBoundary(security, default_audience=server_name)
 
 
 class SpentStates:
     """The request states already answered, remembered until they expire, so each approval is used once."""
 
-    def __init__(self, clock: Callable[[], float] = anyio.current_time) -> None:
-        self._clock = clock
+    def __init__(self, window: float, clock: Callable[[], float] = anyio.current_time) -> None:
+        self._window, self._clock = window, clock
         self._spent: dict[str, float] = {}
 
     def spend(self, state: str) -> bool:
@@ -100,18 +102,22 @@ class SpentStates:
         self._spent = {known: until for known, until in self._spent.items() if until > now}
         if state in self._spent:
             return False
-        self._spent[state] = now + STATE_TTL_SECONDS
+        self._spent[state] = now + self._window
         return True
 
 
-def confirmer(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates) -> Confirm:
-    """How to ask this call's user a yes/no question."""
-    return _Confirmer(ctx, params, spent)
+def confirmer(
+    ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates, window: float
+) -> Confirm:
+    """How to ask this call's user a yes/no question, which they must answer within `window` seconds."""
+    return _Confirmer(ctx, params, spent, window)
 
 
 class _Confirmer:
-    def __init__(self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates):
-        self._ctx, self._params, self._spent = ctx, params, spent
+    def __init__(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates, window: float
+    ):
+        self._ctx, self._params, self._spent, self._window = ctx, params, spent, window
 
     async def ask(self, question: Question) -> Answer | types.InputRequiredResult:
         ctx = self._ctx
@@ -124,7 +130,7 @@ class _Confirmer:
         if not ctx.session.can_send_request:
             return Answer.NOBODY_TO_ASK
         # As long as a 2026-era approval lives: a yes is for now, not for whenever.
-        with anyio.move_on_after(STATE_TTL_SECONDS):
+        with anyio.move_on_after(self._window):
             answer = await ctx.session.elicit_form(
                 question.message, question.schema(), related_request_id=ctx.request_id
             )

@@ -110,7 +110,7 @@ def build_server(
     access = access or AccessPolicy()
     served_tools = {spec.name: spec for spec in served(settings.toolsets, read_only=settings.read_only)}
     listing = types.ListToolsResult(tools=[spec.tool for spec in served_tools.values()])
-    spent = SpentStates()
+    spent = SpentStates(settings.confirmation_seconds)
 
     def credentials_for(headers: Mapping[str, str] | None) -> Credentials:
         return resolve_credentials(settings.environ, headers, lend_server_key=access.lends_server_key)
@@ -146,7 +146,7 @@ def build_server(
             params.arguments,
             ctx.lifespan_context.client,
             lambda: credentials_for(headers),
-            confirmer(ctx, params, spent),
+            confirmer(ctx, params, spent, settings.confirmation_seconds),
             unattended=settings.unattended,
             redact=every_configured_secret(settings.environ, headers),
         )
@@ -170,7 +170,8 @@ def build_server(
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
-    server.middleware.append(request_state_boundary(settings.state_secret, SERVER_NAME, account_of))
+    boundary = request_state_boundary(settings.state_secret, SERVER_NAME, account_of, settings.confirmation_seconds)
+    server.middleware.append(boundary)
     return server
 
 

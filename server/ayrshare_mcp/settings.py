@@ -42,6 +42,8 @@ ENV_PUBLISH = "AYRSHARE_PUBLISH"
 ENV_STATE_SECRET = "AYRSHARE_MCP_STATE_SECRET"  # noqa: S105 - the variable name, not a secret
 ENV_STATE_SECRET_FILE = "AYRSHARE_MCP_STATE_SECRET_FILE"  # noqa: S105 - the variable name
 MIN_STATE_SECRET_BYTES = 32
+# "Used once" is remembered per process: replicas sharing a secret could each accept one answer within this time.
+DEFAULT_CONFIRMATION_SECONDS = 120.0
 SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -87,6 +89,9 @@ class Settings:
     toolsets: tuple[str, ...] = DEFAULT_TOOLSETS
     # What tools may do when no person can be asked to confirm.
     unattended: Unattended = field(default_factory=Unattended)
+    # How long a person has to answer a confirmation, and a 2026-era approval lives: long enough to read and answer
+    # the question, short enough that an approval cannot be saved for later.
+    confirmation_seconds: float = DEFAULT_CONFIRMATION_SECONDS
     # Seals confirmation state (2026-07-28 era); shared between replicas behind a load balancer, else random.
     state_secret: bytes | None = field(default=None, repr=False)
     # The environment credentials are read from; a copy, so tests can hand in their own.

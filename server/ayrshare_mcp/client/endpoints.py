@@ -28,6 +28,8 @@ class Endpoint:
 
     method: str
     path: str
+    # Whether a request can change anything at Ayrshare or on a network (what read-only tools may not send).
+    changes: bool = True
     repeatable: bool = True
     # For endpoints that are not repeatable: how to find out whether an unanswered request happened.
     how_to_check: str = ""
@@ -73,7 +75,7 @@ class Operation:
         return f"{self.method} /{self.endpoint.path}"
 
 
-LIST_AUTO_SCHEDULES = Endpoint("GET", "auto-schedule/list")
+LIST_AUTO_SCHEDULES = Endpoint("GET", "auto-schedule/list", changes=False)
 # Setting a schedule is an upsert: the same body twice leaves the same schedule.
 SET_AUTO_SCHEDULE = Endpoint("POST", "auto-schedule/set")
 DELETE_AUTO_SCHEDULE = Endpoint(
@@ -82,17 +84,17 @@ DELETE_AUTO_SCHEDULE = Endpoint(
     repeatable=False,
     how_to_check="List the auto schedules to see whether it is gone before trying again.",
 )
-HISTORY = Endpoint("GET", "history")
+HISTORY = Endpoint("GET", "history", changes=False)
 DELETE_POST = Endpoint("DELETE", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_DELETE)
 # Never repeated once it may have reached Ayrshare: a post must go out at most once.
 CREATE_POST = Endpoint("POST", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_POST)
-VALIDATE_POST = Endpoint("POST", "validate/post")
+VALIDATE_POST = Endpoint("POST", "validate/post", changes=False)
 # A failed post answers 200 with its own "status": "error".
-GET_POST = Endpoint("GET", "post/{id}", status_field_is_outcome=False)
+GET_POST = Endpoint("GET", "post/{id}", changes=False, status_field_is_outcome=False)
 # PUT, as both of Ayrshare's SDKs send it (the docs now also show PATCH). An approval publishes: not repeated.
 UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
 RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
-USER = Endpoint("GET", "user")
-PROFILES = Endpoint("GET", "profiles")
+USER = Endpoint("GET", "user", changes=False)
+PROFILES = Endpoint("GET", "profiles", changes=False)
 
 ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Endpoint))

@@ -19,7 +19,7 @@ import mcp_types as types
 from pydantic import ValidationError
 
 from ayrshare_mcp.client import Account, AyrshareClient, AyrshareError, JSONObject
-from ayrshare_mcp.confirmation import STATE_TTL_SECONDS, Answer, Confirm, Question
+from ayrshare_mcp.confirmation import Answer, Confirm, Question
 from ayrshare_mcp.credentials import Credentials, CredentialsError
 from ayrshare_mcp.settings import Unattended
 from ayrshare_mcp.tools.arguments import NOT_SENT, BaseArguments, describe_invalid_arguments
@@ -31,10 +31,7 @@ logger = logging.getLogger(__name__)
 ArgsT = TypeVar("ArgsT", bound=BaseArguments)
 # How many times a person is asked when what they are asked about keeps changing under them.
 MAX_ASKS = 3
-UNANSWERED = (
-    f"Nothing was sent: the question went unanswered for {STATE_TTL_SECONDS:.0f} s. Ask again if the user still "
-    "wants it."
-)
+UNANSWERED = "Nothing was sent: the question went unanswered in time. Ask again if the user still wants it."
 KEPT_CHANGING = "Nothing was sent: the post kept changing while the person was being asked. Try again."
 CLIENT_UNKNOWN = (
     "Nothing was sent: this needs a person's yes, and this server cannot tell whether your client can ask one (a "
