@@ -128,6 +128,21 @@ def test_a_file_in_a_directory_others_can_write_to_is_refused(home: Path, mode: 
 
 
 @posix_only
+def test_a_link_to_a_file_in_a_directory_others_can_write_to_is_refused(home: Path) -> None:
+    shared = home / "shared"
+    shared.mkdir()
+    target = write_credentials(shared / "creds.toml", f'api_key = "{API_KEY}"\n')
+    shared.chmod(0o777)
+    link = home / "credentials.toml"
+    link.symlink_to(target)
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials({"HOME": str(home), "AYRSHARE_CREDENTIALS_FILE": str(link)})
+
+    assert f"is in {shared}, which other users may write to" in str(raised.value)
+
+
+@posix_only
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="giving a file to another user takes root")
 def test_a_file_owned_by_another_user_is_refused_and_one_owned_by_root_is_not(home: Path) -> None:
     path = write_credentials(home / "creds.toml", f'api_key = "{API_KEY}"\n')

@@ -20,7 +20,7 @@ from ayrshare_mcp.client.rate_limits import monthly_quota_reset
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, Fault, bind
 from ayrshare_mcp.server import SharedClient, build_server
 from ayrshare_mcp.settings import Settings
-from tests.envelope import fail, succeed
+from tests.envelope import call, fail, succeed
 from tests.support import API_KEY, RunningEmulator, User, server_env, stdio_session
 
 pytestmark = pytest.mark.anyio
@@ -173,6 +173,28 @@ async def test_a_spent_monthly_post_quota_is_never_retried_and_remembered_until_
 )
 def test_the_monthly_quota_resets_on_the_first_at_seven_past_midnight_utc(now: datetime, reset: datetime) -> None:
     assert monthly_quota_reset(now) == reset
+
+
+@pytest.mark.parametrize(
+    ("headers", "window"),
+    [({"Retry-After": "inf"}, False), ({"Retry-After": "nan"}, False),
+     ({"x-ratelimit-max": "1", "x-ratelimit-count": "1", "x-ratelimit-reset": "inf"}, True)],
+    ids=["Retry-After inf", "Retry-After nan", "reset inf"],
+)  # fmt: skip
+async def test_a_rate_limit_answer_with_an_endless_wait_does_not_break_the_profile(
+    emulator: RunningEmulator, home: Path, headers: dict[str, str], window: bool
+) -> None:
+    emulator.app.inject(Fault(status=429, body={"status": "error", "message": "Too many"}, headers=headers))
+
+    async with server(emulator.url, home) as client:
+        first = await call(client, HISTORY, {})
+        second = await call(client, HISTORY, {})
+
+    assert "unexpected error" not in first.get("error", "")
+    if window:  # the budget is spent: the profile waits out the 5-minute window, not for ever
+        assert "Try again in about 300 s" in second["error"]
+    else:
+        assert second["successful"] is True
 
 
 async def test_a_500_is_not_retried(emulator: RunningEmulator, home: Path) -> None:

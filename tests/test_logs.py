@@ -101,3 +101,26 @@ def test_a_chain_that_loops_back_on_itself_still_ends() -> None:
     first.__context__, second.__context__ = second, first
 
     assert without_messages(first).count("Traceback") == 2
+
+
+def test_a_flood_of_lines_others_vary_at_will_cannot_silence_another_kind() -> None:
+    lines = _LibraryLines(Throttle(burst=5, max_kinds=8))
+    flood = [record("mcp.server.sse", f"Received invalid session ID: {'x' * n}") for n in range(3000)]
+    elsewhere = logging.LogRecord("mcp.server.sse", logging.WARNING, "other.py", 7, "Could not find session", (), None)
+
+    kept = [lines.filter(line) for line in flood]
+
+    assert kept.count(True) == 5
+    assert lines.filter(elsewhere), "a line from another place in the code has its own allowance"
+
+
+def test_a_library_line_about_input_that_did_not_parse_carries_no_traceback() -> None:
+    try:
+        json.loads("[" * 10 + "oops")
+    except ValueError as exc:
+        line = record("mcp.server.sse", "Failed to parse message", exc=exc)
+
+    assert _LibraryLines().filter(line)
+    assert line.exc_info is None
+    assert line.exc_text is None
+    assert line.getMessage() == "Failed to parse message (JSONDecodeError)"

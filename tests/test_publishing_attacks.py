@@ -394,6 +394,11 @@ SPELLINGS: dict[str, dict[str, Any]] = {
     "default port": {"mediaUrls": [MEDIA.replace("img.example", "img.example:443")]},
     "fragment": {"mediaUrls": [MEDIA + "#top"]},
     "empty query": {"mediaUrls": ["https://img.example/launch.png?"]},
+    "line separator": {"post": TEXT.replace("\n", "\u2028")},
+    "braille blank": {"post": TEXT + "\u2800"},
+    "escaped path": {"mediaUrls": [MEDIA.replace("launch", "l%61unch")]},
+    "dot segments": {"mediaUrls": [MEDIA.replace("/launch", "/./img/../launch")]},
+    "host ending in a dot": {"mediaUrls": [MEDIA.replace("img.example", "img.example.")]},
 }
 
 
@@ -715,5 +720,5 @@ async def test_notes_may_span_lines_but_not_hide_or_reorder_text(emulator: Runni
         refused = await fail(client, CREATE, scheduled | {"notes": "approve by \u202eyadnom"})
         await succeed(client, CREATE, scheduled | {"notes": "Approver: Sam\nBackup: Lee"})
 
-    assert "'notes': contains the bidirectional control U+202E" in refused["error"]
+    assert "'notes': contains the invisible or formatting character U+202E" in refused["error"]
     assert posts_sent(emulator)[0]["notes"] == "Approver: Sam\nBackup: Lee"

@@ -49,22 +49,51 @@ def open_session(ledger: _Book, who: Caller) -> _Holding | Refusal:
     return holding
 
 
+def admitted(ledger: _Book, who: Caller) -> tuple[_Holding, list[_Holding]]:
+    result = ledger.admit(who, "session")
+    assert not isinstance(result, Refusal), result
+    return result
+
+
+def in_use(*holdings: _Holding | Refusal) -> None:
+    for holding in holdings:
+        assert isinstance(holding, _Holding)
+        holding.in_flight = holding.calls_in_flight = 1
+
+
 def test_callers_with_no_proven_identity_are_charged_to_their_address() -> None:
     ledger = book()
-    held = [open_session(ledger, caller(key=f"INVENTED-{n}")) for n in range(5)]
+    held = [open_session(ledger, caller(key=f"INVENTED-{n}")) for n in range(4)]
 
-    assert [isinstance(each, _Holding) for each in held] == [True] * 4 + [False]
-    assert held[-1] == Refusal(429, "Too many open sessions from this address; end one or wait for one to expire.")
+    _, ended = admitted(ledger, caller(key="INVENTED-5"))
+    in_use(*ledger.holdings)
+
+    assert ended == [held[0]], "at its quota, the address gives up its own longest-idle session"
+    assert open_session(ledger, caller(key="INVENTED-6")) == Refusal(
+        429, "Too many open sessions from this address, all in use; end one first."
+    )
 
 
 def test_a_key_that_made_a_successful_call_is_charged_as_itself_from_any_address() -> None:
     proven = ProvenKeys()
     proven.prove(REAL_KEY)
     ledger = book(proven)
-    held = [open_session(ledger, caller(address=f"10.0.0.{n}", key=REAL_KEY)) for n in range(4)]
+    held = [open_session(ledger, caller(address=f"10.0.0.{n}", key=REAL_KEY)) for n in range(3)]
+    in_use(*held)
 
-    assert [isinstance(each, _Holding) for each in held] == [True] * 3 + [False]
-    assert isinstance(open_session(ledger, caller(key="INVENTED")), _Holding), "its address is not charged"
+    assert open_session(ledger, caller(address="10.0.0.9", key=REAL_KEY)) == Refusal(
+        429, "Too many open sessions for this caller, all in use; end one (DELETE) first."
+    )
+    assert isinstance(open_session(ledger, caller(key="INVENTED")), _Holding), "its addresses are not charged"
+
+
+def test_an_ipv6_host_is_one_address_whatever_it_picks_from_its_64() -> None:
+    ledger = book()
+    for n in range(4):
+        in_use(open_session(ledger, caller(address=f"2001:db8:1:2::{n + 1:x}")))
+
+    assert isinstance(open_session(ledger, caller(address="2001:db8:1:3::1")), _Holding), "another /64"
+    assert isinstance(open_session(ledger, caller(address="2001:db8:1:2::ffff")), Refusal)
 
 
 def test_unproven_callers_get_at_most_half_the_server_and_proven_ones_the_rest() -> None:
@@ -88,12 +117,20 @@ def test_a_newcomer_takes_the_place_of_the_longest_idle_session_of_whoever_holds
         clock.now += 1
     modest = open_session(ledger, caller(address="10.0.0.2"))
 
-    admitted = ledger.admit(caller(address="10.0.0.3"), "session")
+    _, ended = admitted(ledger, caller(address="10.0.0.3"))
 
-    assert not isinstance(admitted, Refusal)
-    _, ended = admitted
     assert ended == [hoarded[0]]
     assert modest in ledger.holdings
+
+
+def test_nobody_is_pushed_out_by_a_newcomer_who_would_then_hold_as_many() -> None:
+    ledger = book()
+    for n in range(5):  # the unproven half of the server, one session each
+        assert isinstance(open_session(ledger, caller(address=f"10.0.0.{n}")), _Holding)
+
+    assert open_session(ledger, caller(address="10.0.0.99")) == Refusal(
+        503, "Too many open sessions on this server; try again later."
+    )
 
 
 def test_a_proven_callers_session_never_gives_way_to_an_unproven_newcomer() -> None:
@@ -124,25 +161,27 @@ def test_idle_sessions_of_unproven_callers_end_sooner_than_those_of_proven_ones(
     assert known in ledger.holdings
 
 
-def test_a_session_with_a_request_in_flight_does_not_expire() -> None:
+def test_a_session_making_a_call_does_not_expire_but_an_open_stream_keeps_no_unproven_one_alive() -> None:
     clock = Clock()
     ledger = book(clock=clock, unproven_idle_seconds=60.0)
-    busy = open_session(ledger, caller())
-    assert isinstance(busy, _Holding)
-    busy.in_flight = 1
+    calling, streaming = open_session(ledger, caller()), open_session(ledger, caller())
+    assert isinstance(calling, _Holding)
+    assert isinstance(streaming, _Holding)
+    calling.in_flight = calling.calls_in_flight = 1
+    streaming.in_flight = 1  # a GET stream, held open
     clock.now = 1000.0
 
-    admitted = ledger.admit(caller(address="10.0.0.2"), "session")
+    _, ended = admitted(ledger, caller(address="10.0.0.2"))
 
-    assert not isinstance(admitted, Refusal)
-    assert admitted[1] == []
+    assert ended == [streaming]
 
 
 def test_the_token_holder_is_one_proven_caller_whatever_keys_they_invent() -> None:
     ledger = book()
-    held = [open_session(ledger, caller(address=f"10.0.0.{n}", key=f"INVENTED-{n}", token=True)) for n in range(4)]
+    held = [open_session(ledger, caller(address=f"10.0.0.{n}", key=f"INVENTED-{n}", token=True)) for n in range(3)]
+    in_use(*held)
 
-    assert [isinstance(each, _Holding) for each in held] == [True] * 3 + [False]
+    assert isinstance(open_session(ledger, caller(address="10.0.0.9", token=True)), Refusal)
 
 
 def test_proven_keys_are_remembered_up_to_a_bound() -> None:

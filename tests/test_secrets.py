@@ -16,7 +16,7 @@ from mcp.types import TextContent
 
 from ayrshare_mcp.credentials import SANDBOX_API_KEY
 from ayrshare_mcp.emulator import Fault, bind
-from ayrshare_mcp.sandbox import MAX_ACCOUNTS, MAX_POSTS, demo_emulator, state_file
+from ayrshare_mcp.sandbox import MAX_ACCOUNTS, MAX_POSTS, demo_emulator, sandbox_transport, state_file
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.transports import HttpOptions
 from tests.envelope import call
@@ -308,10 +308,24 @@ async def test_the_sandbox_keeps_a_bounded_amount_whatever_callers_send(home: Pa
     assert any(profile["api_key"] == SANDBOX_API_KEY for profile in kept), "the sandbox's own data stays"
 
 
-async def test_a_sandbox_served_beyond_this_machine_needs_an_access_token(home: Path) -> None:
-    code, _, stderr = await run_cli(
-        "--sandbox", "--transport", "streamable-http", "--host", "0.0.0.0", env={"HOME": str(home)}
-    )
+@pytest.mark.parametrize(
+    "where", [["--host", "0.0.0.0"], ["--allowed-host", "mcp.example.com"], ["--trust-proxy", "1"]]
+)
+async def test_a_sandbox_served_beyond_this_machine_needs_an_access_token(home: Path, where: list[str]) -> None:
+    code, _, stderr = await run_cli("--sandbox", "--transport", "streamable-http", *where, env={"HOME": str(home)})
 
     assert code == 1
     assert "Refusing to serve the sandbox beyond this machine without an access token" in stderr
+
+
+async def test_reads_that_name_new_profiles_do_not_grow_the_sandbox_without_bound(home: Path) -> None:
+    settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
+    transport = sandbox_transport(settings.environ)
+
+    async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox/api/") as http:
+        for n in range(MAX_ACCOUNTS * 3):
+            headers = {"Authorization": f"Bearer {SANDBOX_API_KEY}", "Profile-Key": f"CANARY-PROFILE-{n:04d}"}
+            await http.get("history", headers=headers)
+        profiles = transport.app.emulator.service.profiles  # type: ignore[attr-defined]
+
+    assert len(profiles) <= MAX_ACCOUNTS

@@ -55,7 +55,18 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     (HISTORY, {"startDate": "0999-01-01T00:00:00Z"}, "'startDate': is before 1970, earlier than any post can be"),
     (SET, {"schedule": ["13:05Z"], "title": "evening\nslots"}, "'title': contains the control character U+000A"),
     (SET, {"schedule": ["13:05Z"], "title": "nul\u0000byte"}, "'title': contains the control character U+0000"),
-    (SET, {"schedule": ["13:05Z"], "title": "\u202egninrom"}, "'title': contains the bidirectional control U+202E"),
+    (
+        SET,
+        {"schedule": ["13:05Z"], "title": "\u202egninrom"},
+        "'title': contains the invisible or formatting character U+202E",
+    ),
+    (
+        SET,
+        {"schedule": ["13:05Z"], "title": "a\u2028b"},
+        "'title': contains the invisible or formatting character U+2028",
+    ),
+    (SET, {"schedule": ["13:05Z"], "title": "weekday\u200b"}, "contains the invisible or formatting character U+200B"),
+    (SET, {"schedule": ["13:05Z"], "title": "tag\U000e0041"}, "contains the invisible or formatting character U+E0041"),
     (HISTORY, {"profileKey": "x"}, "Unknown parameter 'profileKey'; the parameters are: "),
 ]
 

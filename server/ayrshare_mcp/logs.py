@@ -12,6 +12,7 @@ exception in a filter stops the event loop).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -19,19 +20,20 @@ import time
 import traceback
 from collections.abc import Callable, Hashable
 
+from anyio import BrokenResourceError, ClosedResourceError
+from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
 
 OWN_LOGGER = "ayrshare_mcp"
 LIBRARY_LOGGERS = ("mcp", "mcp_types", "httpx2", "httpcore2", "sse_starlette", "uvicorn", "starlette")
 # SDK session ids: 32 hex digits (streamable HTTP) or a UUID (SSE).
 _SESSION_ID = re.compile(r"\b[0-9a-f]{32}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
-# What varies between two lines of one kind: ids, numbers, quoted values.
-_VARIABLE = re.compile(r"[0-9A-Fa-f-]{8,}|\d+|'[^']*'|\"[^\"]*\"")
 _MAX_UNTRUSTED = 200
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 WITHHELD = "(message withheld: a library's exception text may quote request data)"
-# A client that went away mid-request (a request deadline cut it off, say) is an expected event: no traceback.
-_CLIENT_GONE = (ClientDisconnect,)
+# A client that went away mid-request (a request deadline cut it off, or its stream closed just before a message for
+# it arrived), or one that sent what does not parse: expected events, so no traceback.
+_EXPECTED = (ClientDisconnect, ClosedResourceError, BrokenResourceError, ValidationError, json.JSONDecodeError)
 
 
 def configure_logging(level: str) -> None:
@@ -104,14 +106,14 @@ class _LibraryLines(logging.Filter):
     def _tidy(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if not record.name.startswith(OWN_LOGGER):
-            template = _VARIABLE.sub("#", str(record.msg))[:200]
-            if not self._throttle.admit((record.name, record.levelno, template))[0]:
+            # One kind per place in the code that logs: never what the message says, which a request can vary.
+            if not self._throttle.admit((record.name, record.levelno, record.pathname, record.lineno))[0]:
                 return False
             message = untrusted(message, limit=1000)
             if record.exc_info:
                 error = record.exc_info[1]
-                if isinstance(error, _CLIENT_GONE):
-                    message, record.exc_text = f"{message} (the client went away)", None
+                if isinstance(error, _EXPECTED):
+                    message, record.exc_text = f"{message} ({type(error).__name__})", None
                 else:
                     record.exc_text = without_messages(error)
                 record.exc_info = None

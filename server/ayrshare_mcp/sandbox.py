@@ -76,21 +76,24 @@ def _load(path: Path) -> tuple[EmulatorApp, bytes]:
 class _Remembering:
     """The emulator, seeing keys only as salted hashes, and writing its data to `path` after each change."""
 
-    def __init__(self, app: EmulatorApp, salt: bytes, path: Path) -> None:
-        self._app, self._salt, self._path = app, salt, path
+    def __init__(self, emulator: EmulatorApp, salt: bytes, path: Path) -> None:
+        self.emulator, self._salt, self._path = emulator, salt, path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self._app(scope, receive, send)
+            await self.emulator(scope, receive, send)
             return
         changes = scope["method"] != "GET"
 
         async def save_when_done(message: Message) -> None:
             await send(message)
-            if changes and message["type"] == "http.response.body" and not message.get("more_body", False):
-                self._save()
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Even a read can name a new caller or profile: the bounds hold after every answer.
+                _bound(self.emulator)
+                if changes:
+                    self._save()
 
-        await self._app({**scope, "headers": self._hashed(scope["headers"])}, receive, save_when_done)
+        await self.emulator({**scope, "headers": self._hashed(scope["headers"])}, receive, save_when_done)
 
     def _hashed(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         kept = []
@@ -111,7 +114,6 @@ class _Remembering:
         return f"{scheme} caller-{digest}".encode() if name == b"authorization" else f"profile-{digest}".encode()
 
     def _save(self) -> None:
-        _bound(self._app)
         try:
             directory = self._path.parent
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -119,7 +121,7 @@ class _Remembering:
             partial = self._path.with_suffix(".tmp")
             descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                json.dump({**self._app.service.snapshot(), "salt": self._salt.hex()}, file)
+                json.dump({**self.emulator.service.snapshot(), "salt": self._salt.hex()}, file)
             os.chmod(partial, 0o600)
             os.replace(partial, self._path)
         except OSError as exc:
@@ -129,7 +131,7 @@ class _Remembering:
 def _bound(app: EmulatorApp) -> None:
     """Forget the oldest callers, posts and duplicate-post keys beyond the bounds."""
     profiles = app.service.profiles
-    callers = [owner for owner in profiles if owner[0] != SANDBOX_API_KEY]
+    callers = [owner for owner in profiles if owner != (SANDBOX_API_KEY, None)]  # the seeded profile stays
     for owner in callers[: max(0, len(profiles) - MAX_ACCOUNTS)]:
         del profiles[owner]
     for profile in profiles.values():

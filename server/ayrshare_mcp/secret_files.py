@@ -58,7 +58,8 @@ def check_private_file(path: Path, what: str = "credentials file") -> None:
         raise SecretFileError(
             f"The {what} {path} belongs to another user (uid {status.st_uid}). Make your own copy, and chmod 600 it."
         )
-    for directory in path.absolute().parents:
+    # Both the way to the file as named and the way to where it really is (through any symbolic link).
+    for directory in dict.fromkeys([*path.absolute().parents, *path.resolve().parents]):
         if (problem := _open_directory(directory)) is not None:
             raise SecretFileError(f"The {what} {path} is in {directory}, {problem}. Run: chmod go-w {directory}")
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # How long a publish waits for GET /user before going ahead without the linked-network check.
 USER_LOOKUP_SECONDS = 5.0
 
+
 class Account:
     """The Ayrshare operations the tools use, acting for one set of credentials until one deadline."""
 

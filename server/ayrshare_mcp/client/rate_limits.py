@@ -7,11 +7,14 @@ day. So once a profile's budget is known to be spent, further calls for it are r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import anyio
+
+from ayrshare_mcp.client.retry import MAX_PAUSE_SECONDS
 
 RATE_WINDOW_SECONDS = 300.0
 # When Ayrshare's monthly post quotas reset (its help center): the 1st of each month, at 00:07 UTC.
@@ -95,14 +98,17 @@ class RateLimits:
         }
 
     def pause(self, bucket: str, seconds: float) -> None:
-        """Send nothing for this profile for `seconds` (after a 429), unless already blocked for longer."""
+        """Send nothing for this profile for `seconds` (after a 429; at most a day), unless already blocked for
+        longer."""
+        self._forget_the_idle()
         state = self._buckets.setdefault(bucket, _Bucket())
-        state.blocked_until = max(state.blocked_until, self.clock() + seconds)
+        state.blocked_until = max(state.blocked_until, self.clock() + min(seconds, MAX_PAUSE_SECONDS))
 
 
 def _reset_header(headers: Mapping[str, str]) -> float | None:
     # Older Ayrshare docs name x-ratelimit-reset: milliseconds until the window resets.
     try:
-        return max(0.0, float(headers["x-ratelimit-reset"]) / 1000)
+        seconds = float(headers["x-ratelimit-reset"]) / 1000
     except (KeyError, ValueError):
         return None
+    return min(max(0.0, seconds), MAX_PAUSE_SECONDS) if math.isfinite(seconds) else None

@@ -25,6 +25,7 @@ call's deadline: `decide` is the one place a wait is chosen.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,8 @@ from ayrshare_mcp.client.errors import AyrshareError
 from ayrshare_mcp.settings import DEFAULT_BASE_DELAY, DEFAULT_MAX_RETRIES
 
 RETRYABLE_SERVER_STATUSES = frozenset({502, 503, 504})
+# The longest an answer can make this server hold a profile's calls back: whatever a header says, a day.
+MAX_PAUSE_SECONDS = 86_400.0
 # Ayrshare's answer once a profile's monthly post quota is used up: 429, until the quota resets.
 MONTHLY_QUOTA_CODE = 106
 
@@ -150,18 +153,21 @@ def decide(
 
 
 def parse_retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
-    """Seconds from a Retry-After header (delay-seconds or an HTTP date); None when absent or unreadable."""
+    """Seconds from a Retry-After header (delay-seconds or an HTTP date), at most a day; None when absent or
+    unreadable ("inf" and "nan" included: a number is finite, and an answer cannot block a profile for ever)."""
     raw = headers.get("retry-after", "").strip()
     if not raw:
         return None
     try:
-        return max(0.0, float(raw))
+        seconds = float(raw)
     except ValueError:
         pass
+    else:
+        return min(max(0.0, seconds), MAX_PAUSE_SECONDS) if math.isfinite(seconds) else None
     from email.utils import parsedate_to_datetime  # rare: Ayrshare sends seconds, if anything
 
     try:
         moment = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, moment.timestamp() - now())
+    return min(max(0.0, moment.timestamp() - now()), MAX_PAUSE_SECONDS)

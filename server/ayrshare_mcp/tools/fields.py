@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from ayrshare_mcp.tools.characters import is_hidden
+
 T = TypeVar("T", bound=Hashable)
 
 
@@ -61,18 +63,16 @@ def _real_date(value: str) -> str:
     return value
 
 
-# Characters that reorder or hide what follows them on screen: bidirectional embeddings, overrides and isolates.
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def _plain(value: str, *, lines: bool) -> str:
-    """Free text other than a post's: no control characters (line breaks only where `lines`), no bidirectional
-    controls. A title or a note with them reads differently in the dashboard, a log or a terminal."""
+    """Free text other than a post's: nothing a reader cannot see (control, format, bidirectional, invisible or
+    separator characters; line breaks and tabs only where `lines`). A title or a note with them reads differently
+    in the dashboard, a log or a terminal, or is two titles nobody can tell apart."""
     for character in value:
-        if character in _BIDI_CONTROLS:
-            raise ValueError(f"contains the bidirectional control U+{ord(character):04X}; remove it")
-        if unicodedata.category(character) == "Cc" and not (lines and character in "\n\t"):
-            raise ValueError(f"contains the control character U+{ord(character):04X}; remove it")
+        if lines and character in "\n\t":
+            continue
+        if is_hidden(character):
+            kind = "control" if unicodedata.category(character) == "Cc" else "invisible or formatting"
+            raise ValueError(f"contains the {kind} character U+{ord(character):04X}; remove it")
     return value
 
 

@@ -16,41 +16,74 @@ from datetime import date
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+from ayrshare_mcp.tools.characters import IGNORABLE
+
 DERIVED_KEY_PREFIX = "mcp-"
-# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): characters that draw nothing.
-_DEFAULT_IGNORABLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
-    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
-)
 _SPACES = re.compile(r"[^\S\n]+")
+_LINE_SEPARATORS = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
 def normalised_text(text: str) -> str:
     """The text as a reader sees it: compatibility forms folded (NFKC: fullwidth letters, no-break spaces), line
     ends as LF, nothing invisible, one space wherever there were several, no spaces at line ends or around it."""
-    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", _DEFAULT_IGNORABLE.sub("", text))
+    text = _LINE_SEPARATORS.sub("\n", unicodedata.normalize("NFKC", text))
+    text = _SPACES.sub(" ", IGNORABLE.sub("", text))
     return "\n".join(line.strip(" ") for line in text.split("\n")).strip()
 
 
 def canonical_url(url: str) -> str:
-    """The URL as the server it names reads it: scheme and host in lower case, no default port, no fragment, and
-    no empty query. The path and query are kept as written (they may be case-sensitive)."""
+    """The URL as the server it names reads it (RFC 3986 normalization): scheme and host in lower case, the host
+    without a trailing dot and in its ASCII (punycode) form, no default port, no fragment, no empty query, no dot
+    segments, percent-escapes in upper case and unescaped where they stand for an unreserved character. The path
+    and query keep their case: they may be case-sensitive."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return url
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = _ascii_host((parts.hostname or "").rstrip("."))
     if ":" in host:
         host = f"[{host}]"
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{port}"
     userinfo = parts.netloc.rpartition("@")[0]
     netloc = f"{userinfo}@{host}" if userinfo else host
-    return urlunsplit(SplitResult(scheme, netloc, parts.path, parts.query, ""))
+    path = _without_dot_segments(_escapes(parts.path))
+    return urlunsplit(SplitResult(scheme, netloc, path, _escapes(parts.query), ""))
+
+
+def _ascii_host(host: str) -> str:
+    try:
+        return host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return host.lower()
+
+
+def _escapes(text: str) -> str:
+    """Percent-escapes in one spelling: upper case, and none for an unreserved character."""
+
+    def one(match: re.Match[str]) -> str:
+        character = chr(int(match[1], 16))
+        return character if character in _UNRESERVED else f"%{match[1].upper()}"
+
+    return _PERCENT.sub(one, text)
+
+
+def _without_dot_segments(path: str) -> str:
+    """The path with "." and ".." segments resolved (RFC 3986, 5.2.4)."""
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment == "..":
+            if len(kept) > 1:
+                kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+    resolved = "/".join(kept)
+    return resolved + "/" if path.endswith(("/.", "/..")) and not resolved.endswith("/") else resolved
 
 
 def derived_key(account_fingerprint: str, body: dict[str, Any], sent_on: date) -> str:

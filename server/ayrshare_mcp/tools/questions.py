@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ayrshare_mcp.confirmation import Question
+from ayrshare_mcp.tools.characters import is_hidden
 
 # Shown as themselves: newline and tab, and characters that draw something; everything else is marked.
 _SHOWN_CONTROLS = frozenset("\n\t")
-# Control, format, private-use, unassigned, line and paragraph separators.
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
-# Characters that draw nothing although Unicode classes them otherwise (Default_Ignorable_Code_Point, blank fillers).
-_INVISIBLE = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u2800\u3164\uffa0")
 _VARIATION_SELECTORS = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _BLANK_LINES = re.compile(r"(?:\n[^\S\n]*){3,}")
 PUBLISH_CONSEQUENCE = "It goes public on these networks; a deleted post may already have been seen."
@@ -40,7 +36,7 @@ def visible(text: str) -> str:
                 text[index + 1 : index + 2]
             )
             shown.append(character if single and previous else _mark(character))
-        elif character in _INVISIBLE or unicodedata.category(character) in _HIDDEN_CATEGORIES:
+        elif is_hidden(character):
             shown.append(_mark(character))
         else:
             shown.append(character)

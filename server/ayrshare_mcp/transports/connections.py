@@ -6,9 +6,9 @@ and stops (slowloris): such connections pile up until the process runs out of fi
 request, from its first byte (or the connection's opening), must be fully received within `request_timeout`,
 a pipelined one behind it included.
 
-When the server holds as many connections as it may, a newcomer from an address holding fewer than the busiest
-address takes the place of that address's oldest idle connection (one with no request being answered), so one
-flooding address, or several, cannot lock out another.
+When the server holds as many connections as it may, a newcomer takes the place of the oldest idle connection (one
+with no request being answered) of the busiest address, if that address would still hold more than the newcomer's
+once it is in, so one flooding address, or several, cannot lock out another.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ _BUSY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: c
 OWN_DESCRIPTORS = 64
 # However few descriptors there are, a server that accepts nobody is no server.
 MIN_CONNECTIONS = 4
+# How many connections the kernel queues, and asyncio accepts at one wake-up before any is refused: each takes a
+# descriptor until then, so the reserve covers them.
+ACCEPT_BACKLOG = 128
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class ConnectionLimits:
     max_connections: int
     max_per_address: int
     request_timeout: float
+    # Connections the kernel queues for accepting (and asyncio accepts at one wake-up).
+    backlog: int = ACCEPT_BACKLOG
     # Whether an address is a reverse proxy's: every client behind one shares it, so no per-address cap applies.
     trusts: Callable[[str], bool] = field(default=lambda address: False)
 
@@ -57,7 +62,7 @@ def fit_to_descriptors(limits: ConnectionLimits) -> ConnectionLimits:
     except ImportError:  # not POSIX: no such limit to fit under
         return limits
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    reserve = _open_descriptors() + OWN_DESCRIPTORS + MAX_UPSTREAM_CONNECTIONS
+    reserve = _open_descriptors() + OWN_DESCRIPTORS + MAX_UPSTREAM_CONNECTIONS + limits.backlog
     wanted = limits.max_connections + reserve
     if soft != resource.RLIM_INFINITY and soft < wanted:
         raised = wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
@@ -68,13 +73,18 @@ def fit_to_descriptors(limits: ConnectionLimits) -> ConnectionLimits:
             pass
     if soft == resource.RLIM_INFINITY or soft >= wanted:
         return limits
+    # Few descriptors: a smaller accept burst and pool share them with the connections.
+    backlog = max(MIN_CONNECTIONS, min(limits.backlog, soft // 8))
+    reserve = _open_descriptors() + OWN_DESCRIPTORS + min(MAX_UPSTREAM_CONNECTIONS, soft // 4) + backlog
     fitting = max(MIN_CONNECTIONS, soft - reserve)
     logger.warning(
         "Serving at most %d connections, not %d: this process may open only %d files (ulimit -n; the hard limit is "
         "%s). Raise the limit to serve more.",
         fitting, limits.max_connections, soft, "unlimited" if hard == resource.RLIM_INFINITY else hard,
     )  # fmt: skip
-    return replace(limits, max_connections=fitting, max_per_address=min(limits.max_per_address, fitting))
+    return replace(
+        limits, max_connections=fitting, max_per_address=min(limits.max_per_address, fitting), backlog=backlog
+    )
 
 
 def _open_descriptors() -> int:
@@ -111,7 +121,8 @@ def guarded_protocol(limits: ConnectionLimits) -> type[asyncio.Protocol]:
             if sum(map(len, by_address.values())) < limits.max_connections:
                 return True
             busiest = max(by_address, key=lambda other: len(by_address[other]), default=None)
-            if busiest is None or len(by_address[busiest]) <= mine:
+            # Only one that would still hold more than this address once it is in gives way: ties are no reason.
+            if busiest is None or len(by_address[busiest]) - 1 <= mine:
                 return False
             victim = next((held for held in by_address[busiest] if held.idle), None)
             if victim is None:

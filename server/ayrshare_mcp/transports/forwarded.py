@@ -57,6 +57,14 @@ class TrustedProxies:
             raise TrustProxyError("--trust-proxy needs the proxies' addresses, or how many proxies there are.")
         return cls(networks=tuple(networks))
 
+    def __bool__(self) -> bool:
+        return bool(self.networks) or self.hops > 0
+
+    def describe(self) -> str:
+        if self.hops:
+            return f"any peer, as the nearest of {self.hops} reverse prox{'ies' if self.hops > 1 else 'y'}"
+        return "the reverse proxies at " + ", ".join(map(str, self.networks))
+
     def trusts(self, address: str) -> bool:
         """Whether a request coming from `address` comes from one of the proxies."""
         if self.hops:

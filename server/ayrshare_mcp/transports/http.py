@@ -160,19 +160,28 @@ async def serve_http(app: ASGIApp, options: HttpOptions, banner: str = "") -> No
     knows the server is up.
     """
     limits = options.limits
-    connections = ConnectionLimits(
-        limits.max_connections,
-        limits.max_connections_per_address,
-        limits.request_timeout,
-        trusts=options.trusted_proxies.trusts,
+    if options.trusted_proxies:
+        logger.warning(
+            "Believing X-Forwarded-For and Forwarded from %s: make sure nothing else can reach this port, or any "
+            "client could name any address.",
+            options.trusted_proxies.describe(),
+        )
+    connections = fit_to_descriptors(
+        ConnectionLimits(
+            limits.max_connections,
+            limits.max_connections_per_address,
+            limits.request_timeout,
+            trusts=options.trusted_proxies.trusts,
+        )
     )
     config = uvicorn.Config(
         app,
         host=options.host,
         port=options.port,
-        http=guarded_protocol(fit_to_descriptors(connections)),
+        http=guarded_protocol(connections),
         # No WebSocket: MCP does not use it, and an upgrade would go around every guard here.
         ws="none",
+        backlog=connections.backlog,
         # uvicorn trusts X-Forwarded-For from loopback by default; only --trust-proxy says whose word counts.
         proxy_headers=False,
         timeout_keep_alive=int(limits.keep_alive_timeout),

@@ -50,8 +50,9 @@ class HttpOptions:
 
     @property
     def public(self) -> bool:
-        """Whether anyone but this machine may reach the server: a non-loopback bind, or public names to answer to."""
-        return bool(self.allowed_hosts) or not _loopback(self.host)
+        """Whether anyone but this machine may reach the server: a non-loopback bind, public names to answer to, or
+        reverse proxies in front of it."""
+        return bool(self.allowed_hosts) or bool(self.trusted_proxies) or not _loopback(self.host)
 
 
 def _loopback(host: str) -> bool:

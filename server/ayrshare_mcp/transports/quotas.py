@@ -17,6 +17,7 @@ is closed. An opening `initialize` is capped in size, since a session keeps it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -68,7 +69,9 @@ class _Holding:
     caller: Caller
     kind: Kind
     last_active: float
+    # Requests being answered: all of them, and those other than a GET stream (which a client holds open at will).
     in_flight: int = 0
+    calls_in_flight: int = 0
     end: Callable[[], Awaitable[None]] | None = field(default=None, repr=False)
 
 
@@ -83,27 +86,29 @@ class _Book:
 
     def payer(self, caller: Caller) -> tuple[str, bool]:
         """Who a caller's sessions are charged to, and whether that is a proven identity."""
-        key = f"key:{caller.key}" if caller.key is not None and caller.key in self._proven else None
+        proven_key = f"key:{caller.key}" if caller.key is not None and caller.key in self._proven else None
         if caller.token_holder is not None:
-            return f"token:{caller.token_holder}" + (f"/{key}" if key else ""), True
-        if key is not None:
-            return key, True
-        return f"address:{caller.address}", False
+            return f"token:{caller.token_holder}" + (f"/{proven_key}" if proven_key else ""), True
+        if proven_key is not None:
+            return proven_key, True
+        return f"address:{_network_of(caller.address)}", False
 
     def admit(self, caller: Caller, kind: Kind) -> tuple[_Holding, list[_Holding]] | Refusal:
         """A new holding for `caller` and the holdings that end to make room for it; or (status, why) if it may not
         open. Never awaits: the check and the booking happen without another request slipping in between."""
         ended = self._expired()
         payer, proven = self.payer(caller)
-        mine = sum(self.payer(held.caller)[0] == payer for held in self.holdings)
-        if proven and mine >= self._quotas.per_caller:
-            THROTTLE.warn(logger, "Refused a new session: the caller has %d open", mine)
-            return Refusal(429, "Too many open sessions for this caller; end one (DELETE) or wait for one to expire.")
-        if not proven and mine >= self._quotas.per_address:
-            THROTTLE.warn(logger, "Refused a new session: address %s has %d open", untrusted(caller.address), mine)
-            return Refusal(429, "Too many open sessions from this address; end one or wait for one to expire.")
+        held = [holding for holding in self.holdings if self.payer(holding.caller)[0] == payer]
+        quota = self._quotas.per_caller if proven else self._quotas.per_address
+        if len(held) >= quota:
+            own = self._longest_idle(held)
+            if own is None:
+                return self._over_quota(caller, proven, len(held))
+            self.forget(own)
+            ended.append(own)
+            held.remove(own)
         if self._full(proven):
-            victim = self._victim(proven, mine)
+            victim = self._victim(proven, len(held))
             if victim is None:
                 THROTTLE.warn(logger, "Refused a new session: %d are open", len(self.holdings))
                 return Refusal(503, "Too many open sessions on this server; try again later.")
@@ -114,6 +119,20 @@ class _Book:
         self.holdings.append(holding)
         return holding, ended
 
+    def _over_quota(self, caller: Caller, proven: bool, holding: int) -> Refusal:
+        if proven:
+            THROTTLE.warn(logger, "Refused a new session: the caller has %d open, none idle", holding)
+            return Refusal(429, "Too many open sessions for this caller, all in use; end one (DELETE) first.")
+        where = untrusted(caller.address)
+        THROTTLE.warn(logger, "Refused a new session: address %s has %d open, none idle", where, holding)
+        return Refusal(429, "Too many open sessions from this address, all in use; end one first.")
+
+    @staticmethod
+    def _longest_idle(holdings: list[_Holding]) -> _Holding | None:
+        """The one making no call (an open GET stream is no call) for the longest."""
+        idle = [held for held in holdings if not held.calls_in_flight and held.end is not None]
+        return min(idle, key=lambda held: held.last_active, default=None)
+
     def _full(self, proven: bool) -> bool:
         if len(self.holdings) >= self._quotas.sessions:
             return True
@@ -121,8 +140,9 @@ class _Book:
         return not proven and unproven >= self._quotas.sessions // 2
 
     def _victim(self, proven: bool, mine: int) -> _Holding | None:
-        """The holding to end for a newcomer who holds `mine`: of the payer holding the most, if more than that, the
-        one idle longest. Unproven holdings go first; a proven caller's never give way to an unproven newcomer."""
+        """The holding to end for a newcomer who holds `mine`: of the payer holding the most, if they would still
+        hold more than the newcomer once it is in, the one idle longest. Unproven holdings go first; a proven
+        caller's never give way to an unproven newcomer."""
         candidates = [held for held in self.holdings if held.kind != "opening" and held.end is not None]
         counts: dict[str, int] = {}
         for held in candidates:
@@ -137,7 +157,7 @@ class _Book:
             payer, payer_proven = self.payer(held.caller)
             if payer_proven and not proven:
                 continue
-            if counts[payer] > mine or (proven and not payer_proven):
+            if counts[payer] - 1 > mine or (proven and not payer_proven):
                 eligible.append(held)
         return max(eligible, key=rank, default=None)
 
@@ -148,7 +168,9 @@ class _Book:
         expired = []
         for held in list(self.holdings):
             proven = self.payer(held.caller)[1]
-            if held.kind == "opening" or held.in_flight or (held.kind == "stream" and proven):
+            # An unproven caller keeps a session alive by using it, not by holding a stream open.
+            busy = held.in_flight if proven else held.calls_in_flight
+            if held.kind == "opening" or busy or (held.kind == "stream" and proven):
                 continue
             lifetime = self._quotas.idle_seconds if proven else self._quotas.unproven_idle_seconds
             if now - held.last_active >= lifetime:
@@ -256,7 +278,10 @@ class CallerQuotas:
         if session is None:
             await self._app(scope, receive, send)
             return
+        call = scope["method"] != "GET"
         session.in_flight += 1
+        session.calls_in_flight += call
+        session.last_active = self._book.now()
         status = 0
 
         async def watch(message: Message) -> None:
@@ -269,6 +294,7 @@ class CallerQuotas:
             await self._app(scope, receive, watch)
         finally:
             session.in_flight -= 1
+            session.calls_in_flight -= call
             session.last_active = self._book.now()
             # Only the owner's own answer says the session is gone: anyone else gets 404 for a session that lives.
             owners_answer = caller.owner == session.caller.owner
@@ -322,6 +348,15 @@ class CallerQuotas:
                 await self._app(scope, _no_body, _discard)
 
         return end
+
+
+def _network_of(address: str) -> str:
+    """An address as quotas count it: an IPv6 address by its /64 (one host is handed the whole of one)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if parsed.version == 6 else str(parsed)
 
 
 async def _no_body() -> Message:
