@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,14 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
 from ayrshare_mcp.access import ENV_ACCESS_TOKEN
-from ayrshare_mcp.cli import main
+from ayrshare_mcp.cli import main, read_command_line
+from ayrshare_mcp.cli.serve import serve_options
 from ayrshare_mcp.credentials import server_key_configured
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
-from ayrshare_mcp.logs import LIBRARY_LOGGERS
+from ayrshare_mcp.logs import LIBRARY_LOGGERS, configure_logging
 from ayrshare_mcp.server import build_server
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.transports import HttpOptions, compose
+from ayrshare_mcp.transports import HttpOptions, compose, serve_http
 
 # Distinctive fake secrets: any appearance of "CANARY" in output is a leak.
 API_KEY = "CANARY-API-KEY-7f3a9c1e5b2d"
@@ -229,8 +231,60 @@ def _errlog(errlog: Any) -> Iterator[Any]:
         yield sink
 
 
+@asynccontextmanager
+async def serving_here(
+    args: list[str], env: Mapping[str, str], *, log_level: str = "INFO"
+) -> AsyncIterator[tuple[None, str, Log]]:
+    """`ayrshare-mcp ARGS` served in this process as the command line composes it (the same parsing, settings,
+    access policy, guards and connection limits), on a loopback port bound first; yields like `serving`, with no
+    process, once it listens. Its log, through the server's own filter, is `Log`.
+
+    For what does not need the process boundary: signals, exit codes, stdout and process-wide limits do.
+    """
+    if "AYRSHARE_API_KEY" in env and "AYRSHARE_MCP_TOKEN" not in env:
+        env = {**env, "AYRSHARE_MCP_TOKEN": TOKEN}
+    settings, parsed = read_command_line([*args, "--log-level", log_level], dict(env))
+    options = serve_options(parsed)
+    stop = anyio.Event()
+    with bind() as sock, captured_logs(parsed.log_level) as log:
+        app = compose(settings, options.http, token_file=options.token_file)
+        async with anyio.create_task_group() as tg:
+            await tg.start(partial(serve_http, app, options.http, sock=sock, stop=stop))
+            try:
+                yield None, f"http://127.0.0.1:{sock.getsockname()[1]}", log
+            finally:
+                stop.set()  # as SIGTERM would: calls in flight get the grace period, then it is gone
+
+
+@contextmanager
+def captured_logs(level: str) -> Iterator[Log]:
+    """The server's logging, as `configure_logging` sets it up, written to a `Log`; undone afterwards."""
+    log = Log()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
+    configure_logging(level, stream=_LogStream(log))
+    try:
+        yield log
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        for name, restored in saved[2].items():
+            logging.getLogger(name).setLevel(restored)
+
+
+class _LogStream(io.StringIO):
+    """A text stream that hands every line to a `Log` as it is written."""
+
+    def __init__(self, log: Log) -> None:
+        super().__init__()
+        self._log = log
+
+    def write(self, text: str) -> int:
+        self._log.add(text.encode())
+        return len(text)
+
+
 class Log:
-    """A process's stderr as it arrives; `wait_for` returns once a text has appeared in it."""
+    """A server's log as it arrives; `wait_for` returns once a text has appeared in it."""
 
     def __init__(self) -> None:
         self._text = bytearray()

@@ -29,7 +29,7 @@ from tests.support import (
     User,
     http_session,
     server_env,
-    serving,
+    serving_here,
     settings_for,
 )
 
@@ -165,7 +165,7 @@ async def test_a_stateless_server_that_forgot_what_a_legacy_client_declared_refu
 
     with anyio.fail_after(60):
         async with (
-            serving(["--transport", "streamable-http", "--stateless"], env) as (_, url, _),
+            serving_here(["--transport", "streamable-http", "--stateless"], env) as (_, url, _),
             http_session(url, mode="legacy", elicitation=person) as client,
         ):
             refused = await fail(client, tool, arguments)
@@ -223,7 +223,7 @@ def the_question_was_asked(payload: dict[str, Any]) -> str:
 async def modern_server(module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> Any:
     env = server_env(module_emulator, tmp_path_factory.mktemp("home"), AYRSHARE_API_KEY=API_KEY)
     command = ["--transport", "streamable-http", "--toolsets", "all"]
-    async with serving(command, env) as (_, url, log), httpx2.AsyncClient() as http:
+    async with serving_here(command, env) as (_, url, log), httpx2.AsyncClient() as http:
         yield http, url, log
 
 
@@ -341,7 +341,7 @@ async def test_another_caller_cannot_answer_a_confirmation_meant_for_someone_els
 
     a_headers = {"Authorization": f"Bearer {token}", "X-Ayrshare-Api-Key": API_KEY}
     with anyio.fail_after(60):
-        async with serving(["--transport", "streamable-http"], env) as (_, url, log):
+        async with serving_here(["--transport", "streamable-http"], env) as (_, url, log):
             session_ids: list[str] = []
             async with http_session(
                 url, headers=a_headers, mode="legacy", elicitation=victim, session_ids=session_ids

@@ -1,4 +1,5 @@
-"""Attacks on a real HTTP server process: hosts and origins, unusable key headers, floods, slow requests, tokens,
+"""Attacks on the HTTP server as the command line serves it (in this process; the attacks that need a process of
+their own are in test_lockout.py): hosts and origins, unusable key headers, floods, slow requests, tokens,
 and what they leave in the log. Each was seen to succeed before its defence was written."""
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tests.support import (
     http_session,
     run_cli,
     server_env,
-    serving,
+    serving_here,
 )
 
 pytestmark = pytest.mark.anyio
@@ -50,7 +51,7 @@ async def server_for_module(
     emulator: RunningEmulator, home: Path, args: list[str], **env: str
 ) -> AsyncIterator[tuple[str, Log]]:
     command, environ = ["--transport", "streamable-http", *args], server_env(emulator, home, **env)
-    async with serving(command, environ, log_level="DEBUG") as (_, url, log):
+    async with serving_here(command, environ, log_level="DEBUG") as (_, url, log):
         yield url, log
 
 
@@ -232,7 +233,7 @@ async def test_a_caller_inventing_a_key_per_session_holds_no_more_than_the_addre
     ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
 
     with anyio.fail_after(60):
-        async with serving(args, env) as (_, url, _), httpx2.AsyncClient() as http:
+        async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient() as http:
             keys = [f"JUNK-KEY-{n}" for n in range(12)]
             opened = [
                 await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "X-Ayrshare-Api-Key": key})
@@ -274,7 +275,7 @@ async def test_a_half_sent_request_is_closed_after_the_request_timeout(emulator:
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
     with anyio.fail_after(60):
-        async with serving(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, _):
+        async with serving_here(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, _):
             slow = [await anyio.connect_tcp("127.0.0.1", port_of(url)) for _ in range(20)]
             for stream in slow:
                 await stream.send(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")
@@ -297,7 +298,7 @@ async def test_connections_beyond_the_cap_are_turned_away_at_once(emulator: Runn
     args = ["--transport", "streamable-http", "--max-connections", "3", "--request-timeout", "30"]
 
     with anyio.fail_after(60):
-        async with serving(args, env) as (_, url, _):
+        async with serving_here(args, env) as (_, url, _):
             idle = [await anyio.connect_tcp("127.0.0.1", port_of(url)) for _ in range(3)]
             turned_away = await raw(url, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             for stream in idle:
@@ -374,7 +375,7 @@ async def test_floods_of_rejected_requests_leave_a_few_lines_and_no_traceback(
     env = server_env(emulator, home, AYRSHARE_MCP_TOKEN=TOKEN)
 
     with anyio.fail_after(60):
-        async with serving(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
+        async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
             for _ in range(30):
                 await http.get(url + "/sse", headers={"Authorization": "Bearer wrong"})
                 await http.get(url + "/sse", headers={"Host": "evil.example"})
@@ -394,7 +395,7 @@ async def test_at_debug_the_log_holds_no_session_id_no_argument_and_no_key(
 
     with anyio.fail_after(30):
         async with (
-            serving(["--transport", transport], env, log_level="DEBUG") as (_, url, log),
+            serving_here(["--transport", transport], env, log_level="DEBUG") as (_, url, log),
             http_session(
                 url,
                 transport=transport,
@@ -424,7 +425,7 @@ async def test_every_failed_call_leaves_one_warning_line_without_secrets_or_post
 
     with anyio.fail_after(30):
         async with (
-            serving(["--transport", "streamable-http"], env, log_level="WARNING") as (_, url, log),
+            serving_here(["--transport", "streamable-http"], env, log_level="WARNING") as (_, url, log),
             http_session(url) as client,
         ):
             await client.call_tool("AYRSHARE_DELETE_DELETE_POST", {"id": post["id"]})
@@ -447,7 +448,7 @@ async def test_a_half_sent_request_pipelined_behind_a_whole_one_is_still_cut_off
     whole = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
     with anyio.fail_after(30):
-        async with serving(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, _):
+        async with serving_here(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, _):
             stream = await anyio.connect_tcp("127.0.0.1", port_of(url))
             await stream.send(whole + b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half")
             received = b""
@@ -495,7 +496,7 @@ async def test_the_sdks_own_warnings_cannot_forge_lines_or_flood_the_log(emulato
     env = server_env(emulator, home)
 
     with anyio.fail_after(60):
-        async with serving(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
+        async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
             for _ in range(40):
                 await http.post(url + "/messages/?session_id=x%0a2026-01-01 00:00:00 CRITICAL forged", json={})
 
@@ -509,7 +510,7 @@ async def test_sse_session_ids_are_masked_in_the_log_at_debug(emulator: RunningE
 
     with anyio.fail_after(30):
         async with (
-            serving(["--transport", "sse"], env, log_level="DEBUG") as (_, url, log),
+            serving_here(["--transport", "sse"], env, log_level="DEBUG") as (_, url, log),
             httpx2.AsyncClient(timeout=10) as http,
             http.stream("GET", url + "/sse") as events,
         ):
@@ -529,7 +530,7 @@ async def test_sdk_warnings_that_name_a_new_session_each_time_stay_a_few_lines(
     env = server_env(emulator, home)
 
     with anyio.fail_after(60):
-        async with serving(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
+        async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
             for _ in range(300):
                 await http.post(url + f"/messages/?session_id={uuid.uuid4().hex}", json={})
 
@@ -544,7 +545,7 @@ async def test_a_malformed_message_for_an_sse_session_leaves_no_body_text_in_the
 
     with anyio.fail_after(60):
         async with (
-            serving(["--transport", "sse"], env) as (_, url, log),
+            serving_here(["--transport", "sse"], env) as (_, url, log),
             httpx2.AsyncClient(timeout=30) as http,
             http.stream("GET", url + "/sse") as stream,
         ):
@@ -591,7 +592,7 @@ async def test_a_body_that_stops_arriving_is_cut_off_at_the_deadline_without_a_t
 
     with anyio.fail_after(30):
         async with (
-            serving(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, log),
+            serving_here(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, log),
             httpx2.AsyncClient() as http,
         ):
             opened = await http.post(url + "/mcp", json=INITIALIZE, headers=ACCEPT)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,13 @@ from tests.support import (
     X_API_KEY,
     X_API_SECRET,
     RunningEmulator,
-    child_env,
+    captured_logs,
     http_server,
     http_session,
     memory_client,
     run_cli,
     server_env,
-    serving,
+    serving_here,
     settings_for,
     stdio_session,
 )
@@ -68,7 +67,8 @@ async def drive_every_path(client: Client, emulator: RunningEmulator) -> list[di
     return results
 
 
-async def test_keys_from_the_environment_never_leak(emulator: RunningEmulator, home: Path) -> None:
+async def test_keys_from_the_environment_never_leak_from_the_process(emulator: RunningEmulator, home: Path) -> None:
+    # A real stdio process: whatever it writes to stderr, the runtime's own words included, is checked.
     env = server_env(
         emulator,
         home,
@@ -104,16 +104,14 @@ async def test_keys_from_the_credentials_file_never_leak(emulator: RunningEmulat
         encoding="utf-8",
     )
     path.chmod(0o600)
-    env = server_env(emulator, home, AYRSHARE_MCP_LOG_LEVEL="DEBUG", AYRSHARE_TIMEOUT="0.5", AYRSHARE_MAX_RETRIES="1")
-    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
-        async with stdio_session(env, errlog=log) as client:
+    settings = settings_for(emulator, home, AYRSHARE_TIMEOUT="0.5", AYRSHARE_MAX_RETRIES="1")
+    with captured_logs("DEBUG") as log, anyio.fail_after(30):
+        async with memory_client(settings) as client:
             results = await drive_every_path(client, emulator)
             path.chmod(0o644)
             results.append(await call(client, HISTORY, {}))
-        log.seek(0)
-        stderr = log.read()
 
-    assert_no_canary(stderr, results)
+    assert_no_canary(log.decode(), results)
     assert results[0]["successful"]
     assert "chmod 600" in results[-1]["error"]
     assert all(request.header("x-twitter-oauth1-api-key") == X_API_KEY for request in emulator.app.requests)
@@ -127,20 +125,18 @@ async def test_keys_never_leak_when_ayrshare_is_unreachable(home: Path) -> None:
         "HOME": str(home),
         "AYRSHARE_API_KEY": API_KEY,
         "AYRSHARE_PROFILE_KEY": PROFILE_KEY,
-        "AYRSHARE_MCP_LOG_LEVEL": "DEBUG",
         "AYRSHARE_MAX_RETRIES": "1",
     }
-    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
-        async with stdio_session(env, errlog=log) as client:
+    with captured_logs("DEBUG") as log, anyio.fail_after(30):
+        async with memory_client(Settings.from_environ(env)) as client:
             results = [await call(client, HISTORY, {}), await call(client, DELETE, {"id": "abc"})]
-        log.seek(0)
-        stderr = log.read()
 
-    assert_no_canary(stderr, results)
+    assert_no_canary(log.decode(), results)
     assert all("Could not reach Ayrshare" in result["error"] for result in results)
 
 
 def assert_no_canary(stderr: str, results: list[dict[str, Any]]) -> None:
+    """Neither the log nor any result holds a key; the log is at DEBUG, or this would prove nothing."""
     assert "DEBUG" in stderr, "the server did not log at DEBUG, so this test proves nothing"
     for text in (stderr, json.dumps(results)):
         assert API_KEY not in text
@@ -162,7 +158,7 @@ async def test_keys_and_the_access_token_sent_over_http_never_leak(emulator: Run
     }
 
     with anyio.fail_after(60):
-        async with serving(["--transport", "streamable-http"], env, log_level="DEBUG") as (_, url, log):
+        async with serving_here(["--transport", "streamable-http"], env, log_level="DEBUG") as (_, url, log):
             results: list[dict[str, Any]] = []
             for mode in ("auto", "legacy"):
                 async with http_session(url, headers=headers, mode=mode) as client:
@@ -197,19 +193,17 @@ async def test_keys_with_control_characters_never_reach_results_logs_or_check(
 ) -> None:
     # A key holding "\n" used to leak in full: redaction looked for the raw value, the message held its repr.
     bad_key = "CANARY-NEWLINE\nKEY-9f8e7d"
-    env = server_env(emulator, home, AYRSHARE_API_KEY=bad_key, AYRSHARE_MCP_LOG_LEVEL="DEBUG")
+    env = server_env(emulator, home, AYRSHARE_API_KEY=bad_key)
 
-    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
-        async with stdio_session(env, errlog=log) as client:
+    with captured_logs("DEBUG") as log, anyio.fail_after(30):
+        async with memory_client(Settings.from_environ(env)) as client:
             result = await call(client, HISTORY, {})
-        log.seek(0)
-        stderr = log.read()
-    check = await anyio.run_process([sys.executable, "-m", "ayrshare_mcp", "check"], env=child_env(env), check=False)
+    code, stdout, stderr = await run_cli("check", env=env)
 
     assert "AYRSHARE_API_KEY is not a usable key" in result["error"]
-    assert check.returncode == 1
-    assert b"AYRSHARE_API_KEY is not a usable key" in check.stdout
-    for text in (json.dumps(result), stderr, check.stdout.decode(), check.stderr.decode()):
+    assert code == 1
+    assert "AYRSHARE_API_KEY is not a usable key" in stdout
+    for text in (json.dumps(result), log.decode(), stdout, stderr):
         assert "CANARY" not in text
         assert "NEWLINE" not in text
     assert emulator.app.requests == []

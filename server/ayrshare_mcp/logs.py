@@ -18,7 +18,9 @@ import re
 import sys
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Hashable
+from typing import ClassVar, TextIO
 
 from anyio import BrokenResourceError, ClosedResourceError
 from pydantic import ValidationError
@@ -36,8 +38,10 @@ WITHHELD = "(message withheld: a library's exception text may quote request data
 _EXPECTED = (ClientDisconnect, ClosedResourceError, BrokenResourceError, ValidationError, json.JSONDecodeError)
 
 
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(level: str, stream: TextIO | None = None) -> None:
+    """Log at `level` to `stream` (stderr), through the filter below; and forget what earlier lines were throttled."""
+    Throttle.forget_all()
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_LibraryLines())
     logging.basicConfig(level=level, handlers=[handler], force=True)
@@ -52,6 +56,8 @@ class Throttle:
     the memory of what was logged: at most `max_kinds` kinds are remembered, beyond which lines share one kind.
     """
 
+    _every: ClassVar[weakref.WeakSet[Throttle]] = weakref.WeakSet()
+
     def __init__(
         self,
         burst: int = 5,
@@ -61,6 +67,13 @@ class Throttle:
     ) -> None:
         self._burst, self._window, self._clock, self._max_kinds = burst, window, clock, max_kinds
         self._windows: dict[Hashable, tuple[float, int]] = {}
+        Throttle._every.add(self)
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """Start every throttle afresh: logging has started (again), so what was held back is no longer news."""
+        for throttle in list(cls._every):
+            throttle._windows.clear()
 
     def admit(self, kind: Hashable) -> tuple[bool, int, float]:
         """Whether a line of this kind may be logged now; and how many of its kind were held back in the window that

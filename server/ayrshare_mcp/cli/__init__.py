@@ -152,24 +152,7 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> None:
     """The command line; `environ` stands in for the process environment (tests hand in their own)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.stateless and args.transport != "streamable-http":
-        parser.error("--stateless applies to --transport streamable-http only")
-    try:
-        settings = Settings.from_environ(environ)
-        if args.toolsets is not None:
-            settings = replace(settings, toolsets=parse_toolsets(args.toolsets, "--toolsets"))
-    except ConfigError as exc:
-        sys.exit(f"ayrshare-mcp: {exc}")
-    if args.sandbox or args.sandbox_reset:
-        settings = settings.as_sandbox()
-    if args.sandbox_reset:
-        from ayrshare_mcp.sandbox import reset
-
-        sys.stderr.write(f"ayrshare-mcp: the sandbox starts over from its seeded data ({reset(settings.environ)})\n")
-    if args.read_only:
-        settings = replace(settings, read_only=True)
+    settings, args = read_command_line(argv, environ)
     configure_logging(args.log_level or settings.log_level)
     if settings.unencrypted_base_url:
         logging.getLogger("ayrshare_mcp").warning(
@@ -197,3 +180,30 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     from ayrshare_mcp.cli.serve import serve, serve_options
 
     serve(settings, serve_options(args))
+
+
+def read_command_line(
+    argv: Sequence[str] | None, environ: Mapping[str, str] | None
+) -> tuple[Settings, argparse.Namespace]:
+    """The settings the environment and the flags make, and the flags themselves; exits with one line when they are
+    unusable."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.stateless and args.transport != "streamable-http":
+        parser.error("--stateless applies to --transport streamable-http only")
+    try:
+        settings = Settings.from_environ(environ)
+        if args.toolsets is not None:
+            settings = replace(settings, toolsets=parse_toolsets(args.toolsets, "--toolsets"))
+    except ConfigError as exc:
+        sys.exit(f"ayrshare-mcp: {exc}")
+    if args.sandbox or args.sandbox_reset:
+        settings = settings.as_sandbox()
+    if args.sandbox_reset:
+        from ayrshare_mcp.sandbox import reset
+
+        sys.stderr.write(f"ayrshare-mcp: the sandbox starts over from its seeded data ({reset(settings.environ)})\n")
+    if args.read_only:
+        settings = replace(settings, read_only=True)
+    return settings, args
+

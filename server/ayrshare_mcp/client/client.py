@@ -253,6 +253,7 @@ class AyrshareClient:
         if time_left <= 0:
             raise _Failed(retry.deadline_passed(self._timeout(operation))) from None
         request = self._build(operation, credentials)
+        logger.debug("%s: sending, %.1f s left for the call", operation.name, time_left)
         started = time.perf_counter()
         try:
             with anyio.fail_after(min(self._attempt_timeout, time_left)):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import uvicorn
 from mcp.server import Server
 from mcp.server.sse import SseServerTransport
@@ -153,11 +154,22 @@ async def _health(_: Request) -> Response:
     return JSONResponse({"status": "ok", "server": "ayrshare-mcp", "version": __version__})
 
 
-async def serve_http(app: ASGIApp, options: HttpOptions, banner: str = "") -> None:
-    """Serve until SIGINT/SIGTERM, then exit cleanly: in-flight calls get a grace period, the port is released.
+async def serve_http(
+    app: ASGIApp,
+    options: HttpOptions,
+    banner: str = "",
+    *,
+    sock: socket.socket | None = None,
+    stop: anyio.Event | None = None,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or until cancelled), then exit cleanly: in-flight calls get a grace period, the
+    port is released.
 
-    `banner` goes to stderr once the port is listening, whatever the log level: it is how a person (or a test)
-    knows the server is up.
+    `banner` goes to stderr once the port is listening, whatever the log level: it is how a person knows the server
+    is up; `task_status` is told too. `sock` is a socket already bound (instead of options' host and port). With
+    `stop`, setting it stops the server as a signal would, and the process's signal handlers are left alone (a
+    server inside a test run).
     """
     limits = options.limits
     if options.trusted_proxies:
@@ -190,10 +202,13 @@ async def serve_http(app: ASGIApp, options: HttpOptions, banner: str = "") -> No
         server_header=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
-    server = _Server(config, banner)
+    server = _Server(config, banner, task_status)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(_stop_on_signal, server)
-        await server.serve()
+        if stop is None:
+            tg.start_soon(_stop_on_signal, server)
+        else:
+            tg.start_soon(_stop_on, stop, server)
+        await server.serve(sockets=[sock] if sock is not None else None)
         tg.cancel_scope.cancel()
 
 
@@ -201,15 +216,17 @@ class _Server(uvicorn.Server):
     """uvicorn, announcing itself once listening, and leaving signals to `_stop_on_signal` (uvicorn re-raises
     SIGTERM after shutting down, which would end the process with -15)."""
 
-    def __init__(self, config: uvicorn.Config, banner: str) -> None:
+    def __init__(self, config: uvicorn.Config, banner: str, task_status: anyio.abc.TaskStatus[None]) -> None:
         super().__init__(config)
-        self._banner = banner
+        self._banner, self._task_status = banner, task_status
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started and self._banner:
             sys.stderr.write(self._banner + "\n")
             sys.stderr.flush()
+        if self.started:
+            self._task_status.started()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -223,6 +240,11 @@ async def _stop_on_signal(server: uvicorn.Server) -> None:
             # A second signal skips the grace period.
             server.force_exit = server.should_exit
             server.should_exit = True
+
+
+async def _stop_on(stop: anyio.Event, server: uvicorn.Server) -> None:
+    await stop.wait()
+    server.should_exit = True
 
 
 def endpoint_url(options: HttpOptions) -> str:
