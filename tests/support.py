@@ -36,6 +36,13 @@ from ayrshare_mcp.server import build_server
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.transports import HttpOptions, compose, serve_http
 
+# How long a test waits for anything before it fails: every step takes milliseconds on a quiet machine, so this is
+# room for a loaded one, and a hang is reported at once.
+WAIT = 5
+# For a test that starts a process of its own: the interpreter and the whole stack load first, a second or more on
+# a loaded 2-core machine, and the test's own steps follow.
+PROCESS_WAIT = 30
+
 # Distinctive fake secrets: any appearance of "CANARY" in output is a leak.
 API_KEY = "CANARY-API-KEY-7f3a9c1e5b2d"
 OTHER_API_KEY = "CANARY-OTHER-KEY-0b8e4f6a9c"
@@ -160,6 +167,31 @@ async def http_session(
         ) as client,
     ):
         yield client
+
+
+RAW_INITIALIZE: dict[str, Any] = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+}
+RAW_ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+async def open_session(http: httpx2.AsyncClient, url: str, key: str, **headers: str) -> tuple[int, str | None]:
+    """Open a 2025-era session by hand, sending `key` (and `headers`, `_` for `-`): the status, and the session's
+    id if it opened."""
+    extra = {name.replace("_", "-"): value for name, value in headers.items()}
+    sent = {**RAW_ACCEPT, "X-Ayrshare-Api-Key": key, **extra}
+    answer = await http.post(url + "/mcp", json=RAW_INITIALIZE, headers=sent)
+    return answer.status_code, answer.headers.get("mcp-session-id")
+
+
+async def session_alive(http: httpx2.AsyncClient, url: str, key: str, session: str | None) -> bool:
+    """Whether a session opened with `key` still answers its owner."""
+    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+    headers = {**RAW_ACCEPT, "X-Ayrshare-Api-Key": key, "Mcp-Session-Id": session or "none"}
+    return (await http.post(url + "/mcp", json=ping, headers=headers)).status_code == 200
 
 
 def client_from(source: str | None, **options: Any) -> httpx2.AsyncClient:
@@ -379,7 +411,7 @@ async def with_every_toolset(
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_TOOLSETS="all", **env)
     if confirmation_seconds is not None:
         settings = replace(settings, confirmation_seconds=confirmation_seconds)
-    with anyio.fail_after(20):
+    with anyio.fail_after(WAIT):
         async with Client(build_server(settings), mode=mode, elicitation_callback=person) as client:
             yield client
 

@@ -19,7 +19,9 @@ from tests.envelope import succeed
 from tests.support import (
     API_KEY,
     CANARY,
+    PROCESS_WAIT,
     PROFILE_KEY,
+    WAIT,
     X_API_KEY,
     X_API_SECRET,
     RunningEmulator,
@@ -35,7 +37,7 @@ HISTORY = "AYRSHARE_GET_POST_HISTORY"
 
 
 async def run(*args: str, env: dict[str, str], stdin: bytes | None = None) -> tuple[int, str, str]:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         return await run_cli(*args, env=env, stdin=(stdin or b"").decode())
 
 
@@ -198,7 +200,7 @@ async def test_config_for_claude_code_is_a_command_line_and_sandbox_configs_need
 
 
 async def test_a_sandboxed_server_marks_every_result(home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(Settings.from_environ({"HOME": str(home), "AYRSHARE_SANDBOX": "true"})) as client:
             result = await client.call_tool(HISTORY, {"status": "pending"})
             data = await succeed(client, "AYRSHARE_POST_SET_AUTO_SCHEDULE", {"schedule": ["10:00Z"]})
@@ -224,7 +226,7 @@ async def test_an_unfilled_host_placeholder_counts_as_no_key(home: Path) -> None
 async def test_the_console_script_itself_runs_a_call_and_exits_with_its_code(home: Path) -> None:
     command = [sys.executable, "-m", "ayrshare_mcp", "--sandbox", "call", "AYRSHARE_DELETE_DELETE_POST", '{"id": "x"}']
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(PROCESS_WAIT):
         result = await anyio.run_process(command, env=child_env({"HOME": str(home)}), check=False)
 
     assert result.returncode == 1

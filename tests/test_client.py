@@ -18,7 +18,7 @@ from ayrshare_mcp.client.errors import (
 from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.emulator import Fault, bind
 from ayrshare_mcp.settings import Settings
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator
+from tests.support import API_KEY, PROFILE_KEY, WAIT, RunningEmulator
 
 pytestmark = pytest.mark.anyio
 
@@ -109,7 +109,7 @@ async def test_no_schedules_is_recognised_whatever_http_status_carries_code_192(
 async def test_an_answer_slower_than_the_deadline_is_a_timeout_error(emulator: RunningEmulator) -> None:
     emulator.app.inject(Fault(status=200, body={"history": []}, delay=5))
 
-    with anyio.fail_after(5):
+    with anyio.fail_after(WAIT):
         async with client_for(emulator.url, call_timeout=0.2) as client:
             with pytest.raises(AyrshareTimeoutError) as raised:
                 await client.account(CREDENTIALS).get_history({})
@@ -121,7 +121,7 @@ async def test_a_refused_connection_is_a_connection_error() -> None:
     with bind() as sock:
         closed_port = sock.getsockname()[1]
 
-    with anyio.fail_after(5):
+    with anyio.fail_after(WAIT):
         async with client_for(f"http://127.0.0.1:{closed_port}/api") as client:
             with pytest.raises(AyrshareConnectionError) as raised:
                 await client.account(CREDENTIALS).get_user()

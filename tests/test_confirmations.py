@@ -25,6 +25,7 @@ from tests.support import (
     API_KEY,
     BEARER,
     OTHER_API_KEY,
+    WAIT,
     RunningEmulator,
     User,
     http_session,
@@ -80,7 +81,7 @@ async def test_a_bulk_delete_asks_first_and_deletes_only_after_yes(
     ids = pending_posts(emulator, 2)
     person = User()
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         server = build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY))
         async with Client(server, mode=mode, elicitation_callback=person) as client:
             await succeed(client, DELETE, arguments(form, ids))
@@ -96,7 +97,7 @@ async def test_a_client_that_cannot_ask_a_person_is_refused_and_nothing_is_sent(
 ) -> None:
     ids = pending_posts(emulator, 2)
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with Client(build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)), mode=mode) as client:
             refused = await fail(client, DELETE, arguments(form, ids))
 
@@ -113,7 +114,7 @@ async def test_the_operator_can_allow_bulk_deletes_when_nobody_can_be_asked(
     ids = pending_posts(emulator, 2)
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_ALLOW_UNCONFIRMED_DELETES="1")
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with Client(build_server(settings), mode=mode) as client:
             await succeed(client, DELETE, {"bulk": ids})
 
@@ -126,7 +127,7 @@ async def test_with_the_operators_switch_a_person_who_can_be_asked_still_is(
     pending_posts(emulator, 1)
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_ALLOW_UNCONFIRMED_DELETES="1")
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with Client(build_server(settings), elicitation_callback=User("decline", False)) as client:
             await fail(client, DELETE, {"deleteAllScheduled": True})
 
@@ -137,7 +138,7 @@ async def test_with_the_operators_switch_a_person_who_can_be_asked_still_is(
 async def test_deleting_one_post_by_id_asks_nobody(emulator: RunningEmulator, home: Path, mode: str) -> None:
     post = emulator.seed_post()
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with Client(build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)), mode=mode) as client:
             await succeed(client, DELETE, {"id": post["id"]})
 
@@ -163,7 +164,7 @@ async def test_a_stateless_server_that_forgot_what_a_legacy_client_declared_refu
     person = User("decline", False)
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, **operator)
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", "streamable-http", "--stateless"], env) as (_, url, _),
             http_session(url, mode="legacy", elicitation=person) as client,
@@ -340,7 +341,7 @@ async def test_another_caller_cannot_answer_a_confirmation_meant_for_someone_els
         return ElicitResult(action="decline")
 
     a_headers = {"Authorization": f"Bearer {token}", "X-Ayrshare-Api-Key": API_KEY}
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with serving_here(["--transport", "streamable-http"], env) as (_, url, log):
             session_ids: list[str] = []
             async with http_session(
@@ -381,7 +382,7 @@ async def test_another_caller_cannot_answer_a_confirmation_meant_for_someone_els
 
 
 async def bulk_delete(emulator: RunningEmulator, home: Path, ids: list[str]) -> dict[str, Any]:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         server = build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY))
         async with Client(server, elicitation_callback=User()) as client:
             return await call(client, DELETE, {"bulk": ids})
@@ -440,7 +441,7 @@ async def test_more_than_100_ids_are_refused_before_anything_is_sent_or_asked(
     person = User()
     ids = [f"post{number}" for number in range(101)]
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         server = build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY))
         async with Client(server, elicitation_callback=person) as client:
             refused = await fail(client, DELETE, {"bulk": ids})

@@ -25,7 +25,16 @@ from ayrshare_mcp.credentials import (
     server_key_configured,
 )
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, CANARY, OTHER_API_KEY, PROFILE_KEY, RunningEmulator, memory_client, settings_for
+from tests.support import (
+    API_KEY,
+    CANARY,
+    OTHER_API_KEY,
+    PROFILE_KEY,
+    WAIT,
+    RunningEmulator,
+    memory_client,
+    settings_for,
+)
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 
@@ -171,7 +180,7 @@ async def test_editing_the_file_takes_effect_on_the_next_call_without_a_restart(
     path = home / ".config/ayrshare/credentials.toml"
     write_credentials(path, f'api_key = "{API_KEY}"\n')
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home)) as client:
             await succeed(client, "AYRSHARE_GET_POST_HISTORY", {})
             write_credentials(path, f'api_key = "{OTHER_API_KEY}"\nprofile_key = "{PROFILE_KEY}"\n')

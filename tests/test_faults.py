@@ -21,7 +21,7 @@ from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, Fault, bind
 from ayrshare_mcp.server import SharedClient, build_server
 from ayrshare_mcp.settings import Settings
 from tests.envelope import call, fail, succeed
-from tests.support import API_KEY, RunningEmulator, User, server_env, stdio_session
+from tests.support import API_KEY, PROCESS_WAIT, WAIT, RunningEmulator, User, server_env, stdio_session
 
 pytestmark = pytest.mark.anyio
 
@@ -333,7 +333,7 @@ async def test_a_cancelled_call_aborts_its_upstream_request(emulator: RunningEmu
     emulator.app.inject(Fault(status=200, body={"history": []}, delay=60))
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(PROCESS_WAIT):
         async with stdio_session(env, mode=mode) as client:
             await client.list_tools()
             async with anyio.create_task_group() as tg:
@@ -355,7 +355,7 @@ async def test_an_unexpected_exception_below_a_tool_becomes_a_tool_error_not_a_p
     settings = replace(Settings.from_environ({"HOME": str(home)}).as_sandbox(), retry_base_delay=0.01)
     shared = SharedClient(settings, transport=httpx2.ASGITransport(app=emulator))
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with Client(build_server(settings, shared=shared)) as client:
             envelope = await fail(client, DELETE, {"id": "abc"})
             after = await succeed(client, HISTORY, {})

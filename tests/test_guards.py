@@ -14,7 +14,7 @@ from mcp import Client, MCPError
 
 from ayrshare_mcp.server import build_server
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, RunningEmulator, User, memory_client, settings_for
+from tests.support import API_KEY, WAIT, RunningEmulator, User, memory_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -37,7 +37,7 @@ async def test_invalid_bulk_arguments_are_refused_before_the_user_is_asked(
     user = User()
     server = build_server(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY))
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with Client(server, elicitation_callback=user) as client:
             await fail(client, DELETE, {"bulk": ["ok", "not ok"]})
 
@@ -48,7 +48,7 @@ async def test_invalid_bulk_arguments_are_refused_before_the_user_is_asked(
 async def test_read_only_mode_serves_only_post_history(emulator: RunningEmulator, home: Path) -> None:
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_READ_ONLY="1")
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             tools = [tool.name for tool in (await client.list_tools()).tools]
             await succeed(client, "AYRSHARE_GET_POST_HISTORY", {})

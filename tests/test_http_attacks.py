@@ -21,20 +21,26 @@ from tests.support import (
     API_KEY,
     BEARER,
     PROFILE_KEY,
+    WAIT,
     Log,
     RunningEmulator,
+    client_from,
     http_session,
+    open_session,
     run_cli,
     server_env,
     serving_here,
+    session_alive,
 )
 
 pytestmark = pytest.mark.anyio
 
 TOKEN = "CANARY-TOKEN-3b9d7f1e5a2c8e4b"
+# Another client, as the server sees it: loopback has many addresses.
+ELSEWHERE = "127.0.0.2"
 
 
-# One emulator and a few server processes serve the whole module; each test starts from a reset emulator.
+# One emulator and a few servers serve the whole module; each test starts from a reset emulator.
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
@@ -165,7 +171,7 @@ async def test_host_and_origin_must_name_this_server_exactly(
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode() + body
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         answer = await raw(url, request)
 
     assert status_of(answer) == status
@@ -180,7 +186,7 @@ async def test_a_server_with_its_own_key_and_no_token_will_not_serve_http_anywhe
     # every request looked local. Where a request came from cannot be told, so the key needs the token everywhere.
     env = {"HOME": str(home), "AYRSHARE_API_KEY": API_KEY}
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         code, _, stderr = await run_cli("--transport", "streamable-http", *where, env=env)
 
     assert code != 0
@@ -212,7 +218,7 @@ async def test_an_unusable_key_header_is_an_error_naming_it_and_never_falls_back
         b"Content-Length: " + str(len(payload)).encode() + b"\r\nConnection: close\r\n\r\n" + payload
     )
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         answer = await raw(url, request)
 
     result = json.loads(answer.split(b"\r\n\r\n", 1)[1])["result"]
@@ -230,32 +236,16 @@ async def test_a_caller_inventing_a_key_per_session_holds_no_more_than_the_addre
 ) -> None:
     env = server_env(emulator, home)
     args = ["--transport", "streamable-http", "--max-sessions-per-address", "8"]
-    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient() as http:
             keys = [f"JUNK-KEY-{n}" for n in range(12)]
-            opened = [
-                await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "X-Ayrshare-Api-Key": key})
-                for key in keys
-            ]
+            opened = [await open_session(http, url, key) for key in keys]
             alive = [
-                (
-                    await http.post(
-                        url + "/mcp",
-                        json=ping,
-                        headers={
-                            **ACCEPT,
-                            "X-Ayrshare-Api-Key": key,
-                            "Mcp-Session-Id": answer.headers["mcp-session-id"],
-                        },
-                    )
-                ).status_code
-                == 200
-                for key, answer in zip(keys, opened, strict=True)
+                await session_alive(http, url, key, session) for key, (_, session) in zip(keys, opened, strict=True)
             ]
 
-    assert alive == [False] * 4 + [True] * 8
+    assert alive == [False] * 4 + [True] * 8, "each new session took the place of the address's oldest idle one"
 
 
 async def test_an_oversized_initialize_is_refused_since_a_session_keeps_it(
@@ -264,7 +254,7 @@ async def test_an_oversized_initialize_is_refused_since_a_session_keeps_it(
     url, _ = keyless_server
     padded = {**INITIALIZE, "params": {**INITIALIZE["params"], "clientInfo": {"name": "x" * 70_000, "version": "0"}}}
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with httpx2.AsyncClient() as http:
             answer = await http.post(url + "/mcp", json=padded, headers=ACCEPT)
 
@@ -274,7 +264,7 @@ async def test_an_oversized_initialize_is_refused_since_a_session_keeps_it(
 async def test_a_half_sent_request_is_closed_after_the_request_timeout(emulator: RunningEmulator, home: Path) -> None:
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with serving_here(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, _):
             slow = [await anyio.connect_tcp("127.0.0.1", port_of(url)) for _ in range(20)]
             for stream in slow:
@@ -283,7 +273,7 @@ async def test_a_half_sent_request_is_closed_after_the_request_timeout(emulator:
                 await succeed(client, HISTORY, {})
             closed = 0
             for stream in slow:
-                with anyio.fail_after(10):
+                with anyio.fail_after(WAIT):
                     try:
                         await stream.receive()
                     except (anyio.EndOfStream, anyio.BrokenResourceError):
@@ -297,7 +287,7 @@ async def test_connections_beyond_the_cap_are_turned_away_at_once(emulator: Runn
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
     args = ["--transport", "streamable-http", "--max-connections", "3", "--request-timeout", "30"]
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with serving_here(args, env) as (_, url, _):
             idle = [await anyio.connect_tcp("127.0.0.1", port_of(url)) for _ in range(3)]
             turned_away = await raw(url, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
@@ -327,7 +317,7 @@ async def test_connections_beyond_the_cap_are_turned_away_at_once(emulator: Runn
     ],
 )
 async def test_a_token_that_is_no_secret_is_refused_at_start(home: Path, token: str, problem: str) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         env = {"HOME": str(home), "AYRSHARE_MCP_TOKEN": token}
         code, _, stderr = await run_cli("--transport", "streamable-http", env=env)
 
@@ -339,7 +329,7 @@ async def test_the_bearer_scheme_is_accepted_in_any_case(token_server: tuple[str
     url, _ = token_server
     token = TOKEN
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with httpx2.AsyncClient() as http:
             answers = [
                 await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "Authorization": f"{scheme} {token}"})
@@ -361,7 +351,7 @@ async def test_a_newline_in_a_refused_path_cannot_forge_a_log_line(token_server:
 
     forged = b"/x%0a2026-01-01%2000:00:00%20WARNING%20forged:%20admin%20logged%20in"
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         await raw(url, b"GET " + forged + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
 
     lines = log.decode().splitlines()
@@ -374,7 +364,7 @@ async def test_floods_of_rejected_requests_leave_a_few_lines_and_no_traceback(
 ) -> None:
     env = server_env(emulator, home, AYRSHARE_MCP_TOKEN=TOKEN)
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
             for _ in range(30):
                 await http.get(url + "/sse", headers={"Authorization": "Bearer wrong"})
@@ -393,7 +383,7 @@ async def test_at_debug_the_log_holds_no_session_id_no_argument_and_no_key(
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
     session_ids: list[str] = []
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", transport], env, log_level="DEBUG") as (_, url, log),
             http_session(
@@ -423,7 +413,7 @@ async def test_every_failed_call_leaves_one_warning_line_without_secrets_or_post
     post = emulator.seed_post(text="CANARY-POST-TEXT the launch is secret")
     emulator.service.profile(API_KEY, None).posts.clear()
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", "streamable-http"], env, log_level="WARNING") as (_, url, log),
             http_session(url) as client,
@@ -447,12 +437,12 @@ async def test_a_half_sent_request_pipelined_behind_a_whole_one_is_still_cut_off
     env = server_env(emulator, home)
     whole = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with serving_here(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, _):
             stream = await anyio.connect_tcp("127.0.0.1", port_of(url))
             await stream.send(whole + b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Half")
             received = b""
-            with anyio.fail_after(10):
+            with anyio.fail_after(WAIT):
                 try:
                     while True:
                         received += await stream.receive()
@@ -470,7 +460,7 @@ async def test_a_websocket_upgrade_is_refused_and_leaves_no_traceback(keyless_se
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         answer = await raw(url, upgrade)
 
     assert status_of(answer) != 101
@@ -486,7 +476,7 @@ async def test_two_origins_are_refused_unless_both_are_allowed(keyless_server: t
         b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
     )
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         answer = await raw(url, request)
 
     assert status_of(answer) == 403
@@ -495,7 +485,7 @@ async def test_two_origins_are_refused_unless_both_are_allowed(keyless_server: t
 async def test_the_sdks_own_warnings_cannot_forge_lines_or_flood_the_log(emulator: RunningEmulator, home: Path) -> None:
     env = server_env(emulator, home)
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
             for _ in range(40):
                 await http.post(url + "/messages/?session_id=x%0a2026-01-01 00:00:00 CRITICAL forged", json={})
@@ -508,7 +498,7 @@ async def test_the_sdks_own_warnings_cannot_forge_lines_or_flood_the_log(emulato
 async def test_sse_session_ids_are_masked_in_the_log_at_debug(emulator: RunningEmulator, home: Path) -> None:
     env = server_env(emulator, home)
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", "sse"], env, log_level="DEBUG") as (_, url, log),
             httpx2.AsyncClient(timeout=10) as http,
@@ -529,7 +519,7 @@ async def test_sdk_warnings_that_name_a_new_session_each_time_stay_a_few_lines(
 ) -> None:
     env = server_env(emulator, home)
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
             for _ in range(300):
                 await http.post(url + f"/messages/?session_id={uuid.uuid4().hex}", json={})
@@ -543,7 +533,7 @@ async def test_a_malformed_message_for_an_sse_session_leaves_no_body_text_in_the
     env = server_env(emulator, home)
     secret = "CANARY-IN-A-BODY-4e1f"
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", "sse"], env) as (_, url, log),
             httpx2.AsyncClient(timeout=30) as http,
@@ -568,7 +558,7 @@ async def test_a_deeply_nested_body_opening_no_session_is_refused_with_400_and_n
     url, log = keyless_server
     nested = b"[" * 200_000 + b"]" * 200_000
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with httpx2.AsyncClient() as http:
             answer = await http.post(url + "/mcp", content=nested, headers=ACCEPT)
 
@@ -590,7 +580,7 @@ async def test_a_body_that_stops_arriving_is_cut_off_at_the_deadline_without_a_t
             with pytest.raises((anyio.EndOfStream, anyio.BrokenResourceError)):  # closed, and nothing said
                 await stream.receive()
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, log),
             httpx2.AsyncClient() as http,
@@ -604,3 +594,54 @@ async def test_a_body_that_stops_arriving_is_cut_off_at_the_deadline_without_a_t
 
     assert log.count(b"did not arrive in time") == 2
     assert b"Traceback" not in log
+
+
+# --- behind a reverse proxy ------------------------------------------------------------------------------------
+
+
+async def sessions_through(http: httpx2.AsyncClient, url: str, clients: list[str]) -> list[bool]:
+    """Open a session as each of `clients` (named in X-Forwarded-For), then see which are still alive."""
+    sessions = [
+        await open_session(http, url, f"INVENTED-{n}", X_Forwarded_For=client) for n, client in enumerate(clients)
+    ]
+    return [await session_alive(http, url, f"INVENTED-{n}", session) for n, (_, session) in enumerate(sessions)]
+
+
+@pytest.fixture
+async def behind_a_proxy(emulator: RunningEmulator, home: Path) -> AsyncIterator[tuple[str, Log]]:
+    env = server_env(emulator, home)
+    args = ["--transport", "streamable-http", "--max-sessions-per-address", "2", "--trust-proxy", "127.0.0.1"]
+    async with serving_here(args, env) as (_, url, log):
+        yield url, log
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_address(behind_a_proxy: tuple[str, Log]) -> None:
+    url, log = behind_a_proxy
+    with anyio.fail_after(WAIT):
+        async with httpx2.AsyncClient() as http:
+            held = await sessions_through(http, url, [f"203.0.113.{n % 4}" for n in range(8)])
+
+    assert held == [True] * 8
+    assert b"Believing X-Forwarded-For and Forwarded from the reverse proxies at 127.0.0.1/32" in log
+
+
+async def test_a_forwarded_address_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(
+    behind_a_proxy: tuple[str, Log],
+) -> None:
+    url, _ = behind_a_proxy
+    with anyio.fail_after(WAIT):
+        async with client_from(ELSEWHERE) as http:
+            held = await sessions_through(http, url, [f"203.0.113.{n}" for n in range(4)])
+
+    assert held == [False, False, True, True], "all four count as one address: the first two gave way"
+
+
+async def test_without_trust_proxy_forwarded_addresses_are_ignored(emulator: RunningEmulator, home: Path) -> None:
+    env = server_env(emulator, home)
+    args = ["--transport", "streamable-http", "--max-sessions-per-address", "2"]
+
+    with anyio.fail_after(WAIT):
+        async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient() as http:
+            held = await sessions_through(http, url, [f"203.0.113.{n}" for n in range(4)])
+
+    assert held == [False, False, True, True]

@@ -10,7 +10,7 @@ import pytest
 
 from ayrshare_mcp.emulator import Fault, bind
 from tests.envelope import succeed
-from tests.support import API_KEY, RunningEmulator, http_session, run_cli, server_env, serving
+from tests.support import API_KEY, PROCESS_WAIT, RunningEmulator, http_session, run_cli, server_env, serving
 
 pytestmark = pytest.mark.anyio
 
@@ -26,7 +26,7 @@ async def test_a_token_file_others_can_read_is_refused_with_the_chmod_fix(home: 
     token_file.write_text("a-long-enough-random-access-token\n", encoding="utf-8")
     token_file.chmod(0o644)
 
-    with anyio.fail_after(20):
+    with anyio.fail_after(PROCESS_WAIT):
         code, stderr = await run_to_exit(["--transport", "sse", "--token-file", str(token_file)], {"HOME": str(home)})
 
     assert code != 0
@@ -34,7 +34,7 @@ async def test_a_token_file_others_can_read_is_refused_with_the_chmod_fix(home: 
 
 
 async def test_a_short_access_token_is_refused(home: Path) -> None:
-    with anyio.fail_after(20):
+    with anyio.fail_after(PROCESS_WAIT):
         code, stderr = await run_to_exit(
             ["--transport", "streamable-http"], {"HOME": str(home), "AYRSHARE_MCP_TOKEN": "secret"}
         )
@@ -49,7 +49,7 @@ async def test_a_signal_stops_the_server_with_exit_code_0_and_releases_the_port(
 ) -> None:
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(["--transport", transport], env) as (process, url, _):
             async with http_session(url, transport=transport) as client:
                 await succeed(client, "AYRSHARE_GET_POST_HISTORY", {})
@@ -71,7 +71,7 @@ async def test_a_call_in_flight_at_shutdown_still_gets_its_answer(emulator: Runn
             await client.list_tools()  # as hosts do; the SDK client would otherwise fetch it after the call
             answers.append(await succeed(client, "AYRSHARE_GET_POST_HISTORY", {}))
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(["--transport", "streamable-http"], env) as (process, url, _):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(call, url)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -23,25 +22,20 @@ from tests.envelope import succeed
 from tests.support import (
     API_KEY,
     OTHER_API_KEY,
+    PROCESS_WAIT,
     TOKEN,
-    Log,
     RunningEmulator,
     client_from,
     http_session,
+    open_session,
     server_env,
     serving,
+    session_alive,
 )
 
 pytestmark = pytest.mark.anyio
 
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
-INITIALIZE: dict[str, Any] = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
-}
-ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 LIMITED = (sys.executable, str(Path(__file__).with_name("descriptors.py")))
 FLOODERS = [f"127.0.0.{n}" for n in range(2, 7)]
 VICTIM = "127.0.0.9"
@@ -64,21 +58,7 @@ def session_from(source: str | None, url: str, key: str, transport: str = "strea
 
 
 async def initialize(http: httpx2.AsyncClient, url: str, key: str, **headers: str) -> int:
-    return (await opened(http, url, key, **headers))[0]
-
-
-async def opened(http: httpx2.AsyncClient, url: str, key: str, **headers: str) -> tuple[int, str | None]:
-    """Open a 2025-era session sending `key`: the status, and the session's id if it opened."""
-    extra = {name.replace("_", "-"): value for name, value in headers.items()}
-    answer = await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "X-Ayrshare-Api-Key": key, **extra})
-    return answer.status_code, answer.headers.get("mcp-session-id")
-
-
-async def alive(http: httpx2.AsyncClient, url: str, key: str, session: str | None) -> bool:
-    """Whether a session still answers its owner."""
-    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
-    headers = {**ACCEPT, "X-Ayrshare-Api-Key": key, "Mcp-Session-Id": session or "none"}
-    return (await http.post(url + "/mcp", json=ping, headers=headers)).status_code == 200
+    return (await open_session(http, url, key, **headers))[0]
 
 
 # --- file descriptors ------------------------------------------------------------------------------------------
@@ -88,11 +68,12 @@ async def test_half_sent_connections_from_many_addresses_cannot_exhaust_the_desc
     emulator: RunningEmulator, home: Path
 ) -> None:
     env = server_env(emulator, home)
-    launcher = (*LIMITED, "1024")  # the common soft limit
+    # Under 512 files the caps come to about 250 connections (1,024 gives about 700): the flood is more than fits.
+    launcher = (*LIMITED, "512")
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(["--transport", "streamable-http"], env, launcher=launcher) as (process, url, log):
-            flood = [await half_sent(url, source) for source in FLOODERS * 240]
+            flood = [await half_sent(url, source) for source in FLOODERS * 80]
             async with client_from(VICTIM) as http:
                 health = await http.get(url + "/healthz")
             async with session_from(VICTIM, url, API_KEY) as victim:
@@ -113,7 +94,7 @@ async def test_the_server_outlives_running_out_of_descriptors_and_serves_again_o
     env = server_env(emulator, home)
     launcher = (*LIMITED, "256")
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(["--transport", "streamable-http"], env, launcher=launcher) as (process, url, log):
             process.send_signal(signal.SIGUSR1)  # the server's own files take every descriptor left
             async with client_from(None) as http:
@@ -143,7 +124,7 @@ async def test_invented_keys_from_many_addresses_cannot_lock_a_new_caller_out_of
     env = server_env(emulator, home)
     args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-address", "8"]
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(args, env) as (_, url, log), AsyncExitStack() as clients:
             codes = []
             for n, source in enumerate(FLOODERS * 10):
@@ -166,12 +147,12 @@ async def test_a_caller_with_a_real_key_is_held_to_its_quota_and_others_from_its
     env = server_env(emulator, home)
     args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-caller", "5"]
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(args, env) as (_, url, _), httpx2.AsyncClient() as http:
             async with session_from(None, url, API_KEY) as first:
                 await succeed(first, HISTORY, {})  # the key is proven: its sessions are its own, not the address's
-            flood = [await opened(http, url, API_KEY) for _ in range(30)]
-            held = [await alive(http, url, API_KEY, session) for _, session in flood]
+            flood = [await open_session(http, url, API_KEY) for _ in range(30)]
+            held = [await session_alive(http, url, API_KEY, session) for _, session in flood]
             async with session_from(None, url, OTHER_API_KEY) as other:
                 await succeed(other, HISTORY, {})
 
@@ -185,9 +166,9 @@ async def test_concurrent_initializes_cannot_race_past_the_address_quota(emulato
     sessions: list[tuple[str, str | None]] = []
 
     async def one(http: httpx2.AsyncClient, url: str, n: int) -> None:
-        sessions.append((f"INVENTED-{n}", (await opened(http, url, f"INVENTED-{n}"))[1]))
+        sessions.append((f"INVENTED-{n}", (await open_session(http, url, f"INVENTED-{n}"))[1]))
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(PROCESS_WAIT):
         async with (
             serving(args, env) as (_, url, _),
             httpx2.AsyncClient(limits=httpx2.Limits(max_connections=50)) as http,
@@ -195,7 +176,7 @@ async def test_concurrent_initializes_cannot_race_past_the_address_quota(emulato
             async with anyio.create_task_group() as tg:
                 for n in range(40):
                     tg.start_soon(one, http, url, n)
-            held = [await alive(http, url, key, session) for key, session in sessions]
+            held = [await session_alive(http, url, key, session) for key, session in sessions]
 
     assert held.count(True) == 5
 
@@ -209,7 +190,7 @@ async def test_sse_streams_from_many_addresses_cannot_lock_a_new_caller_out(
     env = server_env(emulator, home)
     args = ["--transport", "sse", "--max-sessions", "20", "--max-sessions-per-address", "3"]
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(args, env) as (_, url, _), AsyncExitStack() as open_:
             statuses = []
             for n, source in enumerate(FLOODERS * 3):
@@ -236,7 +217,7 @@ async def test_idle_connections_from_many_addresses_cannot_lock_out_a_client_tha
         "--request-timeout", "60",
     ]  # fmt: skip
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(args, env) as (_, url, _), client_from(VICTIM) as http:
             flood = [await half_sent(url, source) for source in FLOODERS * 10]
             statuses = []
@@ -249,55 +230,6 @@ async def test_idle_connections_from_many_addresses_cannot_lock_out_a_client_tha
     assert statuses == [200] * 25
 
 
-# --- behind a reverse proxy ------------------------------------------------------------------------------------
-
-
-async def sessions_through(http: httpx2.AsyncClient, url: str, clients: list[str]) -> list[bool]:
-    """Open a session as each of `clients` (named in X-Forwarded-For), then see which are still alive."""
-    sessions = [await opened(http, url, f"INVENTED-{n}", X_Forwarded_For=client) for n, client in enumerate(clients)]
-    return [await alive(http, url, f"INVENTED-{n}", session) for n, (_, session) in enumerate(sessions)]
-
-
-@pytest.fixture
-async def behind_a_proxy(emulator: RunningEmulator, home: Path) -> AsyncIterator[tuple[str, Log]]:
-    env = server_env(emulator, home)
-    args = ["--transport", "streamable-http", "--max-sessions-per-address", "2", "--trust-proxy", "127.0.0.1"]
-    async with serving(args, env) as (_, url, log):
-        yield url, log
-
-
-async def test_behind_a_trusted_proxy_each_client_has_its_own_address(behind_a_proxy: tuple[str, Log]) -> None:
-    url, log = behind_a_proxy
-    with anyio.fail_after(30):
-        async with httpx2.AsyncClient() as http:
-            held = await sessions_through(http, url, [f"203.0.113.{n % 4}" for n in range(8)])
-
-    assert held == [True] * 8
-    assert b"Believing X-Forwarded-For and Forwarded from the reverse proxies at 127.0.0.1/32" in log
-
-
-async def test_a_forwarded_address_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(
-    behind_a_proxy: tuple[str, Log],
-) -> None:
-    url, _ = behind_a_proxy
-    with anyio.fail_after(30):
-        async with client_from(FLOODERS[0]) as http:
-            held = await sessions_through(http, url, [f"203.0.113.{n}" for n in range(4)])
-
-    assert held == [False, False, True, True], "all four count as one address: the first two gave way"
-
-
-async def test_without_trust_proxy_forwarded_addresses_are_ignored(emulator: RunningEmulator, home: Path) -> None:
-    env = server_env(emulator, home)
-    args = ["--transport", "streamable-http", "--max-sessions-per-address", "2"]
-
-    with anyio.fail_after(30):
-        async with serving(args, env) as (_, url, _), httpx2.AsyncClient() as http:
-            held = await sessions_through(http, url, [f"203.0.113.{n}" for n in range(4)])
-
-    assert held == [False, False, True, True]
-
-
 async def test_token_holders_sending_invented_keys_cannot_lock_another_token_holder_out(
     emulator: RunningEmulator, home: Path
 ) -> None:
@@ -305,7 +237,7 @@ async def test_token_holders_sending_invented_keys_cannot_lock_another_token_hol
     args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-caller", "5"]
     with_token = {"Authorization": f"Bearer {TOKEN}"}
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(PROCESS_WAIT):
         async with serving(args, env) as (_, url, _), httpx2.AsyncClient(headers=with_token) as http:
             flood = [await initialize(http, url, f"INVENTED-{n}") for n in range(30)]
             async with http_session(url, mode="legacy") as colleague:  # the server's key, as a team shares it

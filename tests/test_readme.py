@@ -13,7 +13,7 @@ import anyio
 import pytest
 
 from tests.generated import BLOCKS, REGENERATE, block, expected_manifest_tools, manifest, output_of
-from tests.support import run_cli
+from tests.support import WAIT, run_cli
 
 
 @pytest.mark.parametrize(("document", "name"), BLOCKS, ids=lambda part: str(part))
@@ -34,7 +34,7 @@ async def test_the_readme_walkthrough_goes_from_a_schedule_to_an_auto_scheduled_
     prefix = shlex.split(lines[0].split("=", 1)[1])[0].split()
     results: list[dict[str, Any]] = []
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         for line in lines[1:]:
             arguments = shlex.split(line.removeprefix("$A "))
             post_id = next((result["data"]["id"] for result in results if "scheduleDate" in result["data"]), "")

@@ -33,7 +33,7 @@ from ayrshare_mcp.emulator import RecordedRequest
 from ayrshare_mcp.server import build_server
 from ayrshare_mcp.tools import TOOLS_BY_NAME
 from tests.envelope import call
-from tests.support import API_KEY, PROFILE_KEY, X_API_KEY, X_API_SECRET, RunningEmulator, User, settings_for
+from tests.support import API_KEY, PROFILE_KEY, WAIT, X_API_KEY, X_API_SECRET, RunningEmulator, User, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -288,7 +288,7 @@ async def test_the_server_sends_what_ayrshares_own_sdk_sends(
 ) -> None:
     profile, x_pair = CREDENTIALS[credentials]
 
-    with anyio.fail_after(20):
+    with anyio.fail_after(WAIT):
         ours = await through_the_server(emulator, home, operation, profile, x_pair)
         emulator.service.profiles.clear()
         theirs = await through_the_sdk(emulator, operation, profile, x_pair)

@@ -23,7 +23,9 @@ from tests.support import (
     API_KEY,
     CANARY,
     OTHER_API_KEY,
+    PROCESS_WAIT,
     PROFILE_KEY,
+    WAIT,
     X_API_KEY,
     X_API_SECRET,
     RunningEmulator,
@@ -80,7 +82,7 @@ async def test_keys_from_the_environment_never_leak_from_the_process(emulator: R
         AYRSHARE_TIMEOUT="0.5",
         AYRSHARE_MAX_RETRIES="1",
     )
-    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(30):
+    with tempfile.TemporaryFile("w+") as log, anyio.fail_after(PROCESS_WAIT):
         async with stdio_session(env, errlog=log) as client:
             results = await drive_every_path(client, emulator)
         log.seek(0)
@@ -105,7 +107,7 @@ async def test_keys_from_the_credentials_file_never_leak(emulator: RunningEmulat
     )
     path.chmod(0o600)
     settings = settings_for(emulator, home, AYRSHARE_TIMEOUT="0.5", AYRSHARE_MAX_RETRIES="1")
-    with captured_logs("DEBUG") as log, anyio.fail_after(30):
+    with captured_logs("DEBUG") as log, anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             results = await drive_every_path(client, emulator)
             path.chmod(0o644)
@@ -127,7 +129,7 @@ async def test_keys_never_leak_when_ayrshare_is_unreachable(home: Path) -> None:
         "AYRSHARE_PROFILE_KEY": PROFILE_KEY,
         "AYRSHARE_MAX_RETRIES": "1",
     }
-    with captured_logs("DEBUG") as log, anyio.fail_after(30):
+    with captured_logs("DEBUG") as log, anyio.fail_after(WAIT):
         async with memory_client(Settings.from_environ(env)) as client:
             results = [await call(client, HISTORY, {}), await call(client, DELETE, {"id": "abc"})]
 
@@ -157,7 +159,7 @@ async def test_keys_and_the_access_token_sent_over_http_never_leak(emulator: Run
         "X-Twitter-OAuth1-Api-Secret": X_API_SECRET,
     }
 
-    with anyio.fail_after(60):
+    with anyio.fail_after(WAIT):
         async with serving_here(["--transport", "streamable-http"], env, log_level="DEBUG") as (_, url, log):
             results: list[dict[str, Any]] = []
             for mode in ("auto", "legacy"):
@@ -180,7 +182,7 @@ async def test_the_servers_default_profile_key_is_redacted_even_when_a_call_name
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_PROFILE_KEY=PROFILE_KEY)
     emulator.app.inject(Fault(status=400, body={"status": "error", "message": f"profile {PROFILE_KEY} unknown"}))
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             result = await call(client, HISTORY, {"Profile-Key": "ANOTHER-PROFILE-1234"})
 
@@ -195,7 +197,7 @@ async def test_keys_with_control_characters_never_reach_results_logs_or_check(
     bad_key = "CANARY-NEWLINE\nKEY-9f8e7d"
     env = server_env(emulator, home, AYRSHARE_API_KEY=bad_key)
 
-    with captured_logs("DEBUG") as log, anyio.fail_after(30):
+    with captured_logs("DEBUG") as log, anyio.fail_after(WAIT):
         async with memory_client(Settings.from_environ(env)) as client:
             result = await call(client, HISTORY, {})
     code, stdout, stderr = await run_cli("check", env=env)
@@ -216,7 +218,7 @@ async def test_a_key_with_quotes_or_backslashes_is_redacted_too(emulator: Runnin
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=key)
     emulator.app.inject(Fault(status=400, body={"status": "error", "message": f"bad key {key}"}))
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             raw_result = await client.call_tool(HISTORY, {})
 
@@ -250,7 +252,7 @@ async def test_a_sandbox_over_http_keeps_no_callers_key_on_disk_and_its_file_is_
         "X-Twitter-OAuth1-Api-Secret": X_API_SECRET,
     }
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with http_server(settings, HttpOptions()) as url, http_session(url, headers=keys) as client:
             await call(client, "AYRSHARE_POST_SET_AUTO_SCHEDULE", {"schedule": ["09:00Z"], "title": "mine"})
             listed = await call(client, "AYRSHARE_GET_POST_HISTORY", {})
@@ -266,7 +268,7 @@ async def test_the_same_caller_finds_its_sandbox_data_again_and_another_does_not
     settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
     create = {"schedule": ["09:00Z"], "title": "mine"}
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with http_server(settings, HttpOptions()) as url:
             async with http_session(url, headers={"X-Ayrshare-Api-Key": API_KEY}) as caller:
                 await call(caller, "AYRSHARE_CREATE_AUTO_SCHEDULE", create)

@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.support import API_KEY, RunningEmulator, child_env, server_env
+from tests.support import API_KEY, PROCESS_WAIT, RunningEmulator, child_env, server_env
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +29,7 @@ async def test_stdout_carries_nothing_but_json_rpc_even_with_debug_logging(
 ) -> None:
     env = child_env(server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_LOG_LEVEL="DEBUG"))
     command = [sys.executable, "-m", "ayrshare_mcp"]
-    with anyio.fail_after(30):
+    with anyio.fail_after(PROCESS_WAIT):
         async with await anyio.open_process(command, env=env, stderr=subprocess.PIPE) as process:
             assert process.stdin
             assert process.stdout
@@ -69,7 +69,7 @@ async def test_garbage_truncated_json_and_an_early_eof_get_protocol_errors_and_a
         request(4, "tools/call", {"name": "AYRSHARE_GET_POST_HISTORY", "arguments": {"limit": 1}}),
         b'{"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"na',  # EOF in the middle of a line
     ]
-    with anyio.fail_after(30):
+    with anyio.fail_after(PROCESS_WAIT):
         result = await anyio.run_process([sys.executable, "-m", "ayrshare_mcp"], input=b"".join(lines), env=env)
 
     messages = [json.loads(line) for line in result.stdout.splitlines()]

@@ -11,7 +11,7 @@ import pytest
 from mcp import MCPError
 
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, memory_client, settings_for
+from tests.support import API_KEY, PROFILE_KEY, WAIT, RunningEmulator, User, memory_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -75,7 +75,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
 async def test_invalid_arguments_get_an_error_that_names_the_problem_and_ayrshare_is_not_called(
     emulator: RunningEmulator, home: Path, tool: str, arguments: dict[str, Any], expected: str
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)) as client:
             envelope = await fail(client, tool, arguments)
 
@@ -86,7 +86,7 @@ async def test_invalid_arguments_get_an_error_that_names_the_problem_and_ayrshar
 
 
 async def test_an_invalid_profile_key_is_never_echoed_in_the_error(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)) as client:
             envelope = await fail(client, HISTORY, {"Profile-Key": PROFILE_KEY + " with a space"})
 
@@ -95,7 +95,7 @@ async def test_an_invalid_profile_key_is_never_echoed_in_the_error(emulator: Run
 
 
 async def test_an_unknown_tool_is_a_protocol_error(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)) as client:
             with pytest.raises(MCPError) as raised:
                 await client.call_tool("AYRSHARE_PUBLISH_POST", {})
@@ -104,7 +104,7 @@ async def test_an_unknown_tool_is_a_protocol_error(emulator: RunningEmulator, ho
 
 
 async def test_arrays_sent_as_json_text_are_accepted_as_arrays(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)) as client:
             await succeed(client, SET, {"schedule": '["08:00Z", "17:30Z"]', "daysOfWeek": "[1, 5]"})
 
@@ -115,7 +115,7 @@ async def test_arrays_sent_as_json_text_are_accepted_as_arrays(emulator: Running
 async def test_dates_reach_ayrshare_in_utc_with_a_z_whatever_offset_was_given(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)) as client:
             await succeed(client, SET, {"schedule": ["08:00Z"], "setStartDate": "2026-07-08T14:30:00+02:00"})
             await succeed(client, HISTORY, {"startDate": "2026-07-01T00:00", "endDate": "2026-07-31T23:59:59.5Z"})
@@ -132,7 +132,7 @@ async def test_each_delete_form_sends_only_what_was_asked(emulator: RunningEmula
     other = emulator.seed_post(schedule_date=tomorrow + timedelta(hours=1))
     manual = emulator.seed_post(platforms=["instagram"])
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY), person=User()) as client:
             await succeed(client, DELETE, {"bulk": [scheduled["id"], other["id"]]})
             await succeed(client, DELETE, {"id": manual["id"], "markManualDeleted": True})

@@ -12,7 +12,7 @@ import pytest
 from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.settings import Settings
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, memory_client, settings_for
+from tests.support import API_KEY, PROFILE_KEY, WAIT, RunningEmulator, memory_client, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +29,7 @@ def keyed(emulator: RunningEmulator, home: Path, **extra: str) -> Settings:
 async def test_lists_exactly_the_four_tools_with_their_titles_and_annotations(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
 
@@ -57,7 +57,7 @@ async def test_lists_exactly_the_four_tools_with_their_titles_and_annotations(
 async def test_create_auto_schedule_lists_then_sets_when_the_title_is_new(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             data = await succeed(
                 client, CREATE, {"schedule": ["13:05Z", "20:14Z"], "title": "Weekdays", "daysOfWeek": [1, 2, 3, 4, 5]}
@@ -82,7 +82,7 @@ async def test_create_auto_schedule_refuses_an_existing_title_and_names_the_set_
 ) -> None:
     emulator.service.set_auto_schedule(emulator.service.profile(API_KEY, None), {"schedule": ["09:00Z"]})
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             envelope = await fail(client, CREATE, {"schedule": ["10:00Z"]})
 
@@ -96,7 +96,7 @@ async def test_set_auto_schedule_replaces_an_existing_schedule(emulator: Running
     profile = emulator.service.profile(API_KEY, None)
     emulator.service.set_auto_schedule(profile, {"schedule": ["09:00Z"], "title": "Main"})
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             await succeed(client, SET, {"schedule": ["18:30Z"], "title": "Main", "excludeDates": ["2026-12-25"]})
 
@@ -108,7 +108,7 @@ async def test_set_auto_schedule_replaces_an_existing_schedule(emulator: Running
 async def test_profile_key_argument_travels_as_a_header_and_never_in_the_body(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             await succeed(client, CREATE, {"schedule": ["07:45Z"], "Profile-Key": PROFILE_KEY})
             await succeed(client, HISTORY, {"Profile-Key": PROFILE_KEY, "limit": 5})
@@ -122,7 +122,7 @@ async def test_profile_key_argument_travels_as_a_header_and_never_in_the_body(
 async def test_the_configured_default_profile_key_applies_when_a_call_names_none(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home, AYRSHARE_PROFILE_KEY=PROFILE_KEY)) as client:
             await succeed(client, HISTORY, {})
             await succeed(client, HISTORY, {"Profile-Key": "ANOTHER-PROFILE-1234"})
@@ -135,7 +135,7 @@ async def test_delete_post_sends_a_json_body_on_delete_and_the_post_leaves_histo
 ) -> None:
     post = emulator.seed_post(platforms=["twitter", "linkedin"])
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             deleted = await succeed(client, DELETE, {"id": post["id"]})
             remaining = await succeed(client, HISTORY, {})
@@ -152,7 +152,7 @@ async def test_delete_post_sends_a_json_body_on_delete_and_the_post_leaves_histo
 async def test_deleting_an_unknown_post_is_a_tool_error_carrying_ayrshare_code_114(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             envelope = await fail(client, DELETE, {"id": "doesNotExist123"})
 
@@ -167,7 +167,7 @@ async def test_history_sends_its_filters_as_query_parameters(emulator: RunningEm
     emulator.seed_post(platforms=["instagram"], created=now - timedelta(days=2))
     emulator.seed_post(platforms=["twitter"], created=now - timedelta(days=1))
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             data = await succeed(
                 client,
@@ -192,7 +192,7 @@ async def test_history_sends_its_filters_as_query_parameters(emulator: RunningEm
 
 
 async def test_empty_history_is_a_success_with_an_empty_list(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             data = await succeed(client, HISTORY, {"lastDays": 7})
 
@@ -201,7 +201,7 @@ async def test_empty_history_is_a_success_with_an_empty_list(emulator: RunningEm
 
 
 async def test_a_key_ayrshare_rejects_is_a_tool_error_naming_code_102(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY="CANARY-NOT-A-VALID-KEY")) as client:
             envelope = await fail(client, HISTORY, {})
 
@@ -213,7 +213,7 @@ async def test_a_key_ayrshare_rejects_is_a_tool_error_naming_code_102(emulator: 
 async def test_an_html_error_page_from_ayrshare_becomes_a_clear_error(emulator: RunningEmulator, home: Path) -> None:
     emulator.app.inject(Fault(status=502, body="<html><h1>Bad Gateway</h1></html>", content_type="text/html", times=3))
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             envelope = await fail(client, HISTORY, {})
             recovered = await succeed(client, HISTORY, {})
@@ -237,7 +237,7 @@ async def test_invalid_arguments_are_refused_without_calling_ayrshare(emulator: 
         (HISTORY, {"limit": 5000}),
         (HISTORY, {"colour": "blue"}),
     ]
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(keyed(emulator, home)) as client:
             errors = [(await fail(client, tool, arguments))["error"] for tool, arguments in bad_calls]
 
@@ -249,7 +249,7 @@ async def test_invalid_arguments_are_refused_without_calling_ayrshare(emulator: 
 async def test_without_any_key_tools_are_listed_and_calls_say_how_to_provide_one(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home)) as client:
             tools = (await client.list_tools()).tools
             envelope = await fail(client, HISTORY, {})

@@ -16,7 +16,7 @@ from ayrshare_mcp.cli.tool_commands import listing
 from ayrshare_mcp.settings import TOOLSETS, Settings
 from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLS_OF
 from tests.envelope import fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, memory_client, run_cli, settings_for
+from tests.support import API_KEY, PROFILE_KEY, WAIT, RunningEmulator, memory_client, run_cli, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -33,7 +33,7 @@ READ_ONLY = [
 
 
 async def served(settings: Settings) -> list[str]:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             return [tool.name for tool in (await client.list_tools()).tools]
 
@@ -106,7 +106,7 @@ async def test_config_passes_the_toolsets_through_to_the_host() -> None:
 async def test_a_tool_of_a_toolset_not_served_says_how_to_turn_it_on(emulator: RunningEmulator, home: Path) -> None:
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             with pytest.raises(MCPError) as refused:
                 await client.call_tool("AYRSHARE_CREATE_POST", {"post": "hi", "platforms": ["linkedin"]})
@@ -119,7 +119,7 @@ async def test_a_tool_of_a_toolset_not_served_says_how_to_turn_it_on(emulator: R
 async def test_read_only_refuses_a_write_tool_of_a_served_toolset(emulator: RunningEmulator, home: Path) -> None:
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_TOOLSETS="all", AYRSHARE_READ_ONLY="1")
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             with pytest.raises(MCPError) as refused:
                 await client.call_tool("AYRSHARE_DELETE_AUTO_SCHEDULE", {"title": "default"})
@@ -136,7 +136,7 @@ def connected(emulator: RunningEmulator, home: Path, **env: str) -> Any:
 
 
 async def test_schedules_are_listed_and_one_is_deleted_by_its_title(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with connected(emulator, home) as client:
             empty = await succeed(client, "AYRSHARE_LIST_AUTO_SCHEDULES", {})
             for title in ("mornings", "evenings"):
@@ -154,7 +154,7 @@ async def test_restarting_a_schedule_keeps_it_and_forgets_only_its_last_slot(
 ) -> None:
     profile = emulator.service.profile(API_KEY, None)
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with connected(emulator, home) as client:
             await succeed(client, "AYRSHARE_POST_SET_AUTO_SCHEDULE", {"title": "t", "schedule": ["09:00Z"]})
             profile.schedules["t"]["lastScheduleDate"] = "2030-01-01T09:00:00Z"
@@ -167,7 +167,7 @@ async def test_restarting_a_schedule_keeps_it_and_forgets_only_its_last_slot(
 async def test_deleting_a_schedule_that_does_not_exist_names_those_that_do_and_deletes_nothing(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with connected(emulator, home) as client:
             await succeed(client, "AYRSHARE_POST_SET_AUTO_SCHEDULE", {"title": "Evenings", "schedule": ["19:00Z"]})
             refused = await fail(client, "AYRSHARE_DELETE_AUTO_SCHEDULE", {"title": "evenings"})
@@ -182,7 +182,7 @@ async def test_deleting_a_schedule_that_does_not_exist_names_those_that_do_and_d
 async def test_get_user_shows_the_linked_networks_an_agent_may_post_to(emulator: RunningEmulator, home: Path) -> None:
     emulator.service.switches.linked_platforms = ["bluesky", "linkedin"]
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with connected(emulator, home) as client:
             user = await succeed(client, "AYRSHARE_GET_USER", {"Profile-Key": PROFILE_KEY})
 
@@ -198,7 +198,7 @@ async def test_profiles_are_listed_but_no_profile_key_reaches_the_model_or_the_l
     emulator.service.profile(API_KEY, PROFILE_KEY)
     caplog.set_level(logging.DEBUG)
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with connected(emulator, home, AYRSHARE_MCP_LOG_LEVEL="DEBUG") as client:
             result = await client.call_tool("AYRSHARE_LIST_PROFILES", {})
 
@@ -210,7 +210,7 @@ async def test_profiles_are_listed_but_no_profile_key_reaches_the_model_or_the_l
 
 
 async def test_a_server_acting_for_one_profile_does_not_list_the_others(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with connected(emulator, home, AYRSHARE_PROFILE_KEY=PROFILE_KEY) as client:
             refused = await fail(client, "AYRSHARE_LIST_PROFILES", {})
             schema = next(t for t in (await client.list_tools()).tools if t.name == "AYRSHARE_LIST_PROFILES")

@@ -15,6 +15,7 @@ from tests.support import (
     API_KEY,
     OTHER_API_KEY,
     PROFILE_KEY,
+    WAIT,
     X_API_KEY,
     X_API_SECRET,
     RunningEmulator,
@@ -53,7 +54,7 @@ async def test_a_pair_from_the_environment_goes_on_every_ayrshare_request(
     post = emulator.seed_post()
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, **X_ENV)
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             await succeed(client, HISTORY, {})
             await succeed(client, SET_SCHEDULE, {"schedule": ["09:00Z"]})
@@ -63,7 +64,7 @@ async def test_a_pair_from_the_environment_goes_on_every_ayrshare_request(
 
 
 async def test_without_a_pair_no_x_header_is_sent(emulator: RunningEmulator, home: Path) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)) as client:
             await succeed(client, HISTORY, {})
 
@@ -76,7 +77,7 @@ async def test_a_pair_from_the_credentials_file_goes_with_the_files_key(emulator
         f'api_key = "{API_KEY}"\nx_api_key = "{X_API_KEY}"\nx_api_secret = "{X_API_SECRET}"\n',
     )
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home)) as client:
             await succeed(client, HISTORY, {})
 
@@ -93,7 +94,7 @@ async def test_a_pair_from_the_credentials_file_goes_with_the_files_key(emulator
 async def test_half_a_pair_in_the_environment_is_a_tool_error_that_names_both_and_sends_nothing(
     emulator: RunningEmulator, home: Path, env: dict[str, str], given: str, missing: str
 ) -> None:
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, **env)) as client:
             refused = await fail(client, HISTORY, {})
 
@@ -157,7 +158,7 @@ async def test_over_http_each_caller_reaches_ayrshare_with_the_pair_the_rules_gi
         },
     }
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with http_server(settings, HttpOptions()) as url:
             for headers in callers.values():
                 async with http_session(url, headers=headers) as client:
@@ -172,7 +173,7 @@ async def test_half_a_pair_in_request_headers_is_an_error_naming_the_header(
 ) -> None:
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
-    with anyio.fail_after(30):
+    with anyio.fail_after(WAIT):
         async with (
             http_server(settings, HttpOptions()) as url,
             http_session(url, headers={header: "CANARY-HALF-PAIR-1a2b3c"}) as client,
@@ -190,7 +191,7 @@ async def test_ayrshares_419_becomes_an_error_naming_both_settings_and_the_setup
     emulator.service.switches.x_credentials_required = True
     emulator.seed_post(platforms=["twitter"])
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, PROFILE_KEY="")) as client:
             refused = await fail(client, HISTORY, {})
 
@@ -204,7 +205,7 @@ async def test_with_the_pair_configured_x_bound_operations_go_through(emulator: 
     post = emulator.seed_post(platforms=["twitter"], profile_key=PROFILE_KEY)
     settings = settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_PROFILE_KEY=PROFILE_KEY, **X_ENV)
 
-    with anyio.fail_after(10):
+    with anyio.fail_after(WAIT):
         async with memory_client(settings) as client:
             listed = await succeed(client, HISTORY, {"platforms": ["twitter"]})
             await succeed(client, DELETE, {"id": post["id"]})
