@@ -206,4 +206,3 @@ def read_command_line(
     if args.read_only:
         settings = replace(settings, read_only=True)
     return settings, args
-
