@@ -27,8 +27,10 @@ USER ayrshare
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1
 EXPOSE 8000
+# Over HTTP, /healthz answers; over stdio (`--transport stdio`) there is no port, and a running server is a healthy one.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+    CMD tr '\0' ' ' < /proc/1/cmdline | grep -qE -- '--transport[= ]stdio' \
+        || python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 
 # A public bind: Host/Origin checks stay on, and the server refuses to lend its own Ayrshare key unless
 # AYRSHARE_MCP_TOKEN is set. Add --allowed-host NAME for the hostname clients use.

@@ -83,6 +83,18 @@ def test_no_key_anywhere_names_both_ways_to_provide_one(home: Path) -> None:
     assert str(home / ".config/ayrshare/credentials.toml") in str(raised.value)
 
 
+def test_in_the_claude_desktop_bundle_no_key_points_to_the_extensions_api_key_field(home: Path) -> None:
+    bundle = json.loads((Path(__file__).parent.parent / "manifest.json").read_text(encoding="utf-8"))
+    environ = {"HOME": str(home), **bundle["server"]["mcp_config"]["env"]}
+    environ = {name: "" if value.startswith("${") else value for name, value in environ.items()}  # nothing entered
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials(environ)
+
+    assert "Settings, Extensions, Ayrshare, then the API key field" in str(raised.value)
+    assert "AYRSHARE_API_KEY" not in str(raised.value)
+
+
 def test_a_profile_key_without_an_api_key_in_the_environment_is_refused(home: Path) -> None:
     write_credentials(home / ".config/ayrshare/credentials.toml", f'api_key = "{API_KEY}"\n')
 

@@ -159,6 +159,7 @@ def test_the_manifest_keeps_keys_secret_and_passes_them_through_the_environment(
         "AYRSHARE_ALLOW_UNCONFIRMED_DELETES": "${user_config.allow_unconfirmed_deletes}",
         "AYRSHARE_TOOLSETS": "${user_config.toolsets}",
         "AYRSHARE_PUBLISH": "${user_config.publish}",
+        "AYRSHARE_MCP_BUNDLE": "claude-desktop",
     }
     assert settings["allow_unconfirmed_deletes"]["default"] is False
     assert (settings["toolsets"]["default"], settings["publish"]["default"]) == ("core", "approval")
@@ -173,6 +174,42 @@ def test_the_manifest_passes_the_official_validator(mcpb: list[str]) -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "validation passes" in result.stdout
+
+
+@pytest.fixture
+def worked_in(tmp_path: Path) -> Path:
+    """A copy of every file the repository tracks, plus the local state working in it leaves behind."""
+    copy = tmp_path / "worked-in"
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for name in tracked.splitlines():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, copy / name)
+    for junk in LOCAL_STATE:
+        (copy / junk).parent.mkdir(parents=True, exist_ok=True)
+        (copy / junk).write_text("local state\n", encoding="utf-8")
+    return copy
+
+
+LOCAL_STATE = (
+    ".hypothesis/examples/0/1", ".coverage", ".coverage.host.1.2", ".venv/bin/python", ".pytest_cache/v/x",
+    "server/ayrshare_mcp/__pycache__/server.cpython-311.pyc", "tests/.node/node22/bin/node", "htmlcov/index.html",
+)  # fmt: skip
+# What a bundle holds: the manifest, the package, what uv installs it from, and the README and licence.
+BUNDLED = {"manifest.json", "pyproject.toml", "uv.lock", "README.md", "LICENSE", "server"}
+
+
+@packaging
+@pytest.mark.anyio
+async def test_a_packed_bundle_holds_only_what_it_runs_whatever_else_lies_in_the_checkout(
+    mcpb: list[str], worked_in: Path, tmp_path: Path
+) -> None:
+    bundle, unpacked = tmp_path / "ayrshare.mcpb", tmp_path / "unpacked"
+    await anyio.run_process([*mcpb, "pack", str(worked_in), str(bundle)])
+    await anyio.run_process([*mcpb, "unpack", str(bundle), str(unpacked)])
+    packed = [path.relative_to(unpacked).as_posix() for path in unpacked.rglob("*") if path.is_file()]
+
+    assert {name.split("/")[0] for name in packed} <= BUNDLED
+    assert not [name for name in packed if "__pycache__" in name or name.endswith(".pyc")]
 
 
 @packaging
@@ -257,7 +294,31 @@ def test_the_default_command_serves_streamable_http_publicly_with_a_health_check
     assert json.loads(entrypoint) == ["ayrshare-mcp"]
     assert json.loads(command) == ["--transport", "streamable-http", "--host", "0.0.0.0", "--port", "8000"]
     assert "http://127.0.0.1:8000/healthz" in healthcheck
+    assert "--transport[= ]stdio" in healthcheck
     assert instruction("EXPOSE") == ["8000"]
+
+
+@pytest.mark.parametrize(
+    ("command", "healthy"),
+    [
+        (["ayrshare-mcp", "--transport", "stdio"], True),
+        (["ayrshare-mcp", "--transport=stdio", "--toolsets", "all"], True),
+        (["ayrshare-mcp", "--transport", "streamable-http", "--port", "1"], False),
+    ],
+)
+def test_the_health_check_passes_a_stdio_server_and_asks_an_http_one(
+    tmp_path: Path, command: list[str], healthy: bool
+) -> None:
+    [healthcheck] = instruction("HEALTHCHECK")
+    check = healthcheck.split(" CMD ", 1)[1]
+    pid_1 = tmp_path / "cmdline"  # what /proc/1/cmdline holds in the container: arguments ended by NUL
+    pid_1.write_bytes(b"\0".join(part.encode() for part in command) + b"\0")
+    # Nothing listens on port 8000 in the check's own network namespace here: an HTTP server reads as unhealthy.
+    script = check.replace("/proc/1/cmdline", str(pid_1)).replace("127.0.0.1:8000", "127.0.0.1:1")
+
+    result = subprocess.run(["sh", "-c", script], capture_output=True, check=False)
+
+    assert (result.returncode == 0) is healthy
 
 
 def test_stdio_use_of_the_image_is_documented() -> None:

@@ -34,6 +34,8 @@ ENV_PROFILE_KEY = "AYRSHARE_PROFILE_KEY"
 ENV_X_API_KEY = "AYRSHARE_X_API_KEY"
 ENV_X_API_SECRET = "AYRSHARE_X_API_SECRET"  # noqa: S105 - the variable name, not a secret
 ENV_CREDENTIALS_FILE = "AYRSHARE_CREDENTIALS_FILE"
+# Set by the Claude Desktop bundle's manifest: its user types the key into the extension's settings, not a variable.
+ENV_BUNDLE = "AYRSHARE_MCP_BUNDLE"
 SANDBOX_API_KEY = "sandbox-key"
 
 # Per-request credentials over HTTP. `Authorization` is deliberately not one: it guards access to this server.
@@ -71,10 +73,15 @@ KINDS = (API_KEY, PROFILE_KEY, X_API_KEY, X_API_SECRET)
 CREDENTIAL_HEADERS = tuple(kind.header for kind in KINDS)
 
 
-def how_to_provide_a_key(path: Path) -> str:
+def how_to_provide_a_key(environ: Mapping[str, str]) -> str:
+    if environ.get(ENV_BUNDLE, "").strip():
+        return (
+            "Enter your Ayrshare API key in Claude Desktop: Settings, Extensions, Ayrshare, then the API key field "
+            "(from the Ayrshare dashboard's API Key page); or turn on Sandbox mode there to try it without one."
+        )
     return (
         f"Set the {ENV_API_KEY} environment variable in the MCP host's server config, "
-        f'or write api_key = "..." to the credentials file {path} (chmod 600).'
+        f'or write api_key = "..." to the credentials file {credentials_file_path(environ)} (chmod 600).'
     )
 
 
@@ -389,7 +396,7 @@ def server_credentials(environ: Mapping[str, str]) -> Credentials:
                 f"profile_key, x_api_key, x_api_secret) together in {credentials_file_path(environ)}."
             )
     raise MissingCredentialsError(
-        "No Ayrshare API key is configured. " + how_to_provide_a_key(credentials_file_path(environ))
+        "No Ayrshare API key is configured. " + how_to_provide_a_key(environ)
     )
 
 
