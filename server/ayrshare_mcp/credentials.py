@@ -395,9 +395,7 @@ def server_credentials(environ: Mapping[str, str]) -> Credentials:
                 f"{names} is set but {ENV_API_KEY} is not. Set {ENV_API_KEY} too, or put everything (api_key, "
                 f"profile_key, x_api_key, x_api_secret) together in {credentials_file_path(environ)}."
             )
-    raise MissingCredentialsError(
-        "No Ayrshare API key is configured. " + how_to_provide_a_key(environ)
-    )
+    raise MissingCredentialsError("No Ayrshare API key is configured. " + how_to_provide_a_key(environ))
 
 
 def every_configured_secret(environ: Mapping[str, str], headers: Mapping[str, str] | None = None) -> tuple[str, ...]:

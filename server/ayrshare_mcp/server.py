@@ -41,7 +41,8 @@ from ayrshare_mcp.tools.envelope import with_notice
 SERVER_NAME = "ayrshare"
 SANDBOX_NOTICE = (
     "Sandbox: this result came from ayrshare-mcp's built-in Ayrshare emulator (--sandbox); "
-    "no real Ayrshare account or social post was touched."
+    "no real Ayrshare account or social post was touched. The sandbox keeps its posts and schedules between runs "
+    "(so a post made again the same day is refused as already submitted); --sandbox-reset starts it over."
 )
 
 
