@@ -406,8 +406,9 @@ def report(results: dict[str, Any]) -> str:
                      f"share {contract['contract_floor_share_p50_ms']:+.2f} ms",
                      f"ours {contract['beyond_contract_floor_p50_ms']:+.2f} ms", "(SDK's part)"))  # fmt: skip
     for selection, size in results["tools_list_size"].items():
+        outputs = f"+{size['output_schema_tokens']:,} output schemas"
         rows.append((f"tools/list size, --toolsets {selection}", f"{size['bytes'] / 1000:.1f} KB",
-                     f"{size['tokens']:,} tokens", f"+{size['output_schema_tokens']:,} output schemas", ""))  # fmt: skip
+                     f"{size['tokens']:,} tokens", outputs, ""))  # fmt: skip
     in_flight = conc["calls_in_flight"]
     rows.append((f"{in_flight} calls in flight, 1 stdio session", f"{conc['stdio_one_session_s']:.3f} s",
                  "0.100 s ideal", "", "< 0.3 s"))  # fmt: skip
