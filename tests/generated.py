@@ -24,9 +24,7 @@ ROOT = Path(__file__).parent.parent
 REGENERATE = "bash scripts/regen-docs"
 # (document, block name): the command whose output the block is.
 BLOCKS = {
-    ("README.md", "tools"): "ayrshare-mcp tools --markdown",
-    ("README.md", "toolsets"): f"ayrshare-mcp --toolsets {','.join(name for name in TOOLSETS if name != 'core')} "
-    "tools --summary",
+    ("README.md", "toolsets"): "ayrshare-mcp --toolsets all tools --summary",
     ("docs/tools.md", "tools"): "ayrshare-mcp --toolsets all tools --markdown",
 }
 MANIFEST = ROOT / "manifest.json"
