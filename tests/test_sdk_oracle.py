@@ -17,9 +17,9 @@ Listing profiles is account-wide: it is compared without a Profile-Key, which th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import importlib
+import pkgutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,28 +33,13 @@ from ayrshare_mcp.emulator import RecordedRequest
 from ayrshare_mcp.server import build_server
 from ayrshare_mcp.tools import TOOLS_BY_NAME
 from tests.envelope import call
+from tests.oracle import POST_ID, Operation, a_post, a_schedule
 from tests.support import API_KEY, PROFILE_KEY, WAIT, X_API_KEY, X_API_SECRET, RunningEmulator, User, settings_for
 
 pytestmark = pytest.mark.anyio
 
 COMPARED_HEADERS = ("authorization", "profile-key", "x-twitter-oauth1-api-key", "x-twitter-oauth1-api-secret")
 SDK_ONLY_FIELD = "source"
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One thing the tools do, said two ways: through Ayrshare's SDK, and as a tool call."""
-
-    name: str
-    sdk: Callable[[Any], object]
-    tool: str
-    arguments: dict[str, Any]
-    # The tool's request to compare, when the tool makes more than one (create lists schedules first).
-    request_index: int = -1
-    # What the tool needs to find in Ayrshare before it sends its request (a post to approve, a schedule to name).
-    prepare: Callable[[RunningEmulator, str | None], None] | None = None
-    # Account-wide operations act for the primary profile only.
-    account_wide: bool = False
 
 
 EVERY_SCHEDULE_FIELD = {
@@ -73,7 +58,6 @@ EVERY_HISTORY_FILTER = {
     "platforms": ["twitter", "linkedin"],
     "type": "immediate",
 }
-POST_ID = "oracleP0st1d"
 BULK_IDS = ["oracleBulk1", "oracleBulk2"]
 EVERY_POST_FIELD = {
     "post": "Oracle launch post",
@@ -86,20 +70,6 @@ EVERY_POST_FIELD = {
     "idempotencyKey": "oracle-launch-1",
 }
 NOW_POST = {"post": "Oracle now", "platforms": ["linkedin"], "idempotencyKey": "oracle-now-1"}
-
-
-def a_post(status: str) -> Callable[[RunningEmulator, str | None], None]:
-    def prepare(emulator: RunningEmulator, profile_key: str | None) -> None:
-        later = datetime(2030, 1, 1, tzinfo=UTC)
-        emulator.seed_post(profile_key=profile_key, post_id=POST_ID, schedule_date=later, status=status)
-
-    return prepare
-
-
-def a_schedule(emulator: RunningEmulator, profile_key: str | None) -> None:
-    emulator.service.set_auto_schedule(
-        emulator.service.profile(API_KEY, profile_key), {"schedule": ["09:00Z"], "title": "oracle"}
-    )
 
 
 OPERATIONS = [
@@ -273,6 +243,21 @@ async def through_the_server(
     return normalised(emulator.app.requests[operation.request_index])
 
 
+def declared_beside_their_tools() -> tuple[list[Operation], dict[str, str]]:
+    """The cases, and the exemptions, that other test modules declare beside their tools' tests."""
+    cases: list[Operation] = []
+    exempt: dict[str, str] = {}
+    for found in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if found.name.startswith("test_") and found.name != Path(__file__).stem:
+            module = importlib.import_module(f"tests.{found.name}")
+            cases += getattr(module, "SDK_ORACLE", [])
+            exempt |= getattr(module, "SDK_ORACLE_EXEMPT", {})
+    return cases, exempt
+
+
+ELSEWHERE, EXEMPT = declared_beside_their_tools()
+OPERATIONS += ELSEWHERE
+
 CASES = [
     pytest.param(operation, credentials, id=f"{operation.name}-{credentials}")
     for operation in OPERATIONS
@@ -297,10 +282,6 @@ async def test_the_server_sends_what_ayrshares_own_sdk_sends(
     assert ours["headers"]["authorization"] == f"Bearer {API_KEY}"
     assert (ours["headers"]["profile-key"] is not None) is profile
     assert (ours["headers"]["x-twitter-oauth1-api-key"] is not None) is x_pair
-
-
-# Tools whose requests Ayrshare's SDK cannot make, and why; every other tool needs a case in OPERATIONS.
-EXEMPT: dict[str, str] = {}
 
 
 def test_every_tool_is_compared_with_the_sdk_or_says_why_it_cannot_be() -> None:

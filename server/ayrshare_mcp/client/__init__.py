@@ -6,10 +6,10 @@ to try again; `rate_limits` remembers each profile's budget; `answers` reads wha
 went wrong and what to do next.
 """
 
-from ayrshare_mcp.client.account import Account
+from ayrshare_mcp.client.account import ENDPOINTS, Account
 from ayrshare_mcp.client.answers import JSONObject, encode_query, parse_answer, schedule_titles
 from ayrshare_mcp.client.client import AyrshareClient
-from ayrshare_mcp.client.endpoints import ENDPOINTS, Endpoint, Operation
+from ayrshare_mcp.client.endpoints import Endpoint, Operation
 from ayrshare_mcp.client.errors import AyrshareAPIError, AyrshareDuplicatePost, AyrshareError
 
 __all__ = [

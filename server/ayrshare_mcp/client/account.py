@@ -1,5 +1,8 @@
-"""The Ayrshare operations the tools use, acting for one account until one deadline. Each is one endpoint (see
-`endpoints`), with Ayrshare's quirks smoothed into plain answers: "no schedules" and "no history" are empty."""
+"""The Ayrshare operations the tools use, acting for one account until one deadline, and the endpoints they call.
+Ayrshare's quirks are smoothed into plain answers: "no schedules" and "no history" are empty.
+
+A new operation is an `Endpoint` declared below and an `Account` method that sends it; nothing else in the client
+changes."""
 
 from __future__ import annotations
 
@@ -8,14 +11,46 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ayrshare_mcp.client import endpoints
 from ayrshare_mcp.client.answers import HISTORY_NOT_FOUND, NO_AUTO_SCHEDULES, JSONObject, QueryValue, encode_query
-from ayrshare_mcp.client.endpoints import Operation
+from ayrshare_mcp.client.endpoints import (
+    HOW_TO_CHECK_A_CHANGE,
+    HOW_TO_CHECK_A_DELETE,
+    HOW_TO_CHECK_A_POST,
+    Endpoint,
+    Operation,
+)
 from ayrshare_mcp.client.errors import AyrshareAPIError, AyrshareError
 from ayrshare_mcp.credentials import Credentials
 
 if TYPE_CHECKING:
     from ayrshare_mcp.client.client import AyrshareClient
+
+# --- The endpoints the operations below call -----------------------------------------------------------------
+
+LIST_AUTO_SCHEDULES = Endpoint("GET", "auto-schedule/list", changes=False)
+# Setting a schedule is an upsert: the same body twice leaves the same schedule.
+SET_AUTO_SCHEDULE = Endpoint("POST", "auto-schedule/set")
+DELETE_AUTO_SCHEDULE = Endpoint(
+    "DELETE",
+    "auto-schedule/delete",
+    repeatable=False,
+    how_to_check="List the auto schedules to see whether it is gone before trying again.",
+)
+HISTORY = Endpoint("GET", "history", changes=False)
+DELETE_POST = Endpoint("DELETE", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_DELETE)
+# Never repeated once it may have reached Ayrshare: a post must go out at most once.
+CREATE_POST = Endpoint("POST", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_POST)
+VALIDATE_POST = Endpoint("POST", "validate/post", changes=False)
+# A failed post answers 200 with its own "status": "error".
+GET_POST = Endpoint("GET", "post/{id}", changes=False, status_field_is_outcome=False)
+# PUT, as both of Ayrshare's SDKs send it (the docs now also show PATCH). An approval publishes: not repeated.
+UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
+RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
+USER = Endpoint("GET", "user", changes=False)
+PROFILES = Endpoint("GET", "profiles", changes=False)
+
+# Every request the client may send (the tests read it): derived from the declarations above.
+ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Endpoint))
 
 # How long a publish waits for GET /user before going ahead without the linked-network check.
 USER_LOOKUP_SECONDS = 5.0
@@ -34,28 +69,28 @@ class Account:
 
     async def list_auto_schedules(self) -> JSONObject:
         try:
-            return await self._send(endpoints.LIST_AUTO_SCHEDULES())
+            return await self._send(LIST_AUTO_SCHEDULES())
         except AyrshareAPIError as error:
             if error.code == NO_AUTO_SCHEDULES:
                 return {"status": "success", "schedules": {}}
             raise
 
     async def set_auto_schedule(self, body: Mapping[str, Any]) -> JSONObject:
-        return await self._send(endpoints.SET_AUTO_SCHEDULE(json=body))
+        return await self._send(SET_AUTO_SCHEDULE(json=body))
 
     async def delete_post(self, body: Mapping[str, Any]) -> JSONObject:
-        return await self._send(endpoints.DELETE_POST(json=body))
+        return await self._send(DELETE_POST(json=body))
 
     async def get_history(self, query: Mapping[str, QueryValue]) -> JSONObject:
         try:
-            return await self._send(endpoints.HISTORY(params=encode_query(query) if query else None))
+            return await self._send(HISTORY(params=encode_query(query) if query else None))
         except AyrshareAPIError as error:
             if error.code == HISTORY_NOT_FOUND:
                 return {"history": [], "count": 0}
             raise
 
     async def get_user(self) -> JSONObject:
-        user = await self._send(endpoints.USER())
+        user = await self._send(USER())
         self._client.remember_user(self.credentials, user)
         return user
 
@@ -83,7 +118,7 @@ class Account:
         return {str(name) for name in linked} if isinstance(linked, list) else None
 
     async def create_post(self, body: Mapping[str, Any]) -> JSONObject:
-        operation = endpoints.CREATE_POST(json=body)
+        operation = CREATE_POST(json=body)
         key = body.get("idempotencyKey")
         if not isinstance(key, str):
             return await self._send(operation)
@@ -97,19 +132,19 @@ class Account:
         self._client.approvals_honoured(self.credentials)
 
     async def validate_post(self, body: Mapping[str, Any]) -> JSONObject:
-        return await self._send(endpoints.VALIDATE_POST(json=body))
+        return await self._send(VALIDATE_POST(json=body))
 
     async def get_post(self, post_id: str) -> JSONObject:
-        return await self._send(endpoints.GET_POST(id=post_id))
+        return await self._send(GET_POST(id=post_id))
 
     async def update_post(self, body: Mapping[str, Any]) -> JSONObject:
-        return await self._send(endpoints.UPDATE_POST(json=body))
+        return await self._send(UPDATE_POST(json=body))
 
     async def retry_post(self, post_id: str) -> JSONObject:
-        return await self._send(endpoints.RETRY_POST(json={"id": post_id}))
+        return await self._send(RETRY_POST(json={"id": post_id}))
 
     async def delete_auto_schedule(self, body: Mapping[str, Any]) -> JSONObject:
-        return await self._send(endpoints.DELETE_AUTO_SCHEDULE(json=body))
+        return await self._send(DELETE_AUTO_SCHEDULE(json=body))
 
     async def list_profiles(self) -> JSONObject:
-        return await self._send(endpoints.PROFILES())
+        return await self._send(PROFILES())

@@ -1,8 +1,6 @@
-"""Ayrshare's endpoints as this client calls them: each one's method and path, whether sending it twice is harmless,
-and how to check on one whose answer was lost. Every request the client sends is one of `ENDPOINTS`.
-
-A new endpoint is one more constant below; `ENDPOINTS` (which the tests read to know every request the client may
-send) is derived from them.
+"""An Ayrshare endpoint as this client calls it: its method and path, whether a request to it can change anything,
+whether sending it twice is harmless, and how to check on one whose answer was lost. The endpoints themselves are
+declared beside the operations that call them, in `account`.
 """
 
 from __future__ import annotations
@@ -73,28 +71,3 @@ class Operation:
     @property
     def name(self) -> str:
         return f"{self.method} /{self.endpoint.path}"
-
-
-LIST_AUTO_SCHEDULES = Endpoint("GET", "auto-schedule/list", changes=False)
-# Setting a schedule is an upsert: the same body twice leaves the same schedule.
-SET_AUTO_SCHEDULE = Endpoint("POST", "auto-schedule/set")
-DELETE_AUTO_SCHEDULE = Endpoint(
-    "DELETE",
-    "auto-schedule/delete",
-    repeatable=False,
-    how_to_check="List the auto schedules to see whether it is gone before trying again.",
-)
-HISTORY = Endpoint("GET", "history", changes=False)
-DELETE_POST = Endpoint("DELETE", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_DELETE)
-# Never repeated once it may have reached Ayrshare: a post must go out at most once.
-CREATE_POST = Endpoint("POST", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_POST)
-VALIDATE_POST = Endpoint("POST", "validate/post", changes=False)
-# A failed post answers 200 with its own "status": "error".
-GET_POST = Endpoint("GET", "post/{id}", changes=False, status_field_is_outcome=False)
-# PUT, as both of Ayrshare's SDKs send it (the docs now also show PATCH). An approval publishes: not repeated.
-UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
-RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
-USER = Endpoint("GET", "user", changes=False)
-PROFILES = Endpoint("GET", "profiles", changes=False)
-
-ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Endpoint))

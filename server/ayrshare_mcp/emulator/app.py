@@ -17,14 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ayrshare_mcp.emulator import posts
-from ayrshare_mcp.emulator.ayrshare import JSON, Ayrshare, ErrorAnswer, Profile, Reply, Switches, XHeaders
+from ayrshare_mcp.emulator import ayrshare, posts
+from ayrshare_mcp.emulator.ayrshare import Ayrshare, Call, ErrorAnswer, Reply, Route, Switches, XHeaders
 
 ADMIN_PREFIX = "/__emulator__"
-POST_BY_ID = "/api/post/"
 _INDEXED = re.compile(r"^(?P<name>[A-Za-z]+)\[\d+\]$")
-
-Operation = Callable[[Ayrshare, Profile, "RecordedRequest"], Reply]
 
 
 @dataclass
@@ -106,84 +103,34 @@ class _CutShort(Response):
         await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
 
 
-def _set_auto_schedule(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.set_auto_schedule(profile, _json_object(request))
+# Every endpoint the emulator serves: each part declares its own.
+ROUTES: dict[tuple[str, str], Route] = {**ayrshare.ROUTES, **posts.ROUTES}
 
 
-def _list_auto_schedules(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.list_auto_schedules(profile)
+def route_of(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route serving a request, and the values of its path's "{name}" segments."""
+    if (method, path) in ROUTES:
+        return ROUTES[method, path], {}
+    given = path.split("/")
+    for (route_method, pattern), route in ROUTES.items():
+        parts = pattern.split("/")
+        if route_method != method or len(parts) != len(given) or "{" not in pattern:
+            continue
+        if all(part == value or (part.startswith("{") and value) for part, value in zip(parts, given, strict=True)):
+            return route, {part[1:-1]: value for part, value in zip(parts, given, strict=True) if part.startswith("{")}
+    return None
 
 
-def _delete_auto_schedule(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.delete_auto_schedule(profile, _json_object(request))
-
-
-def _create_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    wrap = service.switches.wrap_profile_posts and bool(request.header("profile-key"))
-    return posts.create_post(service, profile, _json_object(request), _x_headers(request), wrap=wrap)
-
-
-def _validate_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return posts.validate_post(service, _json_object(request), _x_headers(request))
-
-
-def _update_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return posts.update_post(service, profile, _json_object(request))
-
-
-def _retry_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return posts.retry_post(service, profile, _json_object(request))
-
-
-def _get_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return posts.get_post(profile, request.path.removeprefix(POST_BY_ID))
-
-
-def _profiles(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return posts.list_profiles(service, service.authenticate(request.header("authorization")))
-
-
-def _delete_post(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.delete_post(profile, _json_object(request), _x_headers(request))
-
-
-def _history(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.history(profile, request.query_dict(), request.query_list("platforms"), _x_headers(request))
-
-
-def _x_headers(request: RecordedRequest) -> XHeaders:
-    return XHeaders(request.header("x-twitter-oauth1-api-key"), request.header("x-twitter-oauth1-api-secret"))
-
-
-def _user(service: Ayrshare, profile: Profile, request: RecordedRequest) -> Reply:
-    return service.user(profile)
-
-
-# The documented paths, and the aliases Ayrshare's own SDKs and tests still use.
-ROUTES: dict[tuple[str, str], Operation] = {
-    ("POST", "/api/auto-schedule/set"): _set_auto_schedule,
-    ("POST", "/api/auto-schedule"): _set_auto_schedule,
-    ("GET", "/api/auto-schedule/list"): _list_auto_schedules,
-    ("GET", "/api/auto-schedule"): _list_auto_schedules,
-    ("DELETE", "/api/auto-schedule/delete"): _delete_auto_schedule,
-    ("DELETE", "/api/auto-schedule"): _delete_auto_schedule,
-    ("POST", "/api/post"): _create_post,
-    ("POST", "/api/validate/post"): _validate_post,
-    ("PUT", "/api/post"): _update_post,
-    ("PATCH", "/api/post"): _update_post,
-    ("PUT", "/api/post/retry"): _retry_post,
-    ("GET", "/api/profiles"): _profiles,
-    ("DELETE", "/api/post"): _delete_post,
-    ("DELETE", "/api/delete"): _delete_post,
-    ("GET", "/api/history"): _history,
-    ("GET", "/api/user"): _user,
-}
-
-
-def _json_object(request: RecordedRequest) -> JSON:
-    if isinstance(request.body, dict):
-        return request.body
-    raise ErrorAnswer(400, "The request body must be a JSON object.")
+def _call(request: RecordedRequest, api_key: str, path: dict[str, str]) -> Call:
+    return Call(
+        body=request.body,
+        query=request.query_dict(),
+        lists={name: request.query_list(name) for name in ("platforms",)},
+        path=path,
+        profile_key=request.header("profile-key"),
+        api_key=api_key,
+        x_headers=XHeaders(request.header("x-twitter-oauth1-api-key"), request.header("x-twitter-oauth1-api-secret")),
+    )
 
 
 class EmulatorApp:
@@ -289,11 +236,10 @@ class EmulatorApp:
         return None
 
     def _answer(self, request: RecordedRequest) -> Reply:
-        operation = ROUTES.get((request.method, request.path))
-        if operation is None and request.method == "GET" and request.path.startswith(POST_BY_ID):
-            operation = _get_post
-        if operation is None:
+        found = route_of(request.method, request.path)
+        if found is None:
             return Reply(404, {"status": "error", "message": f"No endpoint {request.method} {request.path}."})
+        route, path = found
         rate_headers: dict[str, str] = {}
         try:
             api_key = self.service.authenticate(request.header("authorization"))
@@ -302,7 +248,7 @@ class EmulatorApp:
             self.service.check_post_quota(profile, request.method, request.path)
             if isinstance(request.body, _InvalidJSON):
                 raise ErrorAnswer(400, "The request body is not valid JSON.")
-            reply = operation(self.service, profile, request)
+            reply = route(self.service, profile, _call(request, api_key, path))
         except ErrorAnswer as error:
             reply = Reply(error.status, error.body, error.headers)
         reply.headers = {**rate_headers, **reply.headers}

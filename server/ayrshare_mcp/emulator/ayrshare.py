@@ -15,6 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 JSON = dict[str, Any]
+# How an endpoint is served: the service, the caller's profile and the request, to a reply. Each part of the emulator
+# declares its own as ROUTES, keyed by method and path ("{name}" matches one path segment); `app` gathers them.
+Route = Callable[["Ayrshare", "Profile", "Call"], "Reply"]
 
 TIME_SLOT = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])[Zz]$")
 BANNED_TITLE_CHARACTERS = set("*~/[]")
@@ -76,6 +79,24 @@ class XHeaders:
 
     api_key: str | None = None
     api_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as an operation sees it: its body, query, path parameters and the headers that matter here."""
+
+    body: Any
+    query: Mapping[str, str] = field(default_factory=dict)
+    lists: Mapping[str, list[str]] = field(default_factory=dict)
+    path: Mapping[str, str] = field(default_factory=dict)
+    profile_key: str | None = None
+    api_key: str = ""
+    x_headers: XHeaders = field(default_factory=lambda: XHeaders())
+
+    def json_object(self) -> JSON:
+        if isinstance(self.body, dict):
+            return self.body
+        raise ErrorAnswer(400, "The request body must be a JSON object.")
 
 
 @dataclass
@@ -537,3 +558,32 @@ class Ayrshare:
                 "lastApiCall": iso(self.clock()),
             },
         )
+
+
+# The documented paths, and the aliases Ayrshare's own SDKs and tests still use.
+ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/api/auto-schedule/set"): lambda service, profile, call: service.set_auto_schedule(
+        profile, call.json_object()
+    ),
+    ("POST", "/api/auto-schedule"): lambda service, profile, call: service.set_auto_schedule(
+        profile, call.json_object()
+    ),
+    ("GET", "/api/auto-schedule/list"): lambda service, profile, call: service.list_auto_schedules(profile),
+    ("GET", "/api/auto-schedule"): lambda service, profile, call: service.list_auto_schedules(profile),
+    ("DELETE", "/api/auto-schedule/delete"): lambda service, profile, call: service.delete_auto_schedule(
+        profile, call.json_object()
+    ),
+    ("DELETE", "/api/auto-schedule"): lambda service, profile, call: service.delete_auto_schedule(
+        profile, call.json_object()
+    ),
+    ("DELETE", "/api/post"): lambda service, profile, call: service.delete_post(
+        profile, call.json_object(), call.x_headers
+    ),
+    ("DELETE", "/api/delete"): lambda service, profile, call: service.delete_post(
+        profile, call.json_object(), call.x_headers
+    ),
+    ("GET", "/api/history"): lambda service, profile, call: service.history(
+        profile, call.query, call.lists.get("platforms", []), call.x_headers
+    ),
+    ("GET", "/api/user"): lambda service, profile, call: service.user(profile),
+}

@@ -14,9 +14,11 @@ from typing import Any
 from ayrshare_mcp.emulator.ayrshare import (
     JSON,
     Ayrshare,
+    Call,
     ErrorAnswer,
     Profile,
     Reply,
+    Route,
     XHeaders,
     iso,
     parse_moment,
@@ -208,3 +210,21 @@ def list_profiles(service: Ayrshare, api_key: str) -> Reply:
 
 
 __all__ = ["create_post", "get_post", "list_profiles", "retry_post", "update_post", "validate_post"]
+
+
+def _create(service: Ayrshare, profile: Profile, call: Call) -> Reply:
+    wrap = service.switches.wrap_profile_posts and bool(call.profile_key)
+    return create_post(service, profile, call.json_object(), call.x_headers, wrap=wrap)
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/api/post"): _create,
+    ("POST", "/api/validate/post"): lambda service, profile, call: validate_post(
+        service, call.json_object(), call.x_headers
+    ),
+    ("PUT", "/api/post"): lambda service, profile, call: update_post(service, profile, call.json_object()),
+    ("PATCH", "/api/post"): lambda service, profile, call: update_post(service, profile, call.json_object()),
+    ("PUT", "/api/post/retry"): lambda service, profile, call: retry_post(service, profile, call.json_object()),
+    ("GET", "/api/post/{id}"): lambda service, profile, call: get_post(profile, call.path["id"]),
+    ("GET", "/api/profiles"): lambda service, profile, call: list_profiles(service, call.api_key),
+}
