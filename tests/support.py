@@ -34,7 +34,8 @@ from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
 from ayrshare_mcp.logs import LIBRARY_LOGGERS, configure_logging
 from ayrshare_mcp.server import build_server
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.transports import HttpOptions, compose, serve_http
+from ayrshare_mcp.transports.http import compose, serve_http
+from ayrshare_mcp.transports.options import HttpOptions
 
 # How long a test waits for anything before it fails: every step takes milliseconds on a quiet machine, so this is
 # room for a loaded one, and a hang is reported at once.

@@ -10,7 +10,7 @@ import pytest
 
 from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.transports import HttpOptions, HttpTransport
+from ayrshare_mcp.transports.options import HttpOptions, HttpTransport
 from tests.envelope import fail, succeed
 from tests.support import (
     API_KEY,

@@ -17,7 +17,7 @@ from ayrshare_mcp.credentials import SANDBOX_API_KEY
 from ayrshare_mcp.emulator import Fault, bind
 from ayrshare_mcp.sandbox import MAX_ACCOUNTS, MAX_POSTS, demo_emulator, sandbox_transport, state_file
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.transports import HttpOptions
+from ayrshare_mcp.transports.options import HttpOptions
 from tests.envelope import call
 from tests.support import (
     API_KEY,

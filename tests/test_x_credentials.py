@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from ayrshare_mcp.credentials import X_BYO_SETUP_URL, CredentialsError, XPair, resolve_credentials
-from ayrshare_mcp.transports import HttpOptions
+from ayrshare_mcp.transports.options import HttpOptions
 from tests.envelope import fail, succeed
 from tests.support import (
     API_KEY,

@@ -12,7 +12,6 @@ exception in a filter stops the event loop).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -22,10 +21,6 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import ClassVar, TextIO
 
-from anyio import BrokenResourceError, ClosedResourceError
-from pydantic import ValidationError
-from starlette.requests import ClientDisconnect
-
 OWN_LOGGER = "ayrshare_mcp"
 LIBRARY_LOGGERS = ("mcp", "mcp_types", "httpx2", "httpcore2", "sse_starlette", "uvicorn", "starlette")
 # SDK session ids: 32 hex digits (streamable HTTP) or a UUID (SSE).
@@ -34,8 +29,15 @@ _MAX_UNTRUSTED = 200
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 WITHHELD = "(message withheld: a library's exception text may quote request data)"
 # A client that went away mid-request (a request deadline cut it off, or its stream closed just before a message for
-# it arrived), or one that sent what does not parse: expected events, so no traceback.
-_EXPECTED = (ClientDisconnect, ClosedResourceError, BrokenResourceError, ValidationError, json.JSONDecodeError)
+# it arrived), or one that sent what does not parse: expected events, so no traceback. Named, not imported: the
+# command line loads this module first, and the web stack is not needed to tell them.
+_EXPECTED = {
+    ("starlette", "ClientDisconnect"),
+    ("anyio", "ClosedResourceError"),
+    ("anyio", "BrokenResourceError"),
+    ("pydantic_core", "ValidationError"),
+    ("json", "JSONDecodeError"),
+}
 
 
 def configure_logging(level: str, stream: TextIO | None = None) -> None:
@@ -125,7 +127,7 @@ class _LibraryLines(logging.Filter):
             message = untrusted(message, limit=1000)
             if record.exc_info:
                 error = record.exc_info[1]
-                if isinstance(error, _EXPECTED):
+                if _expected(error):
                     message, record.exc_text = f"{message} ({type(error).__name__})", None
                 else:
                     record.exc_text = without_messages(error)
@@ -133,6 +135,10 @@ class _LibraryLines(logging.Filter):
         # A session id in a log is a key to someone else's session; the SDK names them in its own lines.
         record.msg, record.args = _SESSION_ID.sub("<session>", message), ()
         return True
+
+
+def _expected(error: BaseException | None) -> bool:
+    return any((kind.__module__.split(".")[0], kind.__name__) in _EXPECTED for kind in type(error).__mro__)
 
 
 def _unprintable(record: logging.LogRecord, exc: Exception) -> str:

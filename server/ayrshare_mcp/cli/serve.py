@@ -15,7 +15,9 @@ from ayrshare_mcp import __version__
 from ayrshare_mcp.access import AccessError
 from ayrshare_mcp.server import build_server
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.transports import HttpLimits, HttpOptions, compose, endpoint_url, serve_http, serve_stdio
+from ayrshare_mcp.transports.http import compose, endpoint_url, serve_http
+from ayrshare_mcp.transports.options import HttpLimits, HttpOptions
+from ayrshare_mcp.transports.stdio import serve_stdio
 
 Transport = Literal["stdio", "streamable-http", "sse"]
 
