@@ -89,39 +89,60 @@ def test_every_tool_declares_the_envelope_as_its_output_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(OUTPUT_SCHEMA)
 
 
+# Realistic values by parameter name, for the patterns a schema cannot be asked for an example of.
+EXAMPLES: dict[str, Any] = {
+    "schedule": ["13:05Z"],
+    "daysOfWeek": [0, 6],
+    "title": "Launch week",
+    "excludeDates": ["2026-12-25"],
+    "setStartDate": "2026-12-01T09:00:00Z",
+    "Profile-Key": "PROFILE-1234",
+    "id": "rhn6u7wwz2WxGv6MZGK9",
+    "startDate": "2026-11-01T00:00:00Z",
+    "endDate": "2026-11-30T00:00:00Z",
+    "lastDays": 0,
+    "limit": 1000,
+    "status": "awaiting approval",
+    "platforms": ["twitter", "gmb"],
+    "type": "scheduled",
+    "post": "Launch day",
+    "mediaUrls": ["https://img.example/launch.png"],
+    "scheduleDate": "2030-01-01T09:00:00+02:00",
+    "requiresApproval": True,
+    "shortenLinks": False,
+    "notes": "Ask Sam to approve",
+    "idempotencyKey": "launch-2030-01-01",
+    "approved": True,
+    "deleteLastScheduleDate": True,
+}
+
+
+def example_of(name: str, schema: dict[str, Any]) -> Any:
+    """A value the property's schema accepts: the realistic one for its name if it fits, else one read off the
+    schema (its first allowed value, its minimum, one item); a pattern no example fits asks for one."""
+    candidates = [EXAMPLES[name]] if name in EXAMPLES else []
+    if "enum" in schema:
+        candidates.append(schema["enum"][0])
+    elif schema["type"] == "integer":
+        candidates.append(schema.get("minimum", 1))
+    elif schema["type"] == "boolean":
+        candidates.append(True)
+    elif schema["type"] == "array":
+        candidates.append([example_of(f"{name}[]", schema["items"])] * max(1, schema.get("minItems", 1)))
+    elif schema["type"] == "string" and "pattern" not in schema:
+        candidates.append("text")
+    valid = [value for value in candidates if jsonschema.Draft202012Validator(schema).is_valid(value)]
+    assert valid, f"add a realistic example for {name!r} to EXAMPLES: its pattern is {schema.get('pattern')!r}"
+    return valid[0]
+
+
 @pytest.mark.parametrize("spec", TOOLS_BY_NAME.values(), ids=lambda spec: spec.name)
 def test_arguments_the_schema_accepts_are_accepted_by_the_tool(spec: Any) -> None:
-    properties = spec.tool.input_schema["properties"]
-    example = {
-        name: value
-        for name, value in {
-            "schedule": ["13:05Z"],
-            "daysOfWeek": [0, 6],
-            "title": "Launch week",
-            "excludeDates": ["2026-12-25"],
-            "setStartDate": "2026-12-01T09:00:00Z",
-            "Profile-Key": "PROFILE-1234",
-            "id": "rhn6u7wwz2WxGv6MZGK9",
-            "startDate": "2026-11-01T00:00:00Z",
-            "endDate": "2026-11-30T00:00:00Z",
-            "lastDays": 0,
-            "limit": 1000,
-            "status": "awaiting approval",
-            "platforms": ["twitter", "gmb"],
-            "type": "scheduled",
-            "post": "Launch day",
-            "mediaUrls": ["https://img.example/launch.png"],
-            "scheduleDate": "2030-01-01T09:00:00+02:00",
-            "requiresApproval": True,
-            "shortenLinks": False,
-            "notes": "Ask Sam to approve",
-            "idempotencyKey": "launch-2030-01-01",
-            "approved": True,
-            "deleteLastScheduleDate": True,
-        }.items()
-        if name in properties
-    }
-    jsonschema.validate(example, spec.tool.input_schema)
+    schema = spec.tool.input_schema
+    named = set(schema.get("required", [])) | set(EXAMPLES)  # what every call sends, and all that can go together
+    example = {name: example_of(name, prop) for name, prop in schema["properties"].items() if name in named}
+
+    jsonschema.validate(example, schema)
     spec.arguments.model_validate(example)
 
 
