@@ -120,20 +120,21 @@ EXAMPLES: dict[str, Any] = {
 def example_of(name: str, schema: dict[str, Any]) -> Any:
     """A value the property's schema accepts: the realistic one for its name if it fits, else one read off the
     schema (its first allowed value, its minimum, one item); a pattern no example fits asks for one."""
-    candidates = [EXAMPLES[name]] if name in EXAMPLES else []
+    fits = jsonschema.Draft202012Validator(schema).is_valid
+    if name in EXAMPLES and fits(EXAMPLES[name]):
+        return EXAMPLES[name]
     if "enum" in schema:
-        candidates.append(schema["enum"][0])
-    elif schema["type"] == "integer":
-        candidates.append(schema.get("minimum", 1))
-    elif schema["type"] == "boolean":
-        candidates.append(True)
-    elif schema["type"] == "array":
-        candidates.append([example_of(f"{name}[]", schema["items"])] * max(1, schema.get("minItems", 1)))
-    elif schema["type"] == "string" and "pattern" not in schema:
-        candidates.append("text")
-    valid = [value for value in candidates if jsonschema.Draft202012Validator(schema).is_valid(value)]
-    assert valid, f"add a realistic example for {name!r} to EXAMPLES: its pattern is {schema.get('pattern')!r}"
-    return valid[0]
+        return schema["enum"][0]
+    if schema["type"] == "integer":
+        return schema.get("minimum", 1)
+    if schema["type"] == "boolean":
+        return True
+    if schema["type"] == "array":
+        return [example_of(f"{name}[]", schema["items"])] * max(1, schema.get("minItems", 1))
+    assert "pattern" not in schema, (
+        f"add a realistic example for {name!r} to EXAMPLES: its pattern is {schema['pattern']!r}"
+    )
+    return "text"
 
 
 @pytest.mark.parametrize("spec", TOOLS_BY_NAME.values(), ids=lambda spec: spec.name)
