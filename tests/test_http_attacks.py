@@ -21,6 +21,8 @@ from tests.support import (
     API_KEY,
     BEARER,
     PROFILE_KEY,
+    RAW_ACCEPT,
+    RAW_INITIALIZE,
     WAIT,
     Log,
     RunningEmulator,
@@ -87,13 +89,6 @@ async def token_server(
 
 
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
-INITIALIZE: dict[str, Any] = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
-}
-ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def port_of(url: str) -> int:
@@ -136,7 +131,7 @@ def modern_call(name: str, arguments: dict[str, Any]) -> tuple[dict[str, Any], d
         "method": "tools/call",
         "params": {"name": name, "arguments": arguments, "_meta": meta},
     }
-    headers = {**ACCEPT, "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": name}
+    headers = {**RAW_ACCEPT, "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": name}
     return body, headers
 
 
@@ -164,7 +159,7 @@ async def test_host_and_origin_must_name_this_server_exactly(
 ) -> None:
     url, log = keyless_server
     origin_line = f"Origin: {origin}\r\n" if origin else ""
-    body = json.dumps(INITIALIZE).encode()
+    body = json.dumps(RAW_INITIALIZE).encode()
     request = (
         f"POST /mcp HTTP/1.1\r\nHost: {host}\r\n{origin_line}"
         "Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
@@ -252,11 +247,14 @@ async def test_an_oversized_initialize_is_refused_since_a_session_keeps_it(
     keyless_server: tuple[str, Log],
 ) -> None:
     url, _ = keyless_server
-    padded = {**INITIALIZE, "params": {**INITIALIZE["params"], "clientInfo": {"name": "x" * 70_000, "version": "0"}}}
+    padded = {
+        **RAW_INITIALIZE,
+        "params": {**RAW_INITIALIZE["params"], "clientInfo": {"name": "x" * 70_000, "version": "0"}},
+    }
 
     with anyio.fail_after(WAIT):
         async with httpx2.AsyncClient() as http:
-            answer = await http.post(url + "/mcp", json=padded, headers=ACCEPT)
+            answer = await http.post(url + "/mcp", json=padded, headers=RAW_ACCEPT)
 
     assert answer.status_code == 413
 
@@ -332,11 +330,13 @@ async def test_the_bearer_scheme_is_accepted_in_any_case(token_server: tuple[str
     with anyio.fail_after(WAIT):
         async with httpx2.AsyncClient() as http:
             answers = [
-                await http.post(url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "Authorization": f"{scheme} {token}"})
+                await http.post(
+                    url + "/mcp", json=RAW_INITIALIZE, headers={**RAW_ACCEPT, "Authorization": f"{scheme} {token}"}
+                )
                 for scheme in ("Bearer", "bearer", "BEARER")
             ]
             wrong = await http.post(
-                url + "/mcp", json=INITIALIZE, headers={**ACCEPT, "Authorization": f"Basic {token}"}
+                url + "/mcp", json=RAW_INITIALIZE, headers={**RAW_ACCEPT, "Authorization": f"Basic {token}"}
             )
 
     assert [answer.status_code for answer in answers] == [200, 200, 200]
@@ -469,7 +469,7 @@ async def test_a_websocket_upgrade_is_refused_and_leaves_no_traceback(keyless_se
 
 async def test_two_origins_are_refused_unless_both_are_allowed(keyless_server: tuple[str, Log]) -> None:
     url, _ = keyless_server
-    body = json.dumps(INITIALIZE).encode()
+    body = json.dumps(RAW_INITIALIZE).encode()
     request = (
         b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://localhost\r\nOrigin: http://evil.example\r\n"
         b"Accept: application/json, text/event-stream\r\nContent-Type: application/json\r\n"
@@ -560,7 +560,7 @@ async def test_a_deeply_nested_body_opening_no_session_is_refused_with_400_and_n
 
     with anyio.fail_after(WAIT):
         async with httpx2.AsyncClient() as http:
-            answer = await http.post(url + "/mcp", content=nested, headers=ACCEPT)
+            answer = await http.post(url + "/mcp", content=nested, headers=RAW_ACCEPT)
 
     assert answer.status_code == 400
     assert b"RecursionError" not in log
@@ -585,7 +585,7 @@ async def test_a_body_that_stops_arriving_is_cut_off_at_the_deadline_without_a_t
             serving_here(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, log),
             httpx2.AsyncClient() as http,
         ):
-            opened = await http.post(url + "/mcp", json=INITIALIZE, headers=ACCEPT)
+            opened = await http.post(url + "/mcp", json=RAW_INITIALIZE, headers=RAW_ACCEPT)
             session = opened.headers["mcp-session-id"].encode()
             await cut_off(url, b"")
             await cut_off(url, b"Mcp-Session-Id: " + session + b"\r\n")
