@@ -7,7 +7,8 @@ changes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 import anyio
 
@@ -21,9 +22,6 @@ from ayrshare_mcp.client.endpoints import (
 )
 from ayrshare_mcp.client.errors import AyrshareAPIError, AyrshareError
 from ayrshare_mcp.credentials import Credentials
-
-if TYPE_CHECKING:
-    from ayrshare_mcp.client.client import AyrshareClient
 
 # --- The endpoints the operations below call -----------------------------------------------------------------
 
@@ -56,10 +54,21 @@ ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values
 USER_LOOKUP_SECONDS = 5.0
 
 
+class Sender(Protocol):
+    """What an `Account` needs of the client (`AyrshareClient`): sending, and what it remembers per account."""
+
+    async def send(self, operation: Operation, credentials: Credentials, deadline: float) -> JSONObject: ...
+    def remember_user(self, credentials: Credentials, user: JSONObject) -> None: ...
+    def recent_user(self, credentials: Credentials) -> JSONObject | None: ...
+    def submitting(self, credentials: Credentials, idempotency_key: str) -> AbstractAsyncContextManager[None]: ...
+    def honours_approvals(self, credentials: Credentials) -> bool: ...
+    def approvals_honoured(self, credentials: Credentials) -> None: ...
+
+
 class Account:
     """The Ayrshare operations the tools use, acting for one set of credentials until one deadline."""
 
-    def __init__(self, client: AyrshareClient, credentials: Credentials, deadline: float) -> None:
+    def __init__(self, client: Sender, credentials: Credentials, deadline: float) -> None:
         self._client = client
         self.credentials = credentials
         self.deadline = deadline
