@@ -132,3 +132,19 @@ async def test_an_unknown_post_id_is_404_with_code_114(http: httpx2.AsyncClient)
     answer = await http.get("post/nothingHere")
 
     assert (answer.status_code, answer.json()["code"]) == (404, 114)
+
+
+async def test_a_post_counts_against_the_monthly_quota_when_it_publishes_not_when_it_is_scheduled(
+    emulator: RunningEmulator, http: httpx2.AsyncClient
+) -> None:
+    emulator.service.switches.monthly_post_quota = 1
+
+    scheduled = await create(http, scheduleDate="2099-01-01T00:00:00Z")
+    held = await create(http, requiresApproval=True)
+    now = await create(http)
+    spent = await create(http)
+    delete = await http.request("DELETE", "post", json={"id": scheduled.json()["id"]})
+
+    assert [answer.status_code for answer in (scheduled, held, now)] == [200, 200, 200]
+    assert (spent.status_code, spent.json()["code"]) == (429, 106)
+    assert (delete.status_code, delete.json()["code"]) == (429, 106), "once spent, deletes are refused too"

@@ -245,7 +245,7 @@ class EmulatorApp:
             api_key = self.service.authenticate(request.header("authorization"))
             profile = self.service.profile(api_key, request.header("profile-key"))
             rate_headers = self.service.count_request(profile)
-            self.service.check_post_quota(profile, request.method, request.path)
+            self.service.check_post_quota(profile, request.path)
             if isinstance(request.body, _InvalidJSON):
                 raise ErrorAnswer(400, "The request body is not valid JSON.")
             reply = route(self.service, profile, _call(request, api_key, path))

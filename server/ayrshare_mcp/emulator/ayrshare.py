@@ -69,7 +69,8 @@ class Switches:
     # GET /auto-schedule/list documents lastScheduleDate but not setStartDate; on, the listing shows it too.
     list_shows_start_date: bool = False
     # Posts a profile may publish per month (its plan's quota); None: no limit. Once used up, Ayrshare answers 429
-    # with code 106 to posts, their gets, deletes and retries, and analytics, until the 1st at 00:07 UTC.
+    # with code 106 to posts, their gets, deletes and retries, and analytics, until the 1st at 00:07 UTC. A post
+    # counts when it publishes (failed or not), so a scheduled or held one counts only once something publishes it.
     monthly_post_quota: int | None = None
 
 
@@ -139,7 +140,7 @@ class Profile:
     idempotency: dict[str, JSON] = field(default_factory=dict)
     window_started: float = 0.0
     requests_in_window: int = 0
-    # Posts created in the quota month named, as "YYYY-MM".
+    # Posts published in the quota month named, as "YYYY-MM".
     posts_in_month: tuple[str, int] = ("", 0)
 
 
@@ -236,8 +237,8 @@ class Ayrshare:
             raise ErrorAnswer(429, "Rate limit exceeded. Please wait before making more requests.", headers=headers)
         return headers
 
-    def check_post_quota(self, profile: Profile, method: str, path: str) -> None:
-        """Count a new post against the profile's monthly quota, and refuse what Ayrshare refuses once it is spent.
+    def check_post_quota(self, profile: Profile, path: str) -> None:
+        """Refuse what Ayrshare refuses once the profile's monthly post quota is spent.
 
         Raises:
             ErrorAnswer: 429 with code 106, for a post-related operation once the quota is used up.
@@ -245,14 +246,20 @@ class Ayrshare:
         quota = self.switches.monthly_post_quota
         if quota is None or not (path == "/api/post" or path.startswith(("/api/post/", "/api/analytics/"))):
             return
-        month = (self.clock() - timedelta(minutes=7)).strftime("%Y-%m")
-        counted = profile.posts_in_month[1] if profile.posts_in_month[0] == month else 0
+        month, counted = self._posts_this_month(profile)
         if counted >= quota:
             raise ErrorAnswer(
                 429, "Monthly post limit reached. Upgrade your plan or wait for the reset on the 1st.", code=106
             )
-        if method == "POST" and path == "/api/post":
-            profile.posts_in_month = (month, counted + 1)
+
+    def count_published(self, profile: Profile) -> None:
+        """A post of this profile just published: it counts against this month's quota."""
+        month, counted = self._posts_this_month(profile)
+        profile.posts_in_month = (month, counted + 1)
+
+    def _posts_this_month(self, profile: Profile) -> tuple[str, int]:
+        month = (self.clock() - timedelta(minutes=7)).strftime("%Y-%m")
+        return month, profile.posts_in_month[1] if profile.posts_in_month[0] == month else 0
 
     def require_x_credentials(self, sent: XHeaders, posts: list[JSON], platforms: Sequence[str] = ()) -> None:
         """Refuse an operation that touches X (these posts, or a filter on these platforms) without the X pair."""

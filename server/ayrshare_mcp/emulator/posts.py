@@ -65,7 +65,7 @@ def create_post(service: Ayrshare, profile: Profile, body: JSON, x_headers: XHea
     if body.get("requiresApproval") is True and service.switches.honours_approval:
         post["status"], post["requiresApproval"] = "awaiting approval", True
     elif when is None or when <= service.clock():
-        publish(service, post)
+        publish(service, profile, post)
     answer = _answer(post)
     if answer["status"] == "awaiting approval" and not service.switches.approval_in_answer:
         answer["status"] = "success"
@@ -87,8 +87,10 @@ def _when(service: Ayrshare, profile: Profile, body: JSON) -> datetime | None:
     return None
 
 
-def publish(service: Ayrshare, post: JSON) -> None:
-    """Send a post to its networks: linked ones that are not set to fail succeed, the others fail."""
+def publish(service: Ayrshare, profile: Profile, post: JSON) -> None:
+    """Send a post to its networks: linked ones that are not set to fail succeed, the others fail. It counts
+    against the monthly quota either way."""
+    service.count_published(profile)
     linked, failing = set(service.switches.linked_platforms), set(service.switches.failing_platforms)
     post["postIds"], post["errors"] = [], []
     for platform in post["platforms"]:
@@ -175,7 +177,7 @@ def update_post(service: Ayrshare, profile: Profile, body: JSON) -> Reply:
             raise ErrorAnswer(400, "The post is not awaiting approval.", action="update")
         post["approved"], post["status"] = True, "pending"
     if post["status"] == "pending" and parse_moment(post["scheduleDate"]["utc"]) <= service.clock():
-        publish(service, post)
+        publish(service, profile, post)
     answer = {"status": "success", "id": post["id"], "postStatus": post["status"]}
     if body.get("approved") is True and post["status"] in {"success", "error"}:
         answer |= {"postIds": post["postIds"], "errors": post["errors"]}
