@@ -143,7 +143,7 @@ async def test_an_auto_scheduled_post_skips_the_schedules_excluded_dates(emulato
     tomorrow, day_after = today + timedelta(days=1), today + timedelta(days=2)
     schedule = {"title": "daily", "schedule": ["00:00Z"], "daysOfWeek": list(range(7))}
 
-    async with with_every_toolset(emulator, home) as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
         await succeed(client, SET_SCHEDULE, schedule | {"excludeDates": [tomorrow.isoformat()]})
         placed = await succeed(client, CREATE, NOW_POST | {"autoScheduleTitle": "daily"})
 

@@ -18,7 +18,7 @@ from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.tools.post_keys import derived_key
 from ayrshare_mcp.tools.spec import KEPT_CHANGING, MAX_ASKS
 from tests.envelope import call, fail, succeed
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, posts_sent, stored, with_every_toolset
+from tests.support import API_KEY, PROFILE_KEY, WAIT, RunningEmulator, User, posts_sent, stored, with_every_toolset
 
 pytestmark = pytest.mark.anyio
 
@@ -39,7 +39,9 @@ async def a_failed_post(emulator: RunningEmulator, home: Path, **extra: Any) -> 
 # --- a post that goes out unseen ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("someone", [True, False], ids=["a person is asked", "nobody to ask: held"])
+@pytest.mark.parametrize(
+    "someone", [True, False], ids=["a person is asked", "nobody to ask, on an account seen to hold posts: held"]
+)
 async def test_a_post_into_a_schedule_slot_minutes_away_is_asked_about_or_held(
     emulator: RunningEmulator, home: Path, someone: bool
 ) -> None:
@@ -48,9 +50,11 @@ async def test_a_post_into_a_schedule_slot_minutes_away_is_asked_about_or_held(
 
     async with with_every_toolset(emulator, home, person=person) as client:
         await succeed(client, SET_SCHEDULE, {"title": "asap", "schedule": [f"{slot:%H:%M}Z"]})
+        if person is None:
+            await succeed(client, CREATE, POST | {"post": "First held a day ahead: the account holds posts"})
         envelope = await call(client, CREATE, POST | {"autoScheduleTitle": "asap"})
 
-    [sent] = posts_sent(emulator)
+    sent = posts_sent(emulator)[-1]
     if person is not None:
         [question] = person.questions
         assert f"in the auto schedule 'asap', whose next free slot is {slot:%Y-%m-%dT%H:%M:%S}Z UTC (in " in question
@@ -530,7 +534,7 @@ async def test_a_post_sent_for_approval_that_ayrshare_published_is_an_error_sayi
         refused = await fail(client, CREATE, POST | {"platforms": ["linkedin"]})
 
     assert "although it was sent to wait for approval" in refused["error"]
-    assert "delete it now" in refused["error"], "the answer's post id is unknown to Ayrshare: it cannot be deleted"
+    assert "Delete it now" in refused["error"], "the answer's post id is unknown to Ayrshare: it cannot be deleted"
 
 
 async def test_an_approval_whose_publishing_failed_is_an_error_naming_the_network(
@@ -607,18 +611,100 @@ async def test_when_nobody_can_be_asked_and_the_plan_ignores_approvals_a_post_fo
     assert post["postIds"] == []
 
 
-async def test_an_auto_scheduled_post_the_plan_does_not_hold_is_cancelled_too(
+async def test_with_nobody_to_ask_an_auto_scheduled_post_waits_until_the_account_is_seen_to_hold_posts(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    async with with_every_toolset(emulator, home) as client:
+        await succeed(client, SET_SCHEDULE, {"title": "t", "schedule": ["09:00Z"]})
+        refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "t"})
+        await succeed(client, CREATE, POST | {"post": "Held a day ahead"})
+        held = await succeed(client, CREATE, POST | {"post": "Into the schedule", "autoScheduleTitle": "t"})
+
+    assert "a post in an auto-schedule slot (which Ayrshare picks" in refused["error"]
+    assert "Give a scheduleDate instead" in refused["error"]
+    assert [post["post"] for post in posts_sent(emulator)] == ["Held a day ahead", "Into the schedule"]
+    assert held["status"] == "awaiting approval"
+
+
+async def test_an_account_that_ignored_approval_gets_no_more_posts_nobody_read(
     emulator: RunningEmulator, home: Path
 ) -> None:
     emulator.service.switches.honours_approval = False
 
     async with with_every_toolset(emulator, home) as client:
-        await succeed(client, SET_SCHEDULE, {"title": "t", "schedule": ["09:00Z"]})
-        refused = await fail(client, CREATE, POST | {"autoScheduleTitle": "t"})
+        await fail(client, CREATE, POST)
+        again = await fail(client, CREATE, POST | {"post": "Trying again, as an unattended agent would"})
 
-    [sent] = posts_sent(emulator)
-    assert "scheduleDate" not in sent, "Ayrshare takes autoSchedule or scheduleDate, not both"
-    assert "did not hold the post for approval" in refused["error"]
+    assert len(posts_sent(emulator)) == 1, "the second post was not sent"
+    assert "did not hold the last such post for approval" in again["error"]
+    assert "Nothing was sent" in again["error"]
+
+
+async def test_a_post_scheduled_sooner_than_a_day_is_held_a_day_ahead_until_the_account_is_seen_to_hold_posts(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    soon = f"{datetime.now(UTC) + timedelta(minutes=10):%Y-%m-%dT%H:%M:%SZ}"
+
+    async with with_every_toolset(emulator, home) as client:
+        first = await call(client, CREATE, POST | {"scheduleDate": soon})
+        second = await succeed(client, CREATE, POST | {"post": "Once the account is known", "scheduleDate": soon})
+
+    assert datetime.fromisoformat(first["data"]["scheduleDate"]) > datetime.now(UTC) + timedelta(hours=23)
+    assert second["scheduleDate"] == soon
+    assert "set when it should go out as you approve it" in first["notice"]
+
+
+async def test_a_hold_is_cancelled_even_when_the_post_used_the_months_last_quota(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.honours_approval = False
+    emulator.service.switches.monthly_post_quota = 1
+
+    async with with_every_toolset(emulator, home) as client:
+        refused = await fail(client, CREATE, POST)
+
+    assert "cancelled before it went out" in refused["error"]
+    assert stored(emulator)[0]["status"] == "deleted"
+
+
+async def test_with_nobody_to_ask_no_post_is_created_when_the_rate_limit_leaves_no_room_to_cancel_it(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.honours_approval = False
+    emulator.service.switches.rate_limit = 3  # GET /user takes one: two left, and a hold may need three
+
+    async with with_every_toolset(emulator, home) as client:
+        refused = await fail(client, CREATE, POST)
+
+    assert posts_sent(emulator) == []
+    assert "leaves this profile 2 request(s) in the current 5-minute window" in refused["error"]
+
+
+async def test_a_hold_is_checked_and_cancelled_within_a_deadline_of_its_own_when_the_create_was_slow(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.honours_approval = False
+    emulator.app.latency = 0.7  # each request: well inside the call's time, but three of them are not
+
+    async with with_every_toolset(emulator, home, AYRSHARE_TIMEOUT="2") as client:
+        refused = await fail(client, CREATE, POST)
+
+    assert "cancelled before it went out" in refused["error"]
+    assert stored(emulator)[0]["status"] == "deleted"
+
+
+async def test_a_hold_is_still_checked_and_cancelled_when_the_client_cancels_the_call(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.honours_approval = False
+    emulator.app.latency = 0.2
+
+    with anyio.fail_after(WAIT):
+        async with with_every_toolset(emulator, home) as client, anyio.create_task_group() as tg:
+            tg.start_soon(client.call_tool, CREATE, POST)
+            await emulator.app.wait_for_requests(3)  # /user, /post, then the look at the post
+            tg.cancel_scope.cancel()
+
     assert stored(emulator)[0]["status"] == "deleted"
 
 

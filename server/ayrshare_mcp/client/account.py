@@ -57,12 +57,15 @@ USER_LOOKUP_SECONDS = 5.0
 class Sender(Protocol):
     """What an `Account` needs of the client (`AyrshareClient`): sending, and what it remembers per account."""
 
+    call_timeout: float
+
     async def send(self, operation: Operation, credentials: Credentials, deadline: float) -> JSONObject: ...
     def remember_user(self, credentials: Credentials, user: JSONObject) -> None: ...
     def recent_user(self, credentials: Credentials) -> JSONObject | None: ...
     def submitting(self, credentials: Credentials, idempotency_key: str) -> AbstractAsyncContextManager[None]: ...
-    def honours_approvals(self, credentials: Credentials) -> bool: ...
-    def approvals_honoured(self, credentials: Credentials) -> None: ...
+    def holds_for_approval(self, credentials: Credentials) -> bool | None: ...
+    def saw_approvals(self, credentials: Credentials, *, held: bool) -> None: ...
+    def rate_headroom(self, credentials: Credentials) -> int | None: ...
 
 
 class Account:
@@ -72,6 +75,11 @@ class Account:
         self._client = client
         self.credentials = credentials
         self.deadline = deadline
+
+    def renewed(self) -> Account:
+        """The same account with a whole call's time from now: for what must follow an operation whose deadline
+        may be spent (checking or cancelling a post just created)."""
+        return Account(self._client, self.credentials, anyio.current_time() + self._client.call_timeout)
 
     async def _send(self, operation: Operation) -> JSONObject:
         return await self._client.send(operation, self.credentials, self.deadline)
@@ -134,11 +142,17 @@ class Account:
         async with self._client.submitting(self.credentials, key):
             return await self._send(operation)
 
-    def honours_approvals(self) -> bool:
-        return self._client.honours_approvals(self.credentials)
+    def holds_for_approval(self) -> bool | None:
+        """Whether Ayrshare holds this account's posts for approval, as last seen (False: it ignored
+        requiresApproval within the hour); None when not known."""
+        return self._client.holds_for_approval(self.credentials)
 
-    def approvals_honoured(self) -> None:
-        self._client.approvals_honoured(self.credentials)
+    def saw_approvals(self, *, held: bool) -> None:
+        self._client.saw_approvals(self.credentials, held=held)
+
+    def rate_headroom(self) -> int | None:
+        """Requests this account may still send in the current rate-limit window; None when not known."""
+        return self._client.rate_headroom(self.credentials)
 
     async def validate_post(self, body: Mapping[str, Any]) -> JSONObject:
         return await self._send(VALIDATE_POST(json=body))

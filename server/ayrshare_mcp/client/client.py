@@ -57,6 +57,8 @@ USER_FRESH_SECONDS = 300.0
 # How long a post's idempotencyKey is remembered as submitted here (a derived key changes with the UTC day), and
 # how many accounts' facts (keys submitted, approvals honoured) are kept at most.
 SUBMITTED_SECONDS = 86_400.0
+# How long an account seen to ignore requiresApproval is believed to (its plan may change).
+IGNORED_APPROVALS_SECONDS = 3_600.0
 MAX_REMEMBERED = 10_000
 
 
@@ -87,7 +89,8 @@ class AyrshareClient:
         self._submitted: OrderedDict[str, float] = OrderedDict()
         self._submitting: dict[str, tuple[anyio.Lock, int]] = {}
         # Accounts Ayrshare was seen to hold a post for approval for (requiresApproval is not on every plan).
-        self._honour_approvals: OrderedDict[str, None] = OrderedDict()
+        # Per account: whether Ayrshare was seen to hold a post for approval, and when.
+        self._approvals: OrderedDict[str, tuple[bool, float]] = OrderedDict()
 
     @classmethod
     @asynccontextmanager
@@ -218,12 +221,21 @@ class AyrshareClient:
         when = self._submitted.get(name)
         return when is not None and anyio.current_time() - when < SUBMITTED_SECONDS
 
-    def honours_approvals(self, credentials: Credentials) -> bool:
-        """Whether Ayrshare was seen to hold a post for approval for this account."""
-        return credentials.account_key in self._honour_approvals
+    def holds_for_approval(self, credentials: Credentials) -> bool | None:
+        """Whether Ayrshare was seen to hold a post for approval for this account (True), or to ignore
+        requiresApproval within the last hour (False); None when not known."""
+        seen = self._approvals.get(credentials.account_key)
+        if seen is None:
+            return None
+        held, when = seen
+        return True if held else (False if anyio.current_time() - when < IGNORED_APPROVALS_SECONDS else None)
 
-    def approvals_honoured(self, credentials: Credentials) -> None:
-        self._remember(self._honour_approvals, credentials.account_key, None)
+    def saw_approvals(self, credentials: Credentials, *, held: bool) -> None:
+        self._remember(self._approvals, credentials.account_key, (held, anyio.current_time()))
+
+    def rate_headroom(self, credentials: Credentials) -> int | None:
+        """Requests this account may still send in the current rate-limit window, as last seen; None if unknown."""
+        return self.rate_limits.headroom(credentials.account_key)
 
     @staticmethod
     def _remember(memory: OrderedDict[str, Any], name: str, value: Any) -> None:

@@ -70,6 +70,18 @@ class RateLimits:
         # A bucket paused by a 429 that carried no x-ratelimit headers has no budget to report.
         return (remaining, state.used, state.limit) if state.limit else (remaining, None, None)
 
+    def headroom(self, bucket: str) -> int | None:
+        """Requests this profile may still send in the current window, as last seen; None when unknown."""
+        state = self._buckets.get(bucket)
+        if state is None:
+            return None
+        now = self.clock()
+        if state.blocked_until > now:
+            return 0
+        if not state.limit or state.window_started is None or now - state.window_started >= RATE_WINDOW_SECONDS:
+            return None
+        return max(0, state.limit - state.used)
+
     def observe(self, bucket: str, headers: Mapping[str, str]) -> None:
         try:
             limit, used = int(headers["x-ratelimit-max"]), int(headers["x-ratelimit-count"])

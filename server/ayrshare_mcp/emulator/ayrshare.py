@@ -246,7 +246,7 @@ class Ayrshare:
         quota = self.switches.monthly_post_quota
         if quota is None or not (path == "/api/post" or path.startswith(("/api/post/", "/api/analytics/"))):
             return
-        month, counted = self._posts_this_month(profile)
+        _, counted = self._posts_this_month(profile)
         if counted >= quota:
             raise ErrorAnswer(
                 429, "Monthly post limit reached. Upgrade your plan or wait for the reset on the 1st.", code=106

@@ -14,9 +14,11 @@ repeats the same call cannot post twice.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 from pydantic import Field, model_validator
 
 from ayrshare_mcp.client import (
@@ -63,8 +65,11 @@ RETRY_POST = "AYRSHARE_RETRY_POST"
 # few seconds away would go out before anyone could stop it. Leaving scheduleDate out publishes now.
 MIN_LEAD = timedelta(minutes=5)
 # A post held for approval because nobody could be asked, on an account not yet seen to honour approvals, is
-# scheduled this far ahead: if Ayrshare ignores requiresApproval, it is cancelled long before it goes out.
+# scheduled at least this far ahead: if Ayrshare ignores requiresApproval, it is cancelled long before it goes out,
+# and a cancel that fails (a slow Ayrshare, a spent budget) leaves a day to delete it by hand.
 HOLD_AHEAD = timedelta(hours=24)
+# What checking a held post may take after its create: a look at the post, and its cancel.
+REQUESTS_AFTER_A_HOLD = 2
 MAX_POST_CHARACTERS = 64_000
 MAX_MEDIA = 35
 DASHBOARD = "the Ayrshare dashboard (app.ayrshare.com)"
@@ -226,20 +231,61 @@ async def create_post(account: Account, args: PostArguments, clearance: Clearanc
     except AyrshareAPIError as error:
         raise _refusal_for(error, body) or error from None
     if held:
-        await _require_held(account, answer)
+        await _finish(_require_held, account, answer)
     elif "autoSchedule" in body and clearance.question is not None:
-        await _cancel_if_unagreed(account, answer, agreed=clearance.question.shown.get("slot"))
+        await _finish(_cancel_if_unagreed, account, answer, agreed=clearance.question.shown.get("slot"))
     result = require_every_network(answer, body=body)
     return _with_hold_notice(result, shifted=body.get("scheduleDate") != args.schedule_date) if held else result
 
 
 def _held(account: Account, body: JSONObject) -> JSONObject:
-    """The post held for approval; one meant for now is also scheduled a day ahead until this account has been seen
-    to honour approvals, so that a plan without them cannot make it public before it is cancelled."""
+    """The post held for approval. Until this account has been seen to honour approvals it is also scheduled at
+    least a day ahead, so that a plan without them cannot make it public before it is cancelled.
+
+    Raises:
+        ToolRefusal: nothing was sent, because a post Ayrshare did not hold might not be cancelled in time: the
+        account ignored requiresApproval lately, its slot would be Ayrshare's choice, or the rate limit leaves no
+        room to check the post and cancel it.
+    """
+    honoured = account.holds_for_approval()
+    if honoured is False:
+        raise ToolRefusal(
+            f"{NOBODY_TO_ASK}, and this Ayrshare account did not hold the last such post for approval "
+            f"(requiresApproval may not be part of its plan), so none is created. {ASK_INSTEAD} Nothing was sent."
+        )
+    headroom = account.rate_headroom()
+    if headroom is not None and headroom <= REQUESTS_AFTER_A_HOLD:
+        raise ToolRefusal(
+            f"{NOBODY_TO_ASK}, and Ayrshare's rate limit leaves this profile {headroom} request(s) in the current "
+            "5-minute window: too few to create the post held for approval and still check it, or cancel it. Try "
+            "again in a few minutes. Nothing was sent."
+        )
     body = {**body, "requiresApproval": True}
-    if "scheduleDate" not in body and "autoSchedule" not in body and not account.honours_approvals():
-        body["scheduleDate"] = utc(datetime.now(UTC) + HOLD_AHEAD)
+    if honoured:
+        return body
+    if "autoSchedule" in body:
+        raise ToolRefusal(
+            f"{NOBODY_TO_ASK}, and this Ayrshare account has not yet been seen to hold posts for approval, so a post "
+            "in an auto-schedule slot (which Ayrshare picks, perhaps minutes away) could go out unseen. Give a "
+            f"scheduleDate instead. {ASK_INSTEAD} Nothing was sent."
+        )
+    earliest = datetime.now(UTC) + HOLD_AHEAD
+    if "scheduleDate" not in body or datetime.fromisoformat(body["scheduleDate"]) < earliest:
+        body["scheduleDate"] = utc(earliest)
     return body
+
+
+NOBODY_TO_ASK = "Nobody could be asked to confirm this post"
+ASK_INSTEAD = f"Ask the user from a client that can confirm (or the operator may choose {ENV_PUBLISH}=direct)."
+
+
+async def _finish(
+    check: Callable[..., Awaitable[None]], account: Account, answer: JSONObject, **options: str | None
+) -> None:
+    """Check (and if need be cancel) the post just created, even if the call is cancelled meanwhile, within a whole
+    call's time of its own: the create may have spent the call's, and a post nobody read must not stay behind."""
+    with anyio.CancelScope(shield=True):
+        await check(account.renewed(), answer, **options)
 
 
 async def _require_held(account: Account, answer: JSONObject) -> None:
@@ -255,6 +301,7 @@ async def _require_held(account: Account, answer: JSONObject) -> None:
             f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for approval "
             "(requiresApproval may not be part of this Ayrshare plan), and nobody could be asked to confirm it"
         )
+        account.saw_approvals(held=False)
         await _cancel(account, outcome, answer, why, public=True)
     if not outcome.awaiting_approval and outcome.post_id is not None:
         try:
@@ -262,8 +309,8 @@ async def _require_held(account: Account, answer: JSONObject) -> None:
         except AyrshareError:
             post = {}
         outcome.awaiting_approval = post.get("status") == AWAITING_APPROVAL
+    account.saw_approvals(held=outcome.awaiting_approval)
     if outcome.awaiting_approval:
-        account.approvals_honoured()
         return
     why = (
         "Ayrshare did not hold the post for approval (requiresApproval may not be part of this Ayrshare plan), and "
@@ -322,9 +369,10 @@ async def _cancel(account: Account, outcome: Outcome, answer: JSONObject, why: s
     try:
         await account.delete_post({"id": outcome.post_id})
     except AyrshareError as error:
+        due = f" It is due to go out at {outcome.schedule_date} UTC." if outcome.schedule_date and not public else ""
         raise ToolRefusal(
-            f"{why}, and cancelling it failed ({error.status_and_code()}): delete it now with {DELETE_POST} (id "
-            f"{outcome.post_id}) unless it should be out.",
+            f"{why}, and cancelling it failed ({error.status_and_code()}).{due} Delete it now with {DELETE_POST} (id "
+            f"{outcome.post_id}), or in {DASHBOARD}, unless it should be out.",
             answer,
         ) from None
     gone = (
