@@ -229,6 +229,7 @@ async def test_an_unusable_key_header_is_an_error_naming_it_and_never_falls_back
 async def test_a_caller_inventing_a_key_per_session_holds_no_more_than_the_address_cap(
     emulator: RunningEmulator, home: Path
 ) -> None:
+    emulator.service.api_keys = {API_KEY}
     env = server_env(emulator, home)
     args = ["--transport", "streamable-http", "--max-sessions-per-address", "8"]
 
@@ -236,11 +237,15 @@ async def test_a_caller_inventing_a_key_per_session_holds_no_more_than_the_addre
         async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient() as http:
             keys = [f"JUNK-KEY-{n}" for n in range(12)]
             opened = [await open_session(http, url, key) for key in keys]
+            again = await open_session(http, url, keys[-1])
             alive = [
                 await session_alive(http, url, key, session) for key, (_, session) in zip(keys, opened, strict=True)
             ]
 
-    assert alive == [False] * 4 + [True] * 8, "each new session took the place of the address's oldest idle one"
+    assert [status for status, _ in opened] == [200] * 8 + [429] * 4
+    assert alive == [True] * 8 + [False] * 4, "nobody else's session gave way"
+    assert again[0] == 429
+    assert len(emulator.app.received("/user")) == 4, "each refused key was put to Ayrshare once, not again"
 
 
 async def test_an_oversized_initialize_is_refused_since_a_session_keeps_it(
@@ -609,6 +614,7 @@ async def sessions_through(http: httpx2.AsyncClient, url: str, clients: list[str
 
 @pytest.fixture
 async def behind_a_proxy(emulator: RunningEmulator, home: Path) -> AsyncIterator[tuple[str, Log]]:
+    emulator.service.api_keys = {API_KEY}  # the keys these callers send are invented: Ayrshare refuses them
     env = server_env(emulator, home)
     args = ["--transport", "streamable-http", "--max-sessions-per-address", "2", "--trust-proxy", "127.0.0.1"]
     async with serving_here(args, env) as (_, url, log):
@@ -633,10 +639,11 @@ async def test_a_forwarded_address_from_a_peer_that_is_not_a_trusted_proxy_is_ig
         async with client_from(ELSEWHERE) as http:
             held = await sessions_through(http, url, [f"203.0.113.{n}" for n in range(4)])
 
-    assert held == [False, False, True, True], "all four count as one address: the first two gave way"
+    assert held == [True, True, False, False], "all four count as one address: the last two were refused"
 
 
 async def test_without_trust_proxy_forwarded_addresses_are_ignored(emulator: RunningEmulator, home: Path) -> None:
+    emulator.service.api_keys = {API_KEY}
     env = server_env(emulator, home)
     args = ["--transport", "streamable-http", "--max-sessions-per-address", "2"]
 
@@ -644,4 +651,4 @@ async def test_without_trust_proxy_forwarded_addresses_are_ignored(emulator: Run
         async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient() as http:
             held = await sessions_through(http, url, [f"203.0.113.{n}" for n in range(4)])
 
-    assert held == [False, False, True, True]
+    assert held == [True, True, False, False]

@@ -27,6 +27,7 @@ from tests.support import (
     OTHER_API_KEY,
     PROCESS_WAIT,
     TOKEN,
+    WAIT,
     RunningEmulator,
     client_from,
     http_session,
@@ -237,6 +238,7 @@ async def test_idle_connections_from_many_addresses_cannot_lock_out_a_client_tha
 async def test_token_holders_sending_invented_keys_cannot_lock_another_token_holder_out(
     emulator: RunningEmulator, home: Path
 ) -> None:
+    emulator.service.api_keys = {API_KEY}
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
     args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-caller", "5"]
     with_token = {"Authorization": f"Bearer {TOKEN}"}
@@ -247,4 +249,89 @@ async def test_token_holders_sending_invented_keys_cannot_lock_another_token_hol
             async with http_session(url, mode="legacy") as colleague:  # the server's key, as a team shares it
                 await succeed(colleague, HISTORY, {})
 
-    assert flood == [200] * 30, "one shared token is one caller: each new session replaces its oldest idle one"
+    assert flood == [200] * 5 + [429] * 25, "a token's holders inventing keys share one quota"
+
+
+async def test_a_token_holder_opening_sessions_never_ends_another_token_holders_session(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    args = ["--transport", "streamable-http", "--max-sessions-per-caller", "5"]
+    with_token = {"Authorization": f"Bearer {TOKEN}"}
+
+    with anyio.fail_after(WAIT):
+        async with (
+            serving_here(args, env) as (_, url, _),
+            client_from(None, headers=with_token) as victim,
+            client_from("127.0.0.2", headers=with_token) as attacker,
+        ):
+            _, mine = await open_session(victim, url, "")  # the server's key, as a token holder may use it
+            opened = [await initialize(attacker, url, "CANARY-INVENTED-KEY-123456") for _ in range(6)]
+            alive = await session_alive(victim, url, "", mine)
+
+    assert opened == [200] * 6, "the attacker's own sessions gave way to its new ones"
+    assert alive, "the victim's session was not the attacker's to end"
+
+
+async def test_a_caller_with_a_real_key_gets_in_when_unproven_callers_fill_their_half_of_the_server(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    args = ["--transport", "streamable-http", "--max-sessions", "10"]
+
+    with anyio.fail_after(WAIT):
+        async with serving_here(args, server_env(emulator, home)) as (_, url, log), AsyncExitStack() as clients:
+            for source in FLOODERS:  # one session each: nobody holds more than a newcomer would
+                http = await clients.enter_async_context(client_from(source))
+                assert await initialize(http, url, "") == 200
+            newcomer = await clients.enter_async_context(client_from(VICTIM))
+            invented = await initialize(newcomer, url, "CANARY-INVENTED-KEY-123456")
+            real = await initialize(newcomer, url, API_KEY)
+
+    assert (invented, real) == (503, 200)
+    assert b"Ayrshare accepted the key of a caller refused for room" in log
+
+
+async def test_in_the_sandbox_a_successful_call_proves_no_key(home: Path) -> None:
+    env = {"HOME": str(home), "XDG_STATE_HOME": str(home / "state")}
+    args = ["--sandbox", "--transport", "streamable-http", "--max-sessions", "2"]
+
+    with anyio.fail_after(WAIT):
+        async with (
+            serving_here(args, env) as (_, url, _),
+            session_from("127.0.0.2", url, "CANARY-INVENTED-KEY-A1") as first,
+            client_from("127.0.0.3") as http,
+        ):
+            await succeed(first, HISTORY, {})  # the emulator takes any key
+            second = await initialize(http, url, "CANARY-INVENTED-KEY-B2")
+
+    assert second == 503, "the first key, still unproven, holds the unproven half of the server"
+
+
+async def test_a_server_for_one_session_admits_a_caller_with_its_own_key(emulator: RunningEmulator, home: Path) -> None:
+    args = ["--transport", "streamable-http", "--max-sessions", "1"]
+
+    with anyio.fail_after(WAIT):
+        async with serving_here(args, server_env(emulator, home)) as (_, url, _), httpx2.AsyncClient() as http:
+            status = await initialize(http, url, "CANARY-FIRST-KEY-1234")
+
+    assert status == 200
+
+
+async def test_ipv4_clients_behind_a_dual_stack_proxy_are_separate_callers(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    args = ["--transport", "streamable-http", "--trust-proxy", "127.0.0.1", "--max-sessions-per-address", "3"]
+
+    with anyio.fail_after(WAIT):
+        async with serving_here(args, server_env(emulator, home)) as (_, url, _), httpx2.AsyncClient() as proxy:
+            _, mine = await open_session(proxy, url, "VICTIM-KEY-1", X_Forwarded_For="::ffff:198.51.100.7")
+            others = [
+                await initialize(proxy, url, f"OTHER-KEY-{n}", X_Forwarded_For="::ffff:203.0.113.9") for n in range(4)
+            ]
+            alive = await session_alive(proxy, url, "VICTIM-KEY-1", mine)
+
+    assert others == [200, 200, 200, 429]
+    assert alive

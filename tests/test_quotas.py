@@ -61,17 +61,33 @@ def in_use(*holdings: _Holding | Refusal) -> None:
         holding.in_flight = holding.calls_in_flight = 1
 
 
-def test_callers_with_no_proven_identity_are_charged_to_their_address() -> None:
+def test_callers_with_no_proven_identity_are_charged_to_their_address_and_only_their_own_sessions_give_way() -> None:
     ledger = book()
     held = [open_session(ledger, caller(key=f"INVENTED-{n}")) for n in range(4)]
 
-    _, ended = admitted(ledger, caller(key="INVENTED-5"))
+    another = open_session(ledger, caller(key="INVENTED-5"))
+    _, ended = admitted(ledger, caller(key="INVENTED-1"))
     in_use(*ledger.holdings)
 
-    assert ended == [held[0]], "at its quota, the address gives up its own longest-idle session"
-    assert open_session(ledger, caller(key="INVENTED-6")) == Refusal(
+    assert another == Refusal(429, "Too many open sessions from this address, all in use; end one first.")
+    assert ended == [held[1]], "a caller reconnecting gives up its own idle session, nobody else's"
+    assert open_session(ledger, caller(key="INVENTED-1")) == Refusal(
         429, "Too many open sessions from this address, all in use; end one first."
     )
+
+
+def test_an_ipv4_client_written_as_ipv6_by_a_dual_stack_proxy_is_its_own_address() -> None:
+    ledger = book(per_address=1)
+    in_use(open_session(ledger, caller(address="::ffff:198.51.100.7")))
+
+    assert isinstance(open_session(ledger, caller(address="::ffff:203.0.113.9")), _Holding)
+    assert isinstance(open_session(ledger, caller(address="198.51.100.7")), Refusal), "the same IPv4 client"
+
+
+def test_a_server_for_one_session_admits_its_first_caller() -> None:
+    ledger = book(sessions=1)
+
+    assert isinstance(open_session(ledger, caller(key="FIRST-KEY")), _Holding)
 
 
 def test_a_key_that_made_a_successful_call_is_charged_as_itself_from_any_address() -> None:
@@ -154,10 +170,7 @@ def test_idle_sessions_of_unproven_callers_end_sooner_than_those_of_proven_ones(
     known = open_session(ledger, caller(key=REAL_KEY))
     clock.now = 61.0
 
-    admitted = ledger.admit(caller(address="10.0.0.2"), "session")
-
-    assert not isinstance(admitted, Refusal)
-    assert admitted[1] == [anonymous]
+    assert ledger.expired() == [anonymous]
     assert known in ledger.holdings
 
 
@@ -171,17 +184,44 @@ def test_a_session_making_a_call_does_not_expire_but_an_open_stream_keeps_no_unp
     streaming.in_flight = 1  # a GET stream, held open
     clock.now = 1000.0
 
-    _, ended = admitted(ledger, caller(address="10.0.0.2"))
-
-    assert ended == [streaming]
+    assert ledger.expired() == [streaming]
 
 
-def test_the_token_holder_is_one_proven_caller_whatever_keys_they_invent() -> None:
+def test_token_holders_inventing_keys_share_one_quota_apart_from_those_using_the_servers_key() -> None:
     ledger = book()
     held = [open_session(ledger, caller(address=f"10.0.0.{n}", key=f"INVENTED-{n}", token=True)) for n in range(3)]
-    in_use(*held)
 
-    assert isinstance(open_session(ledger, caller(address="10.0.0.9", token=True)), Refusal)
+    assert isinstance(open_session(ledger, caller(address="10.0.0.8", key="INVENTED-8", token=True)), Refusal)
+    assert isinstance(open_session(ledger, caller(address="10.0.0.9", token=True)), _Holding)
+    assert all(each in ledger.holdings for each in held)
+
+
+def test_a_token_holder_at_the_tokens_quota_never_ends_another_holders_session() -> None:
+    ledger = book(per_caller=2)
+    colleague = open_session(ledger, caller(address="10.0.0.1", token=True))
+    first = open_session(ledger, caller(address="10.0.0.2", token=True))
+
+    _, ended = admitted(ledger, caller(address="10.0.0.2", token=True))
+    stranger = open_session(ledger, caller(address="10.0.0.3", token=True))
+
+    assert ended == [first], "reconnecting, a holder gives up its own idle session"
+    assert stranger == Refusal(429, "Too many open sessions for this caller, all in use; end one (DELETE) first.")
+    assert colleague in ledger.holdings
+
+
+def test_when_the_server_is_full_the_owner_holding_the_most_within_a_payer_gives_way() -> None:
+    clock = Clock()
+    ledger = book(clock=clock, sessions=4, per_caller=4)
+    colleague = open_session(ledger, caller(address="10.0.0.1", key="A-KEY", token=True))
+    hoarded = []
+    for _ in range(3):
+        clock.now += 1
+        hoarded.append(open_session(ledger, caller(address="10.0.0.2", key="B-KEY", token=True)))
+
+    _, ended = admitted(ledger, caller(address="10.0.0.3", token=True))
+
+    assert ended == [hoarded[0]], "not the colleague's, idle longer but alone"
+    assert colleague in ledger.holdings
 
 
 def test_proven_keys_are_remembered_up_to_a_bound() -> None:

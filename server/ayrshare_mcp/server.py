@@ -5,7 +5,7 @@ The process has one pooled Ayrshare client (`SharedClient`), shared by every ses
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.access import AccessPolicy, ProvenKeys
-from ayrshare_mcp.client import AyrshareClient
+from ayrshare_mcp.client import AyrshareClient, AyrshareError
 from ayrshare_mcp.confirmation import (
     SpentStates,
     arguments_of,
@@ -86,6 +86,33 @@ def _sandbox_transport(settings: Settings) -> httpx2.AsyncBaseTransport | None:
     from ayrshare_mcp.sandbox import sandbox_transport
 
     return sandbox_transport(settings.environ)
+
+
+# How long asking Ayrshare whether a caller's key is real may hold up that caller's first request.
+VOUCH_SECONDS = 5.0
+
+
+def key_voucher(
+    settings: Settings, shared: SharedClient, proven: ProvenKeys
+) -> Callable[[Mapping[str, str]], Awaitable[bool]]:
+    """Asks Ayrshare whether the key in a request's headers is real (its GET /user answers), and counts it as
+    proven if so: for a caller with a real key who has not yet made a call, when the server is full."""
+
+    async def vouch(headers: Mapping[str, str]) -> bool:
+        api_key = headers.get(HEADER_API_KEY.lower(), "").strip()
+        try:
+            credentials = resolve_credentials(settings.environ, headers, lend_server_key=False)
+        except CredentialsError:
+            return False
+        async with shared.borrow() as client:
+            try:
+                await client.account(credentials, deadline=anyio.current_time() + VOUCH_SECONDS).get_user()
+            except AyrshareError:
+                return False
+        proven.prove(api_key)
+        return True
+
+    return vouch
 
 
 @dataclass(frozen=True)

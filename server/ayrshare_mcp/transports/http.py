@@ -32,13 +32,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ayrshare_mcp import __version__
 from ayrshare_mcp.access import AccessPolicy, ProvenKeys, load_access_token
 from ayrshare_mcp.credentials import server_key_configured
-from ayrshare_mcp.server import SharedClient, build_server
+from ayrshare_mcp.server import SharedClient, build_server, key_voucher
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.transports.connections import ConnectionLimits, fit_to_descriptors, guarded_protocol
 from ayrshare_mcp.transports.forwarded import ClientAddress
 from ayrshare_mcp.transports.guards import AccessTokenGate, CallerIdentity, HostOriginGuard
 from ayrshare_mcp.transports.options import HttpOptions
-from ayrshare_mcp.transports.quotas import CallerQuotas, Quotas
+from ayrshare_mcp.transports.quotas import CallerQuotas, Quotas, Vouch
 
 logger = logging.getLogger(__name__)
 
@@ -70,12 +70,21 @@ def compose(settings: Settings, options: HttpOptions, *, token_file: Path | None
     )
     shared = SharedClient(settings)
     proven = ProvenKeys()
+    if settings.sandbox:
+        # The emulator takes any key: a successful call proves nothing about who is calling.
+        server = build_server(settings, shared=shared, access=access)
+        return http_app(server, shared, options, access, proven)
     server = build_server(settings, shared=shared, access=access, proven=proven)
-    return http_app(server, shared, options, access, proven)
+    return http_app(server, shared, options, access, proven, key_voucher(settings, shared, proven))
 
 
 def http_app(
-    server: Server[Any], shared: SharedClient, options: HttpOptions, access: AccessPolicy, proven: ProvenKeys
+    server: Server[Any],
+    shared: SharedClient,
+    options: HttpOptions,
+    access: AccessPolicy,
+    proven: ProvenKeys,
+    vouch: Vouch | None = None,
 ) -> ASGIApp:
     """The ASGI app for one HTTP transport, with `/healthz` and every guard in `guards`, `forwarded` and `quotas`."""
     limits = options.limits
@@ -109,6 +118,7 @@ def http_app(
         sse_path=SSE_PATH,
         messages_path=SSE_MESSAGES_PATH,
         max_body=limits.max_body_bytes,
+        vouch=vouch,
     )
     app = CallerIdentity(app, token_required=access.token is not None)
     if access.token is not None:

@@ -2,14 +2,16 @@
 
 Who pays for a session is what a caller cannot invent for free:
 - the access token's holder, or an Ayrshare key that has made a successful call here ("proven"): each such caller
-  may hold `per_caller` sessions, from any number of addresses (a team behind one proxy is not one caller);
-- anyone else is charged to their address: `per_address` sessions, in a pool of at most half the server's, and
-  their idle sessions end after `unproven_idle_seconds` instead of `idle_seconds`.
+  may hold `per_caller` sessions, from any number of addresses (a team behind one proxy is not one caller); a
+  token's holders sending keys not yet proven share one such quota;
+- anyone else is charged to their address (an IPv6 /64): `per_address` sessions, in a pool of at most half the
+  server's, and their idle sessions end after `unproven_idle_seconds` instead of `idle_seconds`.
 
-When the server (or the unproven pool) is full, a newcomer takes the place of a session of whoever holds the most,
-if that is more than the newcomer holds: an unproven one first, and never a proven caller's for an unproven
-newcomer. Only when nobody holds more is the newcomer refused (503). So a flooding caller, from any number of
-addresses and with any number of invented keys, cannot lock another out.
+At its quota, a newcomer's own idle session (the same session owner) gives way; nobody else's. When the server (or
+the unproven pool) is full, a newcomer takes the place of a session of the payer holding the most, if that is more
+than the newcomer's holds: an unproven one first, and never a proven caller's for an unproven newcomer. A newcomer
+refused for room whose key Ayrshare accepts (asked then, a few at a time) is admitted as proven. So a flooding
+caller, from any number of addresses and with any number of invented keys, cannot lock out a caller with a real key.
 
 A streamable-HTTP session is ended as its owner would end it (DELETE), so the SDK forgets it too; an SSE stream
 is closed. An opening `initialize` is capped in size, since a session keeps it.
@@ -21,7 +23,8 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections import Counter, OrderedDict, deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,6 +46,13 @@ _SSE_SESSION = re.compile(rb"session_id=([0-9a-f]{32})")
 _QUERY_SESSION = re.compile(r"(?:^|&)session_id=([0-9a-f]{32})(?:&|$)")
 
 Kind = Literal["opening", "session", "stream"]
+# Asks Ayrshare whether the key in these request headers (lower-case names) is real; True once it is proven.
+Vouch = Callable[[Mapping[str, str]], Awaitable[bool]]
+# Keys vouched for at once, across the server; and how long a key Ayrshare refused is not asked about again.
+MAX_VOUCHING = 4
+VOUCHES_PER_MINUTE = 60
+DOUBT_SECONDS = 600.0
+MAX_DOUBTED = 10_000
 
 
 @dataclass(frozen=True)
@@ -85,23 +95,29 @@ class _Book:
         self.streams: dict[str, _Holding] = {}
 
     def payer(self, caller: Caller) -> tuple[str, bool]:
-        """Who a caller's sessions are charged to, and whether that is a proven identity."""
-        proven_key = f"key:{caller.key}" if caller.key is not None and caller.key in self._proven else None
+        """Who a caller's sessions are charged to, and whether that is a proven identity. A token's holders are
+        proven; those of them sending keys not yet proven share one quota, so invented keys cannot multiply it."""
+        proven_key = caller.key is not None and caller.key in self._proven
         if caller.token_holder is not None:
-            return f"token:{caller.token_holder}" + (f"/{proven_key}" if proven_key else ""), True
-        if proven_key is not None:
-            return proven_key, True
+            token = f"token:{caller.token_holder}"
+            if caller.key is None:
+                return token, True
+            return (f"{token}/key:{caller.key}" if proven_key else f"{token}/unproven-keys"), True
+        if proven_key:
+            return f"key:{caller.key}", True
         return f"address:{_network_of(caller.address)}", False
 
     def admit(self, caller: Caller, kind: Kind) -> tuple[_Holding, list[_Holding]] | Refusal:
         """A new holding for `caller` and the holdings that end to make room for it; or (status, why) if it may not
         open. Never awaits: the check and the booking happen without another request slipping in between."""
-        ended = self._expired()
+        ended: list[_Holding] = []
         payer, proven = self.payer(caller)
         held = [holding for holding in self.holdings if self.payer(holding.caller)[0] == payer]
         quota = self._quotas.per_caller if proven else self._quotas.per_address
         if len(held) >= quota:
-            own = self._longest_idle(held)
+            # Only the newcomer's own sessions give way: others charged to the same payer (one shared token, one
+            # address) are not theirs to end.
+            own = self._longest_idle([holding for holding in held if holding.caller.owner == caller.owner])
             if own is None:
                 return self._over_quota(caller, proven, len(held))
             self.forget(own)
@@ -137,20 +153,20 @@ class _Book:
         if len(self.holdings) >= self._quotas.sessions:
             return True
         unproven = sum(not self.payer(held.caller)[1] for held in self.holdings)
-        return not proven and unproven >= self._quotas.sessions // 2
+        return not proven and unproven >= max(1, self._quotas.sessions // 2)
 
     def _victim(self, proven: bool, mine: int) -> _Holding | None:
         """The holding to end for a newcomer who holds `mine`: of the payer holding the most, if they would still
         hold more than the newcomer once it is in, the one idle longest. Unproven holdings go first; a proven
         caller's never give way to an unproven newcomer."""
         candidates = [held for held in self.holdings if held.kind != "opening" and held.end is not None]
-        counts: dict[str, int] = {}
-        for held in candidates:
-            counts[self.payer(held.caller)[0]] = counts.get(self.payer(held.caller)[0], 0) + 1
+        counts = Counter(self.payer(held.caller)[0] for held in candidates)
+        # Within a payer (one shared token, one address), the owner holding the most gives way first.
+        owners = Counter(held.caller.owner for held in candidates)
 
-        def rank(held: _Holding) -> tuple[bool, int, bool, float]:
+        def rank(held: _Holding) -> tuple[bool, int, int, bool, float]:
             payer, payer_proven = self.payer(held.caller)
-            return (not payer_proven, counts[payer], not held.in_flight, -held.last_active)
+            return (not payer_proven, counts[payer], owners[held.caller.owner], not held.in_flight, -held.last_active)
 
         eligible = []
         for held in candidates:
@@ -161,9 +177,9 @@ class _Book:
                 eligible.append(held)
         return max(eligible, key=rank, default=None)
 
-    def _expired(self) -> list[_Holding]:
+    def expired(self) -> list[_Holding]:
         """Idle sessions past their time, and unproven callers' streams with no message for that long: forgotten
-        here, to be ended by the caller of `admit`."""
+        here, for the caller to end."""
         now = self.now()
         expired = []
         for held in list(self.holdings):
@@ -200,11 +216,17 @@ class CallerQuotas:
         sse_path: str,
         messages_path: str,
         max_body: int,
+        vouch: Vouch | None = None,
     ) -> None:
         self._app = app
         self._mcp_path, self._sse_path, self._messages_path = mcp_path, sse_path, messages_path
         self._max_body = max_body
         self._book = _Book(quotas, proven)
+        self._proven, self._vouch = proven, vouch
+        # Networks with a key being vouched for now, and keys Ayrshare refused lately (fingerprint: when).
+        self._vouching: set[str] = set()
+        self._vouched_at: deque[float] = deque()
+        self._doubted: OrderedDict[str, float] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         caller = caller_of(scope)
@@ -219,22 +241,53 @@ class CallerQuotas:
                 self._touch_stream(scope)
             await self._app(scope, receive, send)
 
-    async def _open(self, caller: Caller, kind: Kind, send: Send) -> _Holding | None:
-        """Book a holding for `caller`, ending what must give way; None once the refusal is sent."""
+    async def _open(self, caller: Caller, kind: Kind, scope: Scope, send: Send) -> _Holding | None:
+        """Book a holding for `caller`, ending what must give way; None once the refusal is sent. A caller refused
+        for want of room whose key Ayrshare accepts is admitted as the proven caller it then is."""
+        await _end(self._book.expired())
         admitted = self._book.admit(caller, kind)
+        if isinstance(admitted, Refusal) and await self._vouched_for(caller, scope):
+            admitted = self._book.admit(caller, kind)
         if isinstance(admitted, Refusal):
             await respond(send, admitted.status, admitted.why)
             return None
         holding, ended = admitted
-        for gone in ended:
-            if gone.end is not None:
-                await gone.end()
+        await _end(ended)
         return holding
+
+    async def _vouched_for(self, caller: Caller, scope: Scope) -> bool:
+        """Whether Ayrshare accepts the key this caller sent, asked now: a first-time caller cannot otherwise prove
+        its key while unproven callers fill its share. A few at a time, one per network, at most `VOUCHES_PER_MINUTE`,
+        and a key Ayrshare refused is not asked about again for a while, so callers refused for room cannot make the
+        server hammer Ayrshare."""
+        if self._vouch is None or caller.key is None or caller.key in self._proven:
+            return False
+        now, network = self._book.now(), _network_of(caller.address)
+        while self._doubted and now - next(iter(self._doubted.values())) > DOUBT_SECONDS:
+            self._doubted.popitem(last=False)
+        while self._vouched_at and now - self._vouched_at[0] > 60:
+            self._vouched_at.popleft()
+        busy = network in self._vouching or len(self._vouching) >= MAX_VOUCHING
+        if caller.key in self._doubted or busy or len(self._vouched_at) >= VOUCHES_PER_MINUTE:
+            return False
+        self._vouched_at.append(now)
+        self._vouching.add(network)
+        try:
+            vouched = await self._vouch(_headers_of(scope))
+        finally:
+            self._vouching.discard(network)
+        if vouched:
+            THROTTLE.warn(logger, "Ayrshare accepted the key of a caller refused for room: it is admitted as proven")
+        else:
+            self._doubted[caller.key] = now
+            while len(self._doubted) > MAX_DOUBTED:
+                self._doubted.popitem(last=False)
+        return vouched
 
     # --- SSE -----------------------------------------------------------------------------------------------------
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send, caller: Caller) -> None:
-        holding = await self._open(caller, "stream", send)
+        holding = await self._open(caller, "stream", scope, send)
         if holding is None:
             return
         started = finished = named = False
@@ -317,7 +370,7 @@ class CallerQuotas:
             THROTTLE.warn(logger, "Refused an initialize of %d bytes", opening)
             await respond(send, 413, f"An initialize request is at most {MAX_OPENING_BYTES // 1024} KB.")
             return
-        holding = await self._open(caller, "opening", send)
+        holding = await self._open(caller, "opening", scope, send)
         if holding is None:
             return
 
@@ -351,12 +404,25 @@ class CallerQuotas:
 
 
 def _network_of(address: str) -> str:
-    """An address as quotas count it: an IPv6 address by its /64 (one host is handed the whole of one)."""
+    """An address as quotas count it: an IPv6 address by its /64 (one host is handed the whole of one), and an
+    IPv4 address written as IPv6 (::ffff:a.b.c.d, as a dual-stack proxy may) as the IPv4 address it is."""
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
         return address
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
     return str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if parsed.version == 6 else str(parsed)
+
+
+def _headers_of(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+
+
+async def _end(holdings: list[_Holding]) -> None:
+    for holding in holdings:
+        if holding.end is not None:
+            await holding.end()
 
 
 async def _no_body() -> Message:
