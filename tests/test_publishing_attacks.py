@@ -142,6 +142,10 @@ async def test_retrying_shows_the_media_that_will_be_published(emulator: Running
         ("visible\U000e0069\U000e0067\U000e006e", "visible<U+E0069><U+E0067><U+E006E>"),
         ("soft\u00adhyphen \u3164 \u2800 \u061c", "soft<U+00AD>hyphen <U+3164> <U+2800> <U+061C>"),
         ("carried\ufe00\ufe01\ufe02", "carried<U+FE00><U+FE01><U+FE02>"),
+        ("B\U000e0132ig l\U000e0139aunch", "B<U+E0132>ig l<U+E0139>aunch"),
+        ("mongolian\u180f selector", "mongolian<U+180F> selector"),
+        ("ascii\ufe0f style", "ascii<U+FE0F> style"),
+        ("heart \u2764\ufe0f\ufe0f twice", "heart \u2764\ufe0f<U+FE0F> twice"),
     ],
     ids=[
         "ANSI conceal",
@@ -153,6 +157,10 @@ async def test_retrying_shows_the_media_that_will_be_published(emulator: Running
         "tag characters",
         "fillers and marks",
         "variation selector run",
+        "one selector a character, a byte each",
+        "Mongolian selector",
+        "emoji style on a plain letter",
+        "a second style after an emoji",
     ],
 )
 async def test_text_that_would_hide_itself_in_the_question_is_shown_visibly(
@@ -257,11 +265,12 @@ async def test_a_post_that_keeps_changing_while_the_person_answers_is_not_approv
 
 async def test_an_emoji_keeps_its_single_style_selector_in_the_question(emulator: RunningEmulator, home: Path) -> None:
     person = User("decline", confirm=False)
+    text = "We did it \u2764\ufe0f 1\ufe0f\u20e3 \u2122\ufe0e"
 
     async with with_every_toolset(emulator, home, person=person) as client:
-        await fail(client, CREATE, POST | {"post": "We did it \u2764\ufe0f"})
+        await fail(client, CREATE, POST | {"post": text})
 
-    assert "We did it \u2764\ufe0f" in person.questions[0]
+    assert text in person.questions[0]
 
 
 async def test_a_post_placed_in_a_slot_minutes_away_after_the_schedule_changed_is_cancelled_before_it_goes_out(

@@ -67,6 +67,10 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     ),
     (SET, {"schedule": ["13:05Z"], "title": "weekday\u200b"}, "contains the invisible or formatting character U+200B"),
     (SET, {"schedule": ["13:05Z"], "title": "tag\U000e0041"}, "contains the invisible or formatting character U+E0041"),
+    (SET, {"schedule": ["13:05Z"], "title": "v\U000e0100s"}, "contains the invisible or formatting character U+E0100"),
+    (SET, {"schedule": ["13:05Z"], "title": "a\ufe00b"}, "contains the invisible or formatting character U+FE00"),
+    (SET, {"schedule": ["13:05Z"], "title": "m\u180fn"}, "contains the invisible or formatting character U+180F"),
+    (SET, {"schedule": ["13:05Z"], "title": "e\ufe0fx"}, "contains the invisible or formatting character U+FE0F"),
     (HISTORY, {"profileKey": "x"}, "Unknown parameter 'profileKey'; the parameters are: "),
 ]
 

@@ -67,10 +67,10 @@ def _plain(value: str, *, lines: bool) -> str:
     """Free text other than a post's: nothing a reader cannot see (control, format, bidirectional, invisible or
     separator characters; line breaks and tabs only where `lines`). A title or a note with them reads differently
     in the dashboard, a log or a terminal, or is two titles nobody can tell apart."""
-    for character in value:
+    for index, character in enumerate(value):
         if lines and character in "\n\t":
             continue
-        if is_hidden(character):
+        if is_hidden(value, index):
             kind = "control" if unicodedata.category(character) == "Cc" else "invisible or formatting"
             raise ValueError(f"contains the {kind} character U+{ord(character):04X}; remove it")
     return value

@@ -17,29 +17,18 @@ from ayrshare_mcp.tools.characters import is_hidden
 
 # Shown as themselves: newline and tab, and characters that draw something; everything else is marked.
 _SHOWN_CONTROLS = frozenset("\n\t")
-_VARIATION_SELECTORS = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _BLANK_LINES = re.compile(r"(?:\n[^\S\n]*){3,}")
 PUBLISH_CONSEQUENCE = "It goes public on these networks; a deleted post may already have been seen."
 
 
 def visible(text: str) -> str:
     """`text` with every control, invisible or formatting character shown as <U+XXXX>, and runs of blank (or
-    blank-looking) lines counted rather than shown. One variation selector after a character (an emoji's style) is
-    left alone; more than one in a row can carry hidden data, and is marked."""
+    blank-looking) lines counted rather than shown. An emoji's style (U+FE0F or U+FE0E after a character that has
+    one) is left alone; any other variation selector can carry hidden data, and is marked."""
     shown: list[str] = []
     for index, character in enumerate(text):
-        if character in _SHOWN_CONTROLS:
-            shown.append(character)
-        elif _VARIATION_SELECTORS.match(character):
-            previous = text[index - 1] if index else ""
-            single = not _VARIATION_SELECTORS.match(previous) and not _VARIATION_SELECTORS.match(
-                text[index + 1 : index + 2]
-            )
-            shown.append(character if single and previous else _mark(character))
-        elif is_hidden(character):
-            shown.append(_mark(character))
-        else:
-            shown.append(character)
+        hidden = character not in _SHOWN_CONTROLS and is_hidden(text, index)
+        shown.append(_mark(character) if hidden else character)
     return _BLANK_LINES.sub(lambda run: f"\n\n<{run.group().count(chr(10)) - 1} blank lines>\n", "".join(shown))
 
 
