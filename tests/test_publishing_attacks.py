@@ -407,6 +407,7 @@ SPELLINGS: dict[str, dict[str, Any]] = {
     "fullwidth letters": {"post": TEXT.replace("Launch", "\uff2c\uff41\uff55\uff4e\uff43\uff48")},
     "host in capitals": {"mediaUrls": [MEDIA.replace("img.example", "IMG.Example")]},
     "default port": {"mediaUrls": [MEDIA.replace("img.example", "img.example:443")]},
+    "ideographic full stops": {"mediaUrls": [MEDIA.replace("img.example", "img\uff0eexample\u3002")]},
     "fragment": {"mediaUrls": [MEDIA + "#top"]},
     "empty query": {"mediaUrls": ["https://img.example/launch.png?"]},
     "line separator": {"post": TEXT.replace("\n", "\u2028")},

@@ -45,7 +45,7 @@ def canonical_url(url: str) -> str:
     except ValueError:
         return url
     scheme = parts.scheme.lower()
-    host = _ascii_host((parts.hostname or "").rstrip("."))
+    host = _ascii_host(_IDEOGRAPHIC_DOTS.sub(".", parts.hostname or "").rstrip("."))
     if ":" in host:
         host = f"[{host}]"
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
@@ -54,6 +54,10 @@ def canonical_url(url: str) -> str:
     netloc = f"{userinfo}@{host}" if userinfo else host
     path = _without_dot_segments(_escapes(parts.path))
     return urlunsplit(SplitResult(scheme, netloc, path, _escapes(parts.query), ""))
+
+
+# What IDNA reads as the dot between labels, besides "." itself (RFC 3490 3.1).
+_IDEOGRAPHIC_DOTS = re.compile("[\u3002\uff0e\uff61]")
 
 
 def _ascii_host(host: str) -> str:
