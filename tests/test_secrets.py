@@ -15,7 +15,7 @@ from mcp.types import TextContent
 
 from ayrshare_mcp.credentials import SANDBOX_API_KEY
 from ayrshare_mcp.emulator import Fault, bind
-from ayrshare_mcp.sandbox import MAX_ACCOUNTS, MAX_POSTS, demo_emulator, sandbox_transport, state_file
+from ayrshare_mcp.sandbox import MAX_ACCOUNTS, MAX_BYTES, MAX_POSTS, demo_emulator, sandbox_transport, state_file
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.transports.options import HttpOptions
 from tests.envelope import call
@@ -312,6 +312,24 @@ async def test_a_sandbox_served_beyond_this_machine_needs_an_access_token(home: 
 
     assert code == 1
     assert "Refusing to serve the sandbox beyond this machine without an access token" in stderr
+
+
+async def test_long_posts_do_not_grow_the_sandbox_file_beyond_its_byte_bound(home: Path) -> None:
+    settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
+    transport = sandbox_transport(settings.environ)
+    long_text = "x" * 900_000
+
+    async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox/api/") as http:
+        for n in range(12):
+            body = {"post": f"{n} {long_text}", "platforms": ["linkedin"], "idempotencyKey": f"key-{n}"}
+            answer = await http.post("post", json=body, headers={"Authorization": f"Bearer {SANDBOX_API_KEY}"})
+            assert answer.status_code == 200
+
+    saved = state_file(settings.environ)
+    kept = json.loads(saved.read_text(encoding="utf-8"))["profiles"]
+    assert saved.stat().st_size <= MAX_BYTES
+    newest = next(profile for profile in kept if profile["api_key"] == SANDBOX_API_KEY)["posts"][0]
+    assert newest["post"].startswith("11 "), "the newest post is kept"
 
 
 async def test_reads_that_name_new_profiles_do_not_grow_the_sandbox_without_bound(home: Path) -> None:

@@ -6,7 +6,8 @@ No key, no network, no social account: for trying the server and for testing age
 The sandbox remembers: its data lives in a file under the user's state directory, so a post id that one run prints
 is still there for the next (`--sandbox-reset` starts over). The seeded posts have stable ids. What it keeps is
 safe at rest and bounded: an HTTP caller's keys are replaced by salted hashes before the emulator sees them, the
-file is readable by its owner alone, and old posts and callers are forgotten beyond a few hundred.
+file is readable by its owner alone, and old posts and callers are forgotten beyond a few hundred, or beyond a few
+megabytes in all. The file is written off the event loop, so saving never holds up another caller.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import httpx2
 from starlette.types import Message, Receive, Scope, Send
 
@@ -34,6 +37,8 @@ SEEDED_IDS = ("sandboxPostLaunch01", "sandboxPostStudio02", "sandboxPostRoundup3
 MAX_ACCOUNTS = 50
 MAX_POSTS = 500
 MAX_IDEMPOTENCY_KEYS = 1000
+# And on what it all takes, as saved: posts may be long, and each is kept twice (the post, and its create's answer).
+MAX_BYTES = 8 * 1024 * 1024
 # The keys a request may carry, replaced before the emulator (and so the file) sees them; the X pair is dropped.
 _HASHED_HEADERS = (b"authorization", b"profile-key")
 _DROPPED_HEADERS = (b"x-twitter-oauth1-api-key", b"x-twitter-oauth1-api-secret")
@@ -78,6 +83,7 @@ class _Remembering:
 
     def __init__(self, emulator: EmulatorApp, salt: bytes, path: Path) -> None:
         self.emulator, self._salt, self._path = emulator, salt, path
+        self._writing = anyio.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,7 +97,7 @@ class _Remembering:
                 # Even a read can name a new caller or profile: the bounds hold after every answer.
                 _bound(self.emulator)
                 if changes:
-                    self._save()
+                    await self._save()
 
         await self.emulator({**scope, "headers": self._hashed(scope["headers"])}, receive, save_when_done)
 
@@ -113,7 +119,12 @@ class _Remembering:
         digest = hmac.new(self._salt, secret.encode("latin-1"), hashlib.sha256).hexdigest()[:32]
         return f"{scheme} caller-{digest}".encode() if name == b"authorization" else f"profile-{digest}".encode()
 
-    def _save(self) -> None:
+    async def _save(self) -> None:
+        text = _within_bytes(self.emulator, {"salt": self._salt.hex()})
+        async with self._writing:  # one write at a time, each of the state as it was when its change was made
+            await anyio.to_thread.run_sync(self._write, text)
+
+    def _write(self, text: str) -> None:
         try:
             directory = self._path.parent
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -121,7 +132,7 @@ class _Remembering:
             partial = self._path.with_suffix(".tmp")
             descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                json.dump({**self.emulator.service.snapshot(), "salt": self._salt.hex()}, file)
+                file.write(text)
             os.chmod(partial, 0o600)
             os.replace(partial, self._path)
         except OSError as exc:
@@ -138,6 +149,21 @@ def _bound(app: EmulatorApp) -> None:
         del profile.posts[MAX_POSTS:]  # newest first
         for key in list(profile.idempotency)[: max(0, len(profile.idempotency) - MAX_IDEMPOTENCY_KEYS)]:
             del profile.idempotency[key]
+
+
+def _within_bytes(app: EmulatorApp, extra: Mapping[str, Any]) -> str:
+    """The state as saved, after forgetting the oldest half of the posts and duplicate-post keys of the fullest
+    profile, as often as it takes to fit in `MAX_BYTES`."""
+    while True:
+        text = json.dumps({**app.service.snapshot(), **extra})
+        if len(text) <= MAX_BYTES:
+            return text
+        fullest = max(app.service.profiles.values(), key=lambda profile: len(profile.posts) + len(profile.idempotency))
+        if not fullest.posts and not fullest.idempotency:
+            return text  # nothing left to forget: the rest is small
+        del fullest.posts[len(fullest.posts) // 2 :]  # newest first
+        for key in list(fullest.idempotency)[: (len(fullest.idempotency) + 1) // 2]:
+            del fullest.idempotency[key]
 
 
 def demo_emulator(now: datetime | None = None) -> EmulatorApp:
