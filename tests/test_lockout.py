@@ -1,11 +1,9 @@
 """Attacks on a real HTTP server process meant to stop it, or to lock other callers out: running it out of file
 descriptors, and flooding sessions, SSE streams and connections from several addresses with invented keys.
 
-The descriptor limit and the exit status belong to the whole process, so those tests keep a real one; so does the
-SSE flood, because the SDK leaves the memory streams of an SSE connection ended by cancellation (one giving way to
-another caller's) to the garbage collector, which pytest reports as a failure in its own process. The session
-floods are served in the test's process. Loopback has many addresses: 127.0.0.2 and up are other clients, as the
-server sees them.
+Each runs a real server process, as a stranger would meet it: the descriptor limit and the exit status belong to the
+whole process, and a lockout is proven against the server as it is launched. Loopback has many addresses: 127.0.0.2
+and up are other clients, as the server sees them.
 """
 
 from __future__ import annotations
@@ -27,14 +25,12 @@ from tests.support import (
     OTHER_API_KEY,
     PROCESS_WAIT,
     TOKEN,
-    WAIT,
     RunningEmulator,
     client_from,
     http_session,
     open_session,
     server_env,
     serving,
-    serving_here,
     session_alive,
 )
 
@@ -130,7 +126,7 @@ async def test_invented_keys_from_many_addresses_cannot_lock_a_new_caller_out_of
     args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-address", "8"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving_here(args, env) as (_, url, log), AsyncExitStack() as clients:
+        async with serving(args, env) as (_, url, log), AsyncExitStack() as clients:
             codes = []
             for n, source in enumerate(FLOODERS * 10):
                 http = await clients.enter_async_context(client_from(source))
@@ -153,7 +149,7 @@ async def test_a_caller_with_a_real_key_is_held_to_its_quota_and_others_from_its
     args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-caller", "5"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient() as http:
+        async with serving(args, env) as (_, url, _), httpx2.AsyncClient() as http:
             async with session_from(None, url, API_KEY) as first:
                 await succeed(first, HISTORY, {})  # the key is proven: its sessions are its own, not the address's
             flood = [await open_session(http, url, API_KEY) for _ in range(30)]
@@ -175,7 +171,7 @@ async def test_concurrent_initializes_cannot_race_past_the_address_quota(emulato
 
     with anyio.fail_after(PROCESS_WAIT):
         async with (
-            serving_here(args, env) as (_, url, _),
+            serving(args, env) as (_, url, _),
             httpx2.AsyncClient(limits=httpx2.Limits(max_connections=50)) as http,
         ):
             async with anyio.create_task_group() as tg:
@@ -223,7 +219,7 @@ async def test_idle_connections_from_many_addresses_cannot_lock_out_a_client_tha
     ]  # fmt: skip
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving_here(args, env) as (_, url, _), client_from(VICTIM) as http:
+        async with serving(args, env) as (_, url, _), client_from(VICTIM) as http:
             flood = [await half_sent(url, source) for source in FLOODERS * 10]
             statuses = []
             for _ in range(25):
@@ -244,7 +240,7 @@ async def test_token_holders_sending_invented_keys_cannot_lock_another_token_hol
     with_token = {"Authorization": f"Bearer {TOKEN}"}
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient(headers=with_token) as http:
+        async with serving(args, env) as (_, url, _), httpx2.AsyncClient(headers=with_token) as http:
             flood = [await initialize(http, url, f"INVENTED-{n}") for n in range(30)]
             async with http_session(url, mode="legacy") as colleague:  # the server's key, as a team shares it
                 await succeed(colleague, HISTORY, {})
@@ -260,9 +256,9 @@ async def test_a_token_holder_opening_sessions_never_ends_another_token_holders_
     args = ["--transport", "streamable-http", "--max-sessions-per-caller", "5"]
     with_token = {"Authorization": f"Bearer {TOKEN}"}
 
-    with anyio.fail_after(WAIT):
+    with anyio.fail_after(PROCESS_WAIT):
         async with (
-            serving_here(args, env) as (_, url, _),
+            serving(args, env) as (_, url, _),
             client_from(None, headers=with_token) as victim,
             client_from("127.0.0.2", headers=with_token) as attacker,
         ):
@@ -280,8 +276,8 @@ async def test_a_caller_with_a_real_key_gets_in_when_unproven_callers_fill_their
     emulator.service.api_keys = {API_KEY}
     args = ["--transport", "streamable-http", "--max-sessions", "10"]
 
-    with anyio.fail_after(WAIT):
-        async with serving_here(args, server_env(emulator, home)) as (_, url, log), AsyncExitStack() as clients:
+    with anyio.fail_after(PROCESS_WAIT):
+        async with serving(args, server_env(emulator, home)) as (_, url, log), AsyncExitStack() as clients:
             for source in FLOODERS:  # one session each: nobody holds more than a newcomer would
                 http = await clients.enter_async_context(client_from(source))
                 assert await initialize(http, url, "") == 200
@@ -297,9 +293,9 @@ async def test_in_the_sandbox_a_successful_call_proves_no_key(home: Path) -> Non
     env = {"HOME": str(home), "XDG_STATE_HOME": str(home / "state")}
     args = ["--sandbox", "--transport", "streamable-http", "--max-sessions", "2"]
 
-    with anyio.fail_after(WAIT):
+    with anyio.fail_after(PROCESS_WAIT):
         async with (
-            serving_here(args, env) as (_, url, _),
+            serving(args, env) as (_, url, _),
             session_from("127.0.0.2", url, "CANARY-INVENTED-KEY-A1") as first,
             client_from("127.0.0.3") as http,
         ):
@@ -312,8 +308,8 @@ async def test_in_the_sandbox_a_successful_call_proves_no_key(home: Path) -> Non
 async def test_a_server_for_one_session_admits_a_caller_with_its_own_key(emulator: RunningEmulator, home: Path) -> None:
     args = ["--transport", "streamable-http", "--max-sessions", "1"]
 
-    with anyio.fail_after(WAIT):
-        async with serving_here(args, server_env(emulator, home)) as (_, url, _), httpx2.AsyncClient() as http:
+    with anyio.fail_after(PROCESS_WAIT):
+        async with serving(args, server_env(emulator, home)) as (_, url, _), httpx2.AsyncClient() as http:
             status = await initialize(http, url, "CANARY-FIRST-KEY-1234")
 
     assert status == 200
@@ -325,8 +321,8 @@ async def test_ipv4_clients_behind_a_dual_stack_proxy_are_separate_callers(
     emulator.service.api_keys = {API_KEY}
     args = ["--transport", "streamable-http", "--trust-proxy", "127.0.0.1", "--max-sessions-per-address", "3"]
 
-    with anyio.fail_after(WAIT):
-        async with serving_here(args, server_env(emulator, home)) as (_, url, _), httpx2.AsyncClient() as proxy:
+    with anyio.fail_after(PROCESS_WAIT):
+        async with serving(args, server_env(emulator, home)) as (_, url, _), httpx2.AsyncClient() as proxy:
             _, mine = await open_session(proxy, url, "VICTIM-KEY-1", X_Forwarded_For="::ffff:198.51.100.7")
             others = [
                 await initialize(proxy, url, f"OTHER-KEY-{n}", X_Forwarded_For="::ffff:203.0.113.9") for n in range(4)
