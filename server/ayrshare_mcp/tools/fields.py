@@ -55,6 +55,16 @@ def utc_datetime(value: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def utc_or_none(value: str | None) -> str | None:
+    """`value` as `utc_datetime` gives it, or None when there is none or it is not a date and time."""
+    if value is None:
+        return None
+    try:
+        return utc_datetime(value)
+    except ValueError:
+        return None
+
+
 def _real_date(value: str) -> str:
     try:
         date.fromisoformat(value)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+# A moment sooner than this is "now" by another name: Ayrshare publishes a past date at once, and a date a few
+# seconds away would go out before anyone could stop it.
+MIN_LEAD = timedelta(minutes=5)
 # Ayrshare numbers days 0 = Sunday ... 6 = Saturday.
 EVERY_DAY = frozenset(range(7))
 _SLOT = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(?::[0-5][0-9])?Z", re.IGNORECASE)

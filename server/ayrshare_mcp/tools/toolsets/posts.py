@@ -4,7 +4,7 @@ one up, change one not yet out, and retry one that failed.
 No post goes public that nobody read. Where the client can ask a person, every create, approval, retry and move to
 an earlier time asks first, showing the post as it will appear and when it goes out. Where nobody can be asked,
 `AYRSHARE_PUBLISH` decides: `approval` (the default) creates the post held for approval and checks that Ayrshare
-really holds it, cancelling it at once otherwise; `direct` is the operator's explicit opt-out.
+really holds it, cancelling it at once otherwise (see `tools.holds`); `direct` is the operator's explicit opt-out.
 
 A post is published at most once. Creating one is never repeated once Ayrshare may have it (see the client), and
 every create carries an idempotencyKey, the caller's or one derived from the call (see `post_keys`), so a host that
@@ -13,30 +13,27 @@ repeats the same call cannot post twice.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import anyio
 from pydantic import Field, model_validator
 
 from ayrshare_mcp.client import (
     Account,
     AyrshareAPIError,
     AyrshareDuplicatePost,
-    AyrshareError,
     JSONObject,
     schedule_titles,
 )
 from ayrshare_mcp.confirmation import Question
 from ayrshare_mcp.settings import ENV_PUBLISH, Unattended
 from ayrshare_mcp.tools.arguments import ToolArguments
-from ayrshare_mcp.tools.fields import HttpsUrls, IsoDateTime, Platforms, PostId, ScheduleTitle, Text, utc_datetime
+from ayrshare_mcp.tools.fields import HttpsUrls, IsoDateTime, Platforms, PostId, ScheduleTitle, Text, utc_or_none
+from ayrshare_mcp.tools.holds import DASHBOARD, cancel_if_unagreed, finish, held_body, require_held
 from ayrshare_mcp.tools.outcome import AWAITING_APPROVAL, Outcome, moment_text, outcome_of
 from ayrshare_mcp.tools.post_keys import derived_key
 from ayrshare_mcp.tools.questions import Post, When, publish_question
-from ayrshare_mcp.tools.slots import in_words, read_schedule, utc
+from ayrshare_mcp.tools.slots import MIN_LEAD, in_words, read_schedule, utc
 from ayrshare_mcp.tools.spec import (
     READ,
     WRITE,
@@ -47,7 +44,7 @@ from ayrshare_mcp.tools.spec import (
     ToolSpec,
     WithNotice,
 )
-from ayrshare_mcp.tools.toolsets.core import CREATE_AUTO_SCHEDULE, DELETE_POST, GET_POST_HISTORY, SET_AUTO_SCHEDULE
+from ayrshare_mcp.tools.toolsets.core import CREATE_AUTO_SCHEDULE, GET_POST_HISTORY, SET_AUTO_SCHEDULE
 
 SUMMARY = "Publish posts (now, at a time, or into an auto schedule), validate, get, update, approve and retry them."
 INSTRUCTIONS = """\
@@ -61,18 +58,8 @@ GET_POST = "AYRSHARE_GET_POST"
 UPDATE_POST = "AYRSHARE_UPDATE_POST"
 RETRY_POST = "AYRSHARE_RETRY_POST"
 
-# A scheduleDate sooner than this is "now" by another name: Ayrshare publishes a past date at once, and a date a
-# few seconds away would go out before anyone could stop it. Leaving scheduleDate out publishes now.
-MIN_LEAD = timedelta(minutes=5)
-# A post held for approval because nobody could be asked, on an account not yet seen to honour approvals, is
-# scheduled at least this far ahead: if Ayrshare ignores requiresApproval, it is cancelled long before it goes out,
-# and a cancel that fails (a slow Ayrshare, a spent budget) leaves a day to delete it by hand.
-HOLD_AHEAD = timedelta(hours=24)
-# What checking a held post may take after its create: a look at the post, and its cancel.
-REQUESTS_AFTER_A_HOLD = 2
 MAX_POST_CHARACTERS = 64_000
 MAX_MEDIA = 35
-DASHBOARD = "the Ayrshare dashboard (app.ayrshare.com)"
 
 _SCHEDULE_DATE = (
     "When to publish: ISO-8601, UTC unless an offset is given, e.g. 2026-07-08T12:30:00Z; at least 5 minutes from "
@@ -223,7 +210,7 @@ async def create_post(account: Account, args: PostArguments, clearance: Clearanc
     body.setdefault("idempotencyKey", derived_key(account.credentials.account_key, body, datetime.now(UTC).date()))
     held = clearance.by == "nobody"
     if held:
-        body = _held(account, body)
+        body = held_body(account, body)
     try:
         answer = await account.create_post(body)
     except AyrshareDuplicatePost:
@@ -231,92 +218,11 @@ async def create_post(account: Account, args: PostArguments, clearance: Clearanc
     except AyrshareAPIError as error:
         raise _refusal_for(error, body) or error from None
     if held:
-        await _finish(_require_held, account, answer)
+        await finish(require_held, account, answer)
     elif "autoSchedule" in body and clearance.question is not None:
-        await _finish(_cancel_if_unagreed, account, answer, agreed=clearance.question.shown.get("slot"))
+        await finish(cancel_if_unagreed, account, answer, agreed=clearance.question.shown.get("slot"))
     result = require_every_network(answer, body=body)
     return _with_hold_notice(result, shifted=body.get("scheduleDate") != args.schedule_date) if held else result
-
-
-def _held(account: Account, body: JSONObject) -> JSONObject:
-    """The post held for approval. Until this account has been seen to honour approvals it is also scheduled at
-    least a day ahead, so that a plan without them cannot make it public before it is cancelled.
-
-    Raises:
-        ToolRefusal: nothing was sent, because a post Ayrshare did not hold might not be cancelled in time: the
-        account ignored requiresApproval lately, its slot would be Ayrshare's choice, or the rate limit leaves no
-        room to check the post and cancel it.
-    """
-    honoured = account.holds_for_approval()
-    if honoured is False:
-        raise ToolRefusal(
-            f"{NOBODY_TO_ASK}, and this Ayrshare account did not hold the last such post for approval "
-            f"(requiresApproval may not be part of its plan), so none is created. {ASK_INSTEAD} Nothing was sent."
-        )
-    headroom = account.rate_headroom()
-    if headroom is not None and headroom <= REQUESTS_AFTER_A_HOLD:
-        raise ToolRefusal(
-            f"{NOBODY_TO_ASK}, and Ayrshare's rate limit leaves this profile {headroom} request(s) in the current "
-            "5-minute window: too few to create the post held for approval and still check it, or cancel it. Try "
-            "again in a few minutes. Nothing was sent."
-        )
-    body = {**body, "requiresApproval": True}
-    if honoured:
-        return body
-    if "autoSchedule" in body:
-        raise ToolRefusal(
-            f"{NOBODY_TO_ASK}, and this Ayrshare account has not yet been seen to hold posts for approval, so a post "
-            "in an auto-schedule slot (which Ayrshare picks, perhaps minutes away) could go out unseen. Give a "
-            f"scheduleDate instead. {ASK_INSTEAD} Nothing was sent."
-        )
-    earliest = datetime.now(UTC) + HOLD_AHEAD
-    if "scheduleDate" not in body or datetime.fromisoformat(body["scheduleDate"]) < earliest:
-        body["scheduleDate"] = utc(earliest)
-    return body
-
-
-NOBODY_TO_ASK = "Nobody could be asked to confirm this post"
-ASK_INSTEAD = f"Ask the user from a client that can confirm (or the operator may choose {ENV_PUBLISH}=direct)."
-
-
-async def _finish(
-    check: Callable[..., Awaitable[None]], account: Account, answer: JSONObject, **options: str | None
-) -> None:
-    """Check (and if need be cancel) the post just created, even if the call is cancelled meanwhile, within a whole
-    call's time of its own: the create may have spent the call's, and a post nobody read must not stay behind."""
-    with anyio.CancelScope(shield=True):
-        await check(account.renewed(), answer, **options)
-
-
-async def _require_held(account: Account, answer: JSONObject) -> None:
-    """Ayrshare must hold the post for approval, by its answer or by the post as it stands; otherwise it is
-    cancelled (deleted, if it went out) at once.
-
-    Raises:
-        ToolRefusal: the post was not held (and was cancelled, or the error says it could not be).
-    """
-    outcome = outcome_of(answer, requested=[], now=False)
-    if outcome.published:
-        why = (
-            f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for approval "
-            "(requiresApproval may not be part of this Ayrshare plan), and nobody could be asked to confirm it"
-        )
-        account.saw_approvals(held=False)
-        await _cancel(account, outcome, answer, why, public=True)
-    if not outcome.awaiting_approval and outcome.post_id is not None:
-        try:
-            post = await account.get_post(outcome.post_id)
-        except AyrshareError:
-            post = {}
-        outcome.awaiting_approval = post.get("status") == AWAITING_APPROVAL
-    account.saw_approvals(held=outcome.awaiting_approval)
-    if outcome.awaiting_approval:
-        return
-    why = (
-        "Ayrshare did not hold the post for approval (requiresApproval may not be part of this Ayrshare plan), and "
-        "nobody could be asked to confirm it"
-    )
-    await _cancel(account, outcome, answer, why)
 
 
 def _with_hold_notice(result: JSONObject | WithNotice, *, shifted: bool) -> WithNotice:
@@ -333,66 +239,6 @@ def _with_hold_notice(result: JSONObject | WithNotice, *, shifted: bool) -> With
         f"approved: true from a client that can ask them.{later}"
     )
     return WithNotice(data, " ".join(part for part in (held, notice) if part))
-
-
-async def _cancel_if_unagreed(account: Account, answer: JSONObject, *, agreed: str | None) -> None:
-    """Ayrshare picks an auto schedule's slot itself: one less than 5 minutes away that the person did not agree
-    to is cancelled. When the slot cannot be read from the answer, the post is looked up; when it still cannot
-    be, it is cancelled.
-
-    Raises:
-        ToolRefusal: the post was cancelled (or could not be: the error says so).
-    """
-    outcome = outcome_of(answer, requested=[], now=False)
-    if outcome.schedule_date is None and outcome.post_id is not None:
-        with contextlib.suppress(AyrshareError):
-            outcome.schedule_date = moment_text((await account.get_post(outcome.post_id)).get("scheduleDate"))
-    slot = _as_utc(outcome.schedule_date)
-    if slot is not None and (_too_soon(slot) is None or slot == agreed):
-        return
-    where = f"a slot at {slot}, less than 5 minutes away," if slot else "a slot it did not say,"
-    await _cancel(account, outcome, answer, f"Ayrshare put the post in {where} which nobody agreed to")
-
-
-async def _cancel(account: Account, outcome: Outcome, answer: JSONObject, why: str, *, public: bool = False) -> None:
-    """Delete the post just created, then refuse, saying why and whether it is gone.
-
-    Raises:
-        ToolRefusal: always.
-    """
-    if outcome.post_id is None:
-        raise ToolRefusal(
-            f"{why}, and its answer names no post id to cancel: find the post in {GET_POST_HISTORY} and delete it "
-            f"with {DELETE_POST} unless it should be out.",
-            answer,
-        )
-    try:
-        await account.delete_post({"id": outcome.post_id})
-    except AyrshareError as error:
-        due = f" It is due to go out at {outcome.schedule_date} UTC." if outcome.schedule_date and not public else ""
-        raise ToolRefusal(
-            f"{why}, and cancelling it failed ({error.status_and_code()}).{due} Delete it now with {DELETE_POST} (id "
-            f"{outcome.post_id}), or in {DASHBOARD}, unless it should be out.",
-            answer,
-        ) from None
-    gone = (
-        "so it was deleted at once; it was public for a moment and may have been seen"
-        if public
-        else "so it was cancelled before it went out: nothing was published"
-    )
-    raise ToolRefusal(
-        f"{why}, {gone}. Ask the user from a client that can confirm, or give a scheduleDate at least 5 minutes ahead.",
-        answer,
-    )
-
-
-def _as_utc(moment: str | None) -> str | None:
-    if moment is None:
-        return None
-    try:
-        return utc_datetime(moment)
-    except ValueError:
-        return None
 
 
 async def validate_post(account: Account, args: PostArguments) -> JSONObject:
@@ -590,7 +436,7 @@ async def _profile_title(account: Account) -> str | None:
 
 def _future(moment: str | None) -> str | None:
     """A scheduleDate, in UTC, if it is still ahead; None if it is past or unreadable."""
-    normalised = _as_utc(moment)
+    normalised = utc_or_none(moment)
     return normalised if normalised and datetime.fromisoformat(normalised) > datetime.now(UTC) else None
 
 
