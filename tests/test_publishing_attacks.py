@@ -820,3 +820,68 @@ async def test_notes_may_span_lines_but_not_hide_or_reorder_text(emulator: Runni
 
     assert "'notes': contains the invisible or formatting character U+202E" in refused["error"]
     assert posts_sent(emulator)[0]["notes"] == "Approver: Sam\nBackup: Lee"
+
+
+async def test_unattended_creates_at_once_cannot_each_count_on_the_same_headroom_and_leave_posts_behind(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.honours_approval = False
+    emulator.service.switches.rate_limit = 10
+
+    async with with_every_toolset(emulator, home) as client:
+        await call(client, "AYRSHARE_GET_USER", {})  # the profile's budget is known: 9 requests left
+        async with anyio.create_task_group() as tg:
+            for n in range(4):
+                tg.start_soon(call, client, CREATE, POST | {"post": f"Fan-out post {n}"})
+
+    assert [post["status"] for post in stored(emulator)] == ["deleted"], "one create, cancelled; the rest not sent"
+
+
+async def test_with_nobody_to_ask_a_post_left_behind_cannot_be_moved_to_minutes_from_now(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.honours_approval = False
+    emulator.app.inject(Fault(status=500, method="DELETE", path="/post", times=1))
+    soon = f"{datetime.now(UTC) + timedelta(minutes=6):%Y-%m-%dT%H:%M:%SZ}"
+
+    async with with_every_toolset(emulator, home) as client:
+        refused = await fail(client, CREATE, POST)
+        [left] = stored(emulator)
+        moved = await fail(client, UPDATE, {"id": left["id"], "scheduleDate": soon})
+
+    assert "cancelling it failed" in refused["error"]
+    assert "It is due to go out at" in refused["error"]
+    assert "cannot ask a person to confirm" in moved["error"]
+    assert stored(emulator)[0]["scheduleDate"]["utc"] != soon
+
+
+async def test_a_person_is_asked_before_a_scheduled_post_is_moved_earlier(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    person = User("decline", confirm=False)
+    later = f"{datetime.now(UTC) + timedelta(days=3):%Y-%m-%dT%H:%M:%SZ}"
+    sooner = f"{datetime.now(UTC) + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}"
+
+    async with with_every_toolset(emulator, home, AYRSHARE_PUBLISH="direct") as client:
+        created = await succeed(client, CREATE, POST | {"scheduleDate": later})
+    async with with_every_toolset(emulator, home, person=person) as client:
+        await fail(client, UPDATE, {"id": created["id"], "scheduleDate": sooner})
+
+    [question] = person.questions
+    assert question.startswith("Move this scheduled post earlier")
+    assert stored(emulator)[0]["scheduleDate"]["utc"] == later
+
+
+async def test_a_slow_look_at_a_hold_still_leaves_the_cancel_time_of_its_own(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.switches.honours_approval = False
+
+    async with with_every_toolset(emulator, home, AYRSHARE_TIMEOUT="2") as client:
+        await succeed(client, "AYRSHARE_GET_USER", {})  # remembered: the create sends no GET of its own first
+        emulator.app.inject(Fault(status=200, method="GET", delay=4.0, times=None))
+        refused = await fail(client, CREATE, POST)
+
+    assert len(emulator.app.received("/api/post", method="DELETE")) == 1
+    assert "cancelled before it went out" in refused["error"]
+    assert stored(emulator)[0]["status"] == "deleted"

@@ -16,7 +16,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +57,9 @@ USER_FRESH_SECONDS = 300.0
 # How long a post's idempotencyKey is remembered as submitted here (a derived key changes with the UTC day), and
 # how many accounts' facts (keys submitted, approvals honoured) are kept at most.
 SUBMITTED_SECONDS = 86_400.0
-# How long an account seen to ignore requiresApproval is believed to (its plan may change).
+# How long an account seen to hold posts for approval, or to ignore requiresApproval, is believed to: its plan may
+# change, and a post held for an account that no longer holds them would go out before it is cancelled.
+HELD_APPROVALS_SECONDS = 86_400.0
 IGNORED_APPROVALS_SECONDS = 3_600.0
 MAX_REMEMBERED = 10_000
 
@@ -87,7 +89,8 @@ class AyrshareClient:
         self._users: dict[str, tuple[float, JSONObject]] = {}
         # Posts submitted (by account and idempotencyKey), and when; and the lock each create holds meanwhile.
         self._submitted: OrderedDict[str, float] = OrderedDict()
-        self._submitting: dict[str, tuple[anyio.Lock, int]] = {}
+        self._submitting = _KeyedLocks()
+        self._holding = _KeyedLocks()
         # Accounts Ayrshare was seen to hold a post for approval for (requiresApproval is not on every plan).
         # Per account: whether Ayrshare was seen to hold a post for approval, and when.
         self._approvals: OrderedDict[str, tuple[bool, float]] = OrderedDict()
@@ -197,38 +200,35 @@ class AyrshareClient:
             AyrshareDuplicatePost: this post was already submitted from here.
         """
         name = hashlib.sha256(f"{credentials.account_key}\0{idempotency_key}".encode()).hexdigest()
-        lock, holders = self._submitting.get(name, (anyio.Lock(), 0))
-        self._submitting[name] = (lock, holders + 1)
-        try:
-            async with lock:
-                if self._was_submitted(name):
-                    raise AyrshareDuplicatePost(idempotency_key)
-                try:
-                    yield
-                except BaseException as exc:
-                    if not _created_nothing(exc):
-                        self._remember(self._submitted, name, anyio.current_time())
-                    raise
-                self._remember(self._submitted, name, anyio.current_time())
-        finally:
-            lock, holders = self._submitting[name]
-            if holders <= 1:
-                del self._submitting[name]
-            else:
-                self._submitting[name] = (lock, holders - 1)
+        async with self._submitting.hold(name):
+            if self._was_submitted(name):
+                raise AyrshareDuplicatePost(idempotency_key)
+            try:
+                yield
+            except BaseException as exc:
+                if not _created_nothing(exc):
+                    self._remember(self._submitted, name, anyio.current_time())
+                raise
+            self._remember(self._submitted, name, anyio.current_time())
+
+    def one_hold_at_a_time(self, credentials: Credentials) -> AbstractAsyncContextManager[None]:
+        """Hold this account's unattended creates one at a time, each with its check and cancel: the rate-limit
+        headroom each one counts on is then not spent by another meanwhile."""
+        return self._holding.hold(credentials.account_key)
 
     def _was_submitted(self, name: str) -> bool:
         when = self._submitted.get(name)
         return when is not None and anyio.current_time() - when < SUBMITTED_SECONDS
 
     def holds_for_approval(self, credentials: Credentials) -> bool | None:
-        """Whether Ayrshare was seen to hold a post for approval for this account (True), or to ignore
-        requiresApproval within the last hour (False); None when not known."""
+        """Whether Ayrshare was seen to hold a post for approval for this account within the last day (True), or to
+        ignore requiresApproval within the last hour (False); None when not known."""
         seen = self._approvals.get(credentials.account_key)
         if seen is None:
             return None
         held, when = seen
-        return True if held else (False if anyio.current_time() - when < IGNORED_APPROVALS_SECONDS else None)
+        lasts = HELD_APPROVALS_SECONDS if held else IGNORED_APPROVALS_SECONDS
+        return held if anyio.current_time() - when < lasts else None
 
     def saw_approvals(self, credentials: Credentials, *, held: bool) -> None:
         self._remember(self._approvals, credentials.account_key, (held, anyio.current_time()))
@@ -263,7 +263,7 @@ class AyrshareClient:
     ) -> JSONObject:
         time_left = deadline - anyio.current_time()
         if time_left <= 0:
-            raise _Failed(retry.deadline_passed(self._timeout(operation))) from None
+            raise _Failed(retry.no_time_to_send(self._timeout(operation))) from None
         request = self._build(operation, credentials)
         logger.debug("%s: sending, %.1f s left for the call", operation.name, time_left)
         started = time.perf_counter()
@@ -362,6 +362,27 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
     def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
         return False
+
+
+class _KeyedLocks:
+    """One lock per name, kept only while someone holds it or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[anyio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        lock, holders = self._locks.get(name, (anyio.Lock(), 0))
+        self._locks[name] = (lock, holders + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, holders = self._locks[name]
+            if holders <= 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, holders - 1)
 
 
 def _created_nothing(exc: BaseException) -> bool:

@@ -87,7 +87,13 @@ def maybe_sent(error: AyrshareError) -> Failure:
 
 
 def deadline_passed(error: AyrshareError) -> Failure:
+    """The call's time ran out while its request was in flight."""
     return Failure(error, sent="maybe", repeat="never")
+
+
+def no_time_to_send(error: AyrshareError) -> Failure:
+    """The call's time ran out before this attempt was sent: it did nothing, and there is no time to try again."""
+    return Failure(error, sent="no", repeat="never")
 
 
 def unreadable(error: AyrshareError) -> Failure:

@@ -145,7 +145,8 @@ async def _cancel(account: Account, outcome: Outcome, answer: JSONObject, why: s
             answer,
         )
     try:
-        await account.delete_post({"id": outcome.post_id})
+        # A deadline of its own: a slow look at the post must not leave no time to cancel it.
+        await account.renewed().delete_post({"id": outcome.post_id})
     except AyrshareError as error:
         due = f" It is due to go out at {outcome.schedule_date} UTC." if outcome.schedule_date and not public else ""
         raise ToolRefusal(

@@ -208,21 +208,31 @@ async def create_post(account: Account, args: PostArguments, clearance: Clearanc
     body = args.payload()
     # The key is derived from what the caller asked for, before any hold changes when the post goes out.
     body.setdefault("idempotencyKey", derived_key(account.credentials.account_key, body, datetime.now(UTC).date()))
-    held = clearance.by == "nobody"
-    if held:
-        body = held_body(account, body)
+    if clearance.by == "nobody":
+        async with account.one_hold_at_a_time():
+            body = held_body(account, body)
+            answer = await _created(account, body)
+            await finish(require_held, account, answer)
+        result = require_every_network(answer, body=body)
+        return _with_hold_notice(result, shifted=body.get("scheduleDate") != args.schedule_date)
+    answer = await _created(account, body)
+    if "autoSchedule" in body and clearance.question is not None:
+        await finish(cancel_if_unagreed, account, answer, agreed=clearance.question.shown.get("slot"))
+    return require_every_network(answer, body=body)
+
+
+async def _created(account: Account, body: JSONObject) -> JSONObject:
+    """Ayrshare's answer to creating the post.
+
+    Raises:
+        ToolRefusal: Ayrshare refused it per network, or as a repeat (already submitted).
+    """
     try:
-        answer = await account.create_post(body)
+        return await account.create_post(body)
     except AyrshareDuplicatePost:
         raise _already_submitted(body, {}) from None
     except AyrshareAPIError as error:
         raise _refusal_for(error, body) or error from None
-    if held:
-        await finish(require_held, account, answer)
-    elif "autoSchedule" in body and clearance.question is not None:
-        await finish(cancel_if_unagreed, account, answer, agreed=clearance.question.shown.get("slot"))
-    result = require_every_network(answer, body=body)
-    return _with_hold_notice(result, shifted=body.get("scheduleDate") != args.schedule_date) if held else result
 
 
 def _with_hold_notice(result: JSONObject | WithNotice, *, shifted: bool) -> WithNotice:
@@ -336,7 +346,7 @@ class UpdatePostArguments(PostIdArguments):
         default=None,
         alias="scheduleDate",
         description="A new time for a post not yet published: ISO-8601, UTC unless an offset is given; at least 5 "
-        "minutes from now. Moving a post awaiting approval to an earlier time asks the user, like approving it.",
+        "minutes from now. Moving a post not yet out to an earlier time asks the user, like approving it.",
     )
     notes: Text | None = Field(default=None, max_length=1000, description="New private notes for the post.")
     approved: bool | None = Field(
@@ -371,7 +381,8 @@ async def update_post(account: Account, args: UpdatePostArguments, clearance: Cl
 
 
 async def ask_before_updating(account: Account, args: UpdatePostArguments) -> Question | None:
-    """Approving a post publishes it; moving one awaiting approval earlier brings it closer to going out."""
+    """Approving a post publishes it; moving one not yet out earlier brings it closer to going out, sooner than the
+    person who agreed to it (or nobody, for a post created with nobody to ask) expects."""
     if not args.approved and args.schedule_date is None:
         return None
     post = await account.get_post(args.id)
@@ -384,12 +395,14 @@ async def ask_before_updating(account: Account, args: UpdatePostArguments) -> Qu
         return publish_question(shown, when, verb="Approve and publish this post")
     assert args.schedule_date is not None
     earlier = current is None or args.schedule_date < current
-    if post.get("status") != AWAITING_APPROVAL or not earlier:
+    awaiting = post.get("status") == AWAITING_APPROVAL
+    if not earlier or post.get("status") not in {AWAITING_APPROVAL, "pending"}:
         return None
     new = datetime.fromisoformat(args.schedule_date)
     was = f", from {current} UTC," if current else ""
     when = When(f"earlier{was} to {args.schedule_date} UTC ({in_words(new, now)})", args.schedule_date)
-    return publish_question(shown, when, held=True, verb="Move this post, which awaits approval,")
+    verb = "Move this post, which awaits approval," if awaiting else "Move this scheduled post"
+    return publish_question(shown, when, held=awaiting, verb=verb)
 
 
 async def retry_post(account: Account, args: PostIdArguments, clearance: Clearance) -> JSONObject:
