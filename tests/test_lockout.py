@@ -19,11 +19,13 @@ import anyio.abc
 import httpx2
 import pytest
 
+from ayrshare_mcp.emulator import Fault
 from tests.envelope import succeed
 from tests.support import (
     API_KEY,
     OTHER_API_KEY,
     PROCESS_WAIT,
+    RAW_INITIALIZE,
     TOKEN,
     RunningEmulator,
     client_from,
@@ -331,3 +333,102 @@ async def test_ipv4_clients_behind_a_dual_stack_proxy_are_separate_callers(
 
     assert others == [200, 200, 200, 429]
     assert alive
+
+
+# --- vouching: a real key refused for room is put to Ayrshare ------------------------------------------------
+
+
+async def fill_the_unproven_half(url: str, clients: AsyncExitStack) -> None:
+    """With --max-sessions 4 the unproven half is 2: one session from each of two addresses, so nobody holds more
+    than a newcomer, nobody gives way, and only a vouch can admit a newcomer."""
+    for source in FLOODERS[:2]:
+        http = await clients.enter_async_context(client_from(source))
+        assert await initialize(http, url, "") == 200
+
+
+async def test_invented_keys_from_one_network_cannot_spend_the_vouches_that_admit_a_real_key_from_another(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    args = ["--transport", "streamable-http", "--max-sessions", "4"]
+
+    with anyio.fail_after(PROCESS_WAIT):
+        async with serving(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
+            await fill_the_unproven_half(url, clients)
+            attacker = await clients.enter_async_context(client_from("127.0.0.7"))
+            flood = [await initialize(attacker, url, f"CANARY-INVENTED-{n:04d}-xyz") for n in range(60)]
+            asked = len(emulator.app.received("/user"))
+            victim = await clients.enter_async_context(client_from(VICTIM))
+            real = await initialize(victim, url, API_KEY)
+
+    assert flood == [503] * 60
+    assert asked == 6, "a network's invented keys are put to Ayrshare a few a minute, not one each"
+    assert real == 200
+
+
+async def test_a_slow_ayrshare_does_not_let_a_few_invented_keys_keep_a_real_one_out(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    args = ["--transport", "streamable-http", "--max-sessions", "4"]
+
+    with anyio.fail_after(PROCESS_WAIT):
+        async with serving(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
+            await fill_the_unproven_half(url, clients)
+            emulator.app.latency = 3.0
+            attackers = [await clients.enter_async_context(client_from(f"127.0.1.{n}")) for n in range(1, 5)]
+            victim = await clients.enter_async_context(client_from(VICTIM, timeout=30))
+            async with anyio.create_task_group() as tg:
+                for n, attacker in enumerate(attackers):
+                    tg.start_soon(initialize, attacker, url, f"CANARY-INVENTED-SLOW-{n}-abc")
+                await emulator.app.wait_for_requests(len(emulator.app.requests) + 4)
+                real = await initialize(victim, url, API_KEY)
+
+    assert real == 200
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(status=500, path="/user", times=3), Fault(status=200, path="/user", times=1, delay=6.0)],
+    ids=["Ayrshare answers 500", "Ayrshare is slower than a vouch may take"],
+)
+async def test_a_real_key_is_not_held_in_doubt_because_ayrshare_had_a_bad_moment(
+    emulator: RunningEmulator, home: Path, fault: Fault
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    args = ["--transport", "streamable-http", "--max-sessions", "4"]
+
+    with anyio.fail_after(PROCESS_WAIT):
+        async with serving(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
+            await fill_the_unproven_half(url, clients)
+            emulator.app.inject(fault)
+            victim = await clients.enter_async_context(client_from(VICTIM, timeout=30))
+            during = await initialize(victim, url, API_KEY)
+            emulator.app.faults.clear()
+            after = await initialize(victim, url, API_KEY)
+
+    assert (during, after) == (503, 200)
+
+
+async def test_a_vouch_asks_about_the_key_the_caller_is_known_by_not_a_second_one(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    args = ["--transport", "streamable-http", "--max-sessions", "4"]
+    headers = [
+        ("Accept", "application/json, text/event-stream"),
+        ("Content-Type", "application/json"),
+        ("X-Ayrshare-Api-Key", "CANARY-INVENTED-FIRST-abcdef"),
+        ("X-Ayrshare-Api-Key", API_KEY),
+    ]
+
+    with anyio.fail_after(PROCESS_WAIT):
+        async with serving(args, server_env(emulator, home)) as (_, url, log), AsyncExitStack() as clients:
+            await fill_the_unproven_half(url, clients)
+            attacker = await clients.enter_async_context(client_from("127.0.0.7"))
+            answer = await attacker.post(url + "/mcp", json=RAW_INITIALIZE, headers=headers)
+
+    [asked] = emulator.app.received("/user")
+    assert answer.status_code == 503
+    assert asked.header("authorization") == "Bearer CANARY-INVENTED-FIRST-abcdef"
+    assert b"Ayrshare accepted the key" not in log

@@ -270,3 +270,12 @@ def test_trust_proxy_refuses_what_is_neither_an_address_nor_a_hop_count(text: st
 
 def test_without_trusted_proxies_nobody_is_trusted() -> None:
     assert TrustedProxies().client("10.0.0.5", ["1.2.3.4"], None) == "10.0.0.5"
+
+
+def test_a_holder_with_all_of_a_shared_quota_idle_gives_way_to_one_holding_none() -> None:
+    ledger = book(per_caller=3)
+    hoarded = [open_session(ledger, caller(address="10.0.0.1", token=True)) for _ in range(3)]
+
+    _, ended = admitted(ledger, caller(address="10.0.0.2", token=True))
+
+    assert ended == [hoarded[0]], "the holder of all three gives up its longest-idle one; nobody else is ended"

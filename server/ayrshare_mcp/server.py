@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.access import AccessPolicy, ProvenKeys
-from ayrshare_mcp.client import AyrshareClient, AyrshareError
+from ayrshare_mcp.client import AyrshareAPIError, AyrshareClient, AyrshareError
 from ayrshare_mcp.confirmation import (
     SpentStates,
     arguments_of,
@@ -90,15 +90,18 @@ def _sandbox_transport(settings: Settings) -> httpx2.AsyncBaseTransport | None:
 
 # How long asking Ayrshare whether a caller's key is real may hold up that caller's first request.
 VOUCH_SECONDS = 5.0
+# What Ayrshare answers a key it does not accept (docs/ayrshare-api.md: 401, or 403 with code 102).
+REFUSED_KEY_STATUSES = frozenset({401, 403})
 
 
 def key_voucher(
     settings: Settings, shared: SharedClient, proven: ProvenKeys
-) -> Callable[[Mapping[str, str]], Awaitable[bool]]:
+) -> Callable[[Mapping[str, str]], Awaitable[bool | None]]:
     """Asks Ayrshare whether the key in a request's headers is real (its GET /user answers), and counts it as
-    proven if so: for a caller with a real key who has not yet made a call, when the server is full."""
+    proven if so: for a caller with a real key who has not yet made a call, when the server is full. False when
+    Ayrshare refused the key; None when it could not say (it failed, or was slow)."""
 
-    async def vouch(headers: Mapping[str, str]) -> bool:
+    async def vouch(headers: Mapping[str, str]) -> bool | None:
         api_key = headers.get(HEADER_API_KEY.lower(), "").strip()
         try:
             credentials = resolve_credentials(settings.environ, headers, lend_server_key=False)
@@ -107,8 +110,10 @@ def key_voucher(
         async with shared.borrow() as client:
             try:
                 await client.account(credentials, deadline=anyio.current_time() + VOUCH_SECONDS).get_user()
+            except AyrshareAPIError as error:
+                return False if error.status in REFUSED_KEY_STATUSES else None
             except AyrshareError:
-                return False
+                return None
         proven.prove(api_key)
         return True
 

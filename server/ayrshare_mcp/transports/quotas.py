@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ayrshare_mcp.access import ProvenKeys
@@ -46,11 +47,14 @@ _SSE_SESSION = re.compile(rb"session_id=([0-9a-f]{32})")
 _QUERY_SESSION = re.compile(r"(?:^|&)session_id=([0-9a-f]{32})(?:&|$)")
 
 Kind = Literal["opening", "session", "stream"]
-# Asks Ayrshare whether the key in these request headers (lower-case names) is real; True once it is proven.
-Vouch = Callable[[Mapping[str, str]], Awaitable[bool]]
-# Keys vouched for at once, across the server; and how long a key Ayrshare refused is not asked about again.
-MAX_VOUCHING = 4
-VOUCHES_PER_MINUTE = 60
+# Asks Ayrshare whether the key in these request headers is real: True once it is proven, False when Ayrshare
+# refused it, None when that could not be told (Ayrshare failed or was slow).
+Vouch = Callable[[Mapping[str, str]], Awaitable[bool | None]]
+# Keys vouched for at once, across the server; how many a minute, across the server and from one network (an IPv4
+# address, an IPv6 /48: what one party gets for free); and how long keys Ayrshare refused are not asked about again.
+MAX_VOUCHING = 16
+VOUCHES_PER_MINUTE = 600
+VOUCHES_PER_NETWORK_PER_MINUTE = 6
 DOUBT_SECONDS = 600.0
 MAX_DOUBTED = 10_000
 
@@ -115,14 +119,12 @@ class _Book:
         held = [holding for holding in self.holdings if self.payer(holding.caller)[0] == payer]
         quota = self._quotas.per_caller if proven else self._quotas.per_address
         if len(held) >= quota:
-            # Only the newcomer's own sessions give way: others charged to the same payer (one shared token, one
-            # address) are not theirs to end.
-            own = self._longest_idle([holding for holding in held if holding.caller.owner == caller.owner])
-            if own is None:
+            gives_way = self._within_quota(held, caller)
+            if gives_way is None:
                 return self._over_quota(caller, proven, len(held))
-            self.forget(own)
-            ended.append(own)
-            held.remove(own)
+            self.forget(gives_way)
+            ended.append(gives_way)
+            held.remove(gives_way)
         if self._full(proven):
             victim = self._victim(proven, len(held))
             if victim is None:
@@ -134,6 +136,19 @@ class _Book:
         holding = _Holding(caller, kind, self.now())
         self.holdings.append(holding)
         return holding, ended
+
+    def _within_quota(self, held: list[_Holding], caller: Caller) -> _Holding | None:
+        """The session that gives way to a newcomer whose payer (one shared token, one address) is at its quota: the
+        newcomer's own longest-idle one; else, of whoever under that payer holds the most, if they would still hold
+        more than the newcomer, their longest-idle one. Nobody's last session goes to a newcomer holding none."""
+        mine = [holding for holding in held if holding.caller.owner == caller.owner]
+        if (own := self._longest_idle(mine)) is not None:
+            return own
+        owners = Counter(holding.caller.owner for holding in held)
+        fullest, count = owners.most_common(1)[0]
+        if count - 1 <= len(mine):
+            return None
+        return self._longest_idle([holding for holding in held if holding.caller.owner == fullest])
 
     def _over_quota(self, caller: Caller, proven: bool, holding: int) -> Refusal:
         if proven:
@@ -223,9 +238,10 @@ class CallerQuotas:
         self._max_body = max_body
         self._book = _Book(quotas, proven)
         self._proven, self._vouch = proven, vouch
-        # Networks with a key being vouched for now, and keys Ayrshare refused lately (fingerprint: when).
+        # Networks with a key being vouched for now, the vouches of the last minute, and the callers (session owners,
+        # by all their key headers) whose keys Ayrshare refused lately.
         self._vouching: set[str] = set()
-        self._vouched_at: deque[float] = deque()
+        self._vouched_at: deque[tuple[float, str]] = deque()
         self._doubted: OrderedDict[str, float] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -257,32 +273,38 @@ class CallerQuotas:
 
     async def _vouched_for(self, caller: Caller, scope: Scope) -> bool:
         """Whether Ayrshare accepts the key this caller sent, asked now: a first-time caller cannot otherwise prove
-        its key while unproven callers fill its share. A few at a time, one per network, at most `VOUCHES_PER_MINUTE`,
-        and a key Ayrshare refused is not asked about again for a while, so callers refused for room cannot make the
-        server hammer Ayrshare."""
+        its key while unproven callers fill its share. A few at a time, one per network at once, a few a minute from
+        each network and at most `VOUCHES_PER_MINUTE` in all; and keys Ayrshare refused are not asked about again for
+        a while. So callers refused for room can neither make the server hammer Ayrshare nor spend another network's
+        chance to get in."""
         if self._vouch is None or caller.key is None or caller.key in self._proven:
             return False
-        now, network = self._book.now(), _network_of(caller.address)
-        while self._doubted and now - next(iter(self._doubted.values())) > DOUBT_SECONDS:
-            self._doubted.popitem(last=False)
-        while self._vouched_at and now - self._vouched_at[0] > 60:
-            self._vouched_at.popleft()
+        now, network = self._book.now(), _vouching_network(caller.address)
+        self._forget_before(now)
+        from_network = sum(1 for _, where in self._vouched_at if where == network)
         busy = network in self._vouching or len(self._vouching) >= MAX_VOUCHING
-        if caller.key in self._doubted or busy or len(self._vouched_at) >= VOUCHES_PER_MINUTE:
+        spent = len(self._vouched_at) >= VOUCHES_PER_MINUTE or from_network >= VOUCHES_PER_NETWORK_PER_MINUTE
+        if caller.owner in self._doubted or busy or spent:
             return False
-        self._vouched_at.append(now)
+        self._vouched_at.append((now, network))
         self._vouching.add(network)
         try:
-            vouched = await self._vouch(_headers_of(scope))
+            vouched = await self._vouch(Headers(scope=scope))
         finally:
             self._vouching.discard(network)
         if vouched:
             THROTTLE.warn(logger, "Ayrshare accepted the key of a caller refused for room: it is admitted as proven")
-        else:
-            self._doubted[caller.key] = now
+        elif vouched is False:
+            self._doubted[caller.owner] = now
             while len(self._doubted) > MAX_DOUBTED:
                 self._doubted.popitem(last=False)
-        return vouched
+        return bool(vouched)
+
+    def _forget_before(self, now: float) -> None:
+        while self._doubted and now - next(iter(self._doubted.values())) > DOUBT_SECONDS:
+            self._doubted.popitem(last=False)
+        while self._vouched_at and now - self._vouched_at[0][0] > 60:
+            self._vouched_at.popleft()
 
     # --- SSE -----------------------------------------------------------------------------------------------------
 
@@ -415,8 +437,14 @@ def _network_of(address: str) -> str:
     return str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if parsed.version == 6 else str(parsed)
 
 
-def _headers_of(scope: Scope) -> dict[str, str]:
-    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+def _vouching_network(address: str) -> str:
+    """Where a vouch is charged: an IPv4 address, or an IPv6 /48 (a party can have a whole /48 for free)."""
+    network = _network_of(address)
+    try:
+        parsed = ipaddress.ip_network(network, strict=False)
+    except ValueError:
+        return network
+    return str(parsed.supernet(new_prefix=48)) if parsed.version == 6 else network
 
 
 async def _end(holdings: list[_Holding]) -> None:
