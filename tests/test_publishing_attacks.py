@@ -146,6 +146,9 @@ async def test_retrying_shows_the_media_that_will_be_published(emulator: Running
         ("mongolian\u180f selector", "mongolian<U+180F> selector"),
         ("ascii\ufe0f style", "ascii<U+FE0F> style"),
         ("heart \u2764\ufe0f\ufe0f twice", "heart \u2764\ufe0f<U+FE0F> twice"),
+        ("\u043f\ufe0f\u0440\ufe0e\u0438", "\u043f<U+FE0F>\u0440<U+FE0E>\u0438"),
+        ("caf\u00e9\ufe0f", "caf\u00e9<U+FE0F>"),
+        ("2025\ufe0f-12\ufe0e-31", "2025<U+FE0F>-12<U+FE0E>-31"),
     ],
     ids=[
         "ANSI conceal",
@@ -161,6 +164,9 @@ async def test_retrying_shows_the_media_that_will_be_published(emulator: Running
         "Mongolian selector",
         "emoji style on a plain letter",
         "a second style after an emoji",
+        "styles after Cyrillic letters",
+        "a style after an accented letter",
+        "styles after digits that are no keycap",
     ],
 )
 async def test_text_that_would_hide_itself_in_the_question_is_shown_visibly(

@@ -71,6 +71,7 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
     (SET, {"schedule": ["13:05Z"], "title": "a\ufe00b"}, "contains the invisible or formatting character U+FE00"),
     (SET, {"schedule": ["13:05Z"], "title": "m\u180fn"}, "contains the invisible or formatting character U+180F"),
     (SET, {"schedule": ["13:05Z"], "title": "e\ufe0fx"}, "contains the invisible or formatting character U+FE0F"),
+    (SET, {"schedule": ["13:05Z"], "title": "Caf\u00e9\ufe0f"}, "the invisible or formatting character U+FE0F"),
     (HISTORY, {"profileKey": "x"}, "Unknown parameter 'profileKey'; the parameters are: "),
 ]
 
