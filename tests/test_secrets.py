@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +331,21 @@ async def test_long_posts_do_not_grow_the_sandbox_file_beyond_its_byte_bound(hom
     assert saved.stat().st_size <= MAX_BYTES
     newest = next(profile for profile in kept if profile["api_key"] == SANDBOX_API_KEY)["posts"][0]
     assert newest["post"].startswith("11 "), "the newest post is kept"
+
+
+async def test_auto_schedules_do_not_grow_the_sandbox_file_beyond_its_byte_bound(home: Path) -> None:
+    settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
+    transport = sandbox_transport(settings.environ)
+    slots = [f"{hour:02d}:{minute:02d}Z" for hour in range(24) for minute in range(60)]
+    excluded = [(date(1971, 1, 1) + timedelta(days=n)).isoformat() for n in range(20_000)]
+
+    async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox/api/") as http:
+        for n in range(40):
+            body = {"title": f"schedule {n}", "schedule": slots, "excludeDates": excluded}
+            headers = {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
+            assert (await http.post("auto-schedule/set", json=body, headers=headers)).status_code == 200
+
+    assert state_file(settings.environ).stat().st_size <= MAX_BYTES
 
 
 async def test_reads_that_name_new_profiles_do_not_grow_the_sandbox_without_bound(home: Path) -> None:

@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,12 +130,16 @@ class _Remembering:
             directory = self._path.parent
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             directory.chmod(0o700)
-            partial = self._path.with_suffix(".tmp")
-            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(text)
-            os.chmod(partial, 0o600)
-            os.replace(partial, self._path)
+            # A file of its own for each write (mkstemp: mode 0600), so that two sandboxes sharing the state file
+            # cannot interleave: the last whole write wins.
+            descriptor, partial = tempfile.mkstemp(dir=directory, prefix=".sandbox-", suffix=".tmp")
+            try:
+                with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                    file.write(text)
+                os.replace(partial, self._path)
+            except BaseException:
+                Path(partial).unlink(missing_ok=True)
+                raise
         except OSError as exc:
             logger.warning("Could not save the sandbox state to %s (%s); it lasts only this run", self._path, exc)
 
@@ -152,18 +157,27 @@ def _bound(app: EmulatorApp) -> None:
 
 
 def _within_bytes(app: EmulatorApp, extra: Mapping[str, Any]) -> str:
-    """The state as saved, after forgetting the oldest half of the posts and duplicate-post keys of the fullest
-    profile, as often as it takes to fit in `MAX_BYTES`."""
+    """The state as saved, after forgetting, as often as it takes to fit in `MAX_BYTES`, the older half of what the
+    profile taking the most bytes keeps: its posts and duplicate-post keys, then its auto schedules."""
     while True:
-        text = json.dumps({**app.service.snapshot(), **extra})
+        snapshot = app.service.snapshot()
+        text = json.dumps({**snapshot, **extra})
         if len(text) <= MAX_BYTES:
             return text
-        fullest = max(app.service.profiles.values(), key=lambda profile: len(profile.posts) + len(profile.idempotency))
-        if not fullest.posts and not fullest.idempotency:
-            return text  # nothing left to forget: the rest is small
-        del fullest.posts[len(fullest.posts) // 2 :]  # newest first
-        for key in list(fullest.idempotency)[: (len(fullest.idempotency) + 1) // 2]:
-            del fullest.idempotency[key]
+        sizes = [len(json.dumps(entry)) for entry in snapshot["profiles"]]
+        fullest = list(app.service.profiles.values())[sizes.index(max(sizes))]
+        if fullest.posts or fullest.idempotency:
+            del fullest.posts[len(fullest.posts) // 2 :]  # newest first
+            _forget_older_half(fullest.idempotency)
+        elif fullest.schedules:
+            _forget_older_half(fullest.schedules)
+        else:
+            return text  # nothing left to forget: a profile's own name and keys are small
+
+
+def _forget_older_half(entries: dict[str, Any]) -> None:
+    for key in list(entries)[: (len(entries) + 1) // 2]:
+        del entries[key]
 
 
 def demo_emulator(now: datetime | None = None) -> EmulatorApp:
