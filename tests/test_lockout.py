@@ -375,7 +375,7 @@ async def test_a_slow_ayrshare_does_not_let_a_few_invented_keys_keep_a_real_one_
     with anyio.fail_after(PROCESS_WAIT):
         async with serving(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
             await fill_the_unproven_half(url, clients)
-            emulator.app.latency = 3.0
+            emulator.app.latency = 1.5
             attackers = [await clients.enter_async_context(client_from(f"127.0.1.{n}")) for n in range(1, 5)]
             victim = await clients.enter_async_context(client_from(VICTIM, timeout=30))
             async with anyio.create_task_group() as tg:
@@ -389,7 +389,7 @@ async def test_a_slow_ayrshare_does_not_let_a_few_invented_keys_keep_a_real_one_
 
 @pytest.mark.parametrize(
     "fault",
-    [Fault(status=500, path="/user", times=3), Fault(status=200, path="/user", times=1, delay=6.0)],
+    [Fault(status=500, path="/user", times=3), Fault(status=200, path="/user", times=1, delay=2.0)],
     ids=["Ayrshare answers 500", "Ayrshare is slower than a vouch may take"],
 )
 async def test_a_real_key_is_not_held_in_doubt_because_ayrshare_had_a_bad_moment(
@@ -397,9 +397,10 @@ async def test_a_real_key_is_not_held_in_doubt_because_ayrshare_had_a_bad_moment
 ) -> None:
     emulator.service.api_keys = {API_KEY}
     args = ["--transport", "streamable-http", "--max-sessions", "4"]
+    env = server_env(emulator, home, AYRSHARE_TIMEOUT="1")  # a vouch takes at most a call's time
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
+        async with serving(args, env) as (_, url, _), AsyncExitStack() as clients:
             await fill_the_unproven_half(url, clients)
             emulator.app.inject(fault)
             victim = await clients.enter_async_context(client_from(VICTIM, timeout=30))

@@ -88,7 +88,8 @@ def _sandbox_transport(settings: Settings) -> httpx2.AsyncBaseTransport | None:
     return sandbox_transport(settings.environ)
 
 
-# How long asking Ayrshare whether a caller's key is real may hold up that caller's first request.
+# How long asking Ayrshare whether a caller's key is real may hold up that caller's first request (at most a call's
+# time).
 VOUCH_SECONDS = 5.0
 # What Ayrshare answers a key it does not accept (docs/ayrshare-api.md: 401, or 403 with code 102).
 REFUSED_KEY_STATUSES = frozenset({401, 403})
@@ -109,7 +110,8 @@ def key_voucher(
             return False
         async with shared.borrow() as client:
             try:
-                await client.account(credentials, deadline=anyio.current_time() + VOUCH_SECONDS).get_user()
+                deadline = anyio.current_time() + min(VOUCH_SECONDS, settings.call_timeout)
+                await client.account(credentials, deadline=deadline).get_user()
             except AyrshareAPIError as error:
                 return False if error.status in REFUSED_KEY_STATUSES else None
             except AyrshareError:
