@@ -702,9 +702,9 @@ async def test_a_hold_is_checked_and_cancelled_within_a_deadline_of_its_own_when
     emulator: RunningEmulator, home: Path
 ) -> None:
     emulator.service.switches.honours_approval = False
-    emulator.app.latency = 0.7  # each request: well inside the call's time, but three of them are not
+    emulator.app.latency = 0.4  # each request: well inside the call's time, but three of them are not
 
-    async with with_every_toolset(emulator, home, AYRSHARE_TIMEOUT="2") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_TIMEOUT="1") as client:
         refused = await fail(client, CREATE, POST)
 
     assert "cancelled before it went out" in refused["error"]
@@ -883,9 +883,9 @@ async def test_a_slow_look_at_a_hold_still_leaves_the_cancel_time_of_its_own(
 ) -> None:
     emulator.service.switches.honours_approval = False
 
-    async with with_every_toolset(emulator, home, AYRSHARE_TIMEOUT="2") as client:
+    async with with_every_toolset(emulator, home, AYRSHARE_TIMEOUT="1") as client:
         await succeed(client, "AYRSHARE_GET_USER", {})  # remembered: the create sends no GET of its own first
-        emulator.app.inject(Fault(status=200, method="GET", delay=4.0, times=None))
+        emulator.app.inject(Fault(status=200, method="GET", delay=2.0, times=None))
         refused = await fail(client, CREATE, POST)
 
     assert len(emulator.app.received("/api/post", method="DELETE")) == 1
