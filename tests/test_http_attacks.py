@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import anyio.abc
 import httpx2
 import pytest
 
+from ayrshare_mcp.emulator import Fault
 from tests.envelope import succeed
 from tests.support import (
     API_KEY,
@@ -652,3 +653,62 @@ async def test_without_trust_proxy_forwarded_addresses_are_ignored(emulator: Run
             held = await sessions_through(http, url, [f"203.0.113.{n}" for n in range(4)])
 
     assert held == [True, True, False, False]
+
+
+# --- vouching: a first-time key refused for room is put to Ayrshare ----------------------------------------------
+
+
+async def fill_the_unproven_half(url: str, clients: AsyncExitStack) -> None:
+    """With --max-sessions 4 the unproven half is 2: one session from each of two addresses, so nobody holds more
+    than a newcomer, nobody gives way, and only a vouch can admit a newcomer."""
+    for source in ("127.0.0.2", "127.0.0.3"):
+        http = await clients.enter_async_context(client_from(source))
+        assert (await open_session(http, url, ""))[0] == 200
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(status=500, path="/user", times=3), Fault(status=200, path="/user", times=1, delay=2.0)],
+    ids=["Ayrshare answers 500", "Ayrshare is slower than a vouch may take"],
+)
+async def test_a_real_key_is_not_held_in_doubt_because_ayrshare_had_a_bad_moment(
+    emulator: RunningEmulator, home: Path, fault: Fault
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    args = ["--transport", "streamable-http", "--max-sessions", "4"]
+    env = server_env(emulator, home, AYRSHARE_TIMEOUT="1")  # a vouch takes at most a call's time
+
+    with anyio.fail_after(WAIT):
+        async with serving_here(args, env) as (_, url, _), AsyncExitStack() as clients:
+            await fill_the_unproven_half(url, clients)
+            emulator.app.inject(fault)
+            victim = await clients.enter_async_context(client_from("127.0.0.9", timeout=30))
+            during = (await open_session(victim, url, API_KEY))[0]
+            emulator.app.faults.clear()
+            after = (await open_session(victim, url, API_KEY))[0]
+
+    assert (during, after) == (503, 200)
+
+
+async def test_a_vouch_asks_about_the_key_the_caller_is_known_by_not_a_second_one(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    emulator.service.api_keys = {API_KEY}
+    args = ["--transport", "streamable-http", "--max-sessions", "4"]
+    headers = [
+        ("Accept", "application/json, text/event-stream"),
+        ("Content-Type", "application/json"),
+        ("X-Ayrshare-Api-Key", "CANARY-INVENTED-FIRST-abcdef"),
+        ("X-Ayrshare-Api-Key", API_KEY),
+    ]
+
+    with anyio.fail_after(WAIT):
+        async with serving_here(args, server_env(emulator, home)) as (_, url, log), AsyncExitStack() as clients:
+            await fill_the_unproven_half(url, clients)
+            attacker = await clients.enter_async_context(client_from("127.0.0.7"))
+            answer = await attacker.post(url + "/mcp", json=RAW_INITIALIZE, headers=headers)
+
+    [asked] = emulator.app.received("/user")
+    assert answer.status_code == 503
+    assert asked.header("authorization") == "Bearer CANARY-INVENTED-FIRST-abcdef"
+    assert b"Ayrshare accepted the key" not in log

@@ -19,13 +19,11 @@ import anyio.abc
 import httpx2
 import pytest
 
-from ayrshare_mcp.emulator import Fault
 from tests.envelope import succeed
 from tests.support import (
     API_KEY,
     OTHER_API_KEY,
     PROCESS_WAIT,
-    RAW_INITIALIZE,
     TOKEN,
     RunningEmulator,
     client_from,
@@ -386,51 +384,3 @@ async def test_a_slow_ayrshare_does_not_let_a_few_invented_keys_keep_a_real_one_
                 real = await initialize(victim, url, API_KEY)
 
     assert real == 200
-
-
-@pytest.mark.parametrize(
-    "fault",
-    [Fault(status=500, path="/user", times=3), Fault(status=200, path="/user", times=1, delay=2.0)],
-    ids=["Ayrshare answers 500", "Ayrshare is slower than a vouch may take"],
-)
-async def test_a_real_key_is_not_held_in_doubt_because_ayrshare_had_a_bad_moment(
-    emulator: RunningEmulator, home: Path, fault: Fault
-) -> None:
-    emulator.service.api_keys = {API_KEY}
-    args = ["--transport", "streamable-http", "--max-sessions", "4"]
-    env = server_env(emulator, home, AYRSHARE_TIMEOUT="1")  # a vouch takes at most a call's time
-
-    with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, env) as (_, url, _), AsyncExitStack() as clients:
-            await fill_the_unproven_half(url, clients)
-            emulator.app.inject(fault)
-            victim = await clients.enter_async_context(client_from(VICTIM, timeout=30))
-            during = await initialize(victim, url, API_KEY)
-            emulator.app.faults.clear()
-            after = await initialize(victim, url, API_KEY)
-
-    assert (during, after) == (503, 200)
-
-
-async def test_a_vouch_asks_about_the_key_the_caller_is_known_by_not_a_second_one(
-    emulator: RunningEmulator, home: Path
-) -> None:
-    emulator.service.api_keys = {API_KEY}
-    args = ["--transport", "streamable-http", "--max-sessions", "4"]
-    headers = [
-        ("Accept", "application/json, text/event-stream"),
-        ("Content-Type", "application/json"),
-        ("X-Ayrshare-Api-Key", "CANARY-INVENTED-FIRST-abcdef"),
-        ("X-Ayrshare-Api-Key", API_KEY),
-    ]
-
-    with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, log), AsyncExitStack() as clients:
-            await fill_the_unproven_half(url, clients)
-            attacker = await clients.enter_async_context(client_from("127.0.0.7"))
-            answer = await attacker.post(url + "/mcp", json=RAW_INITIALIZE, headers=headers)
-
-    [asked] = emulator.app.received("/user")
-    assert answer.status_code == 503
-    assert asked.header("authorization") == "Bearer CANARY-INVENTED-FIRST-abcdef"
-    assert b"Ayrshare accepted the key" not in log
