@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager, redirect_stderr, redirect_stdout
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -193,6 +193,14 @@ async def session_alive(http: httpx2.AsyncClient, url: str, key: str, session: s
     ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
     headers = {**RAW_ACCEPT, "X-Ayrshare-Api-Key": key, "Mcp-Session-Id": session or "none"}
     return (await http.post(url + "/mcp", json=ping, headers=headers)).status_code == 200
+
+
+async def fill_the_unproven_half(url: str, clients: AsyncExitStack) -> None:
+    """On a server with --max-sessions 4 the unproven half is 2: one session from each of two addresses, so nobody
+    holds more than a newcomer, nobody gives way, and only a vouch can admit a newcomer."""
+    for source in ("127.0.0.2", "127.0.0.3"):
+        http = await clients.enter_async_context(client_from(source))
+        assert (await open_session(http, url, ""))[0] == 200
 
 
 def client_from(source: str | None, **options: Any) -> httpx2.AsyncClient:

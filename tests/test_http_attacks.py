@@ -28,6 +28,7 @@ from tests.support import (
     Log,
     RunningEmulator,
     client_from,
+    fill_the_unproven_half,
     http_session,
     open_session,
     run_cli,
@@ -656,14 +657,6 @@ async def test_without_trust_proxy_forwarded_addresses_are_ignored(emulator: Run
 
 
 # --- vouching: a first-time key refused for room is put to Ayrshare ----------------------------------------------
-
-
-async def fill_the_unproven_half(url: str, clients: AsyncExitStack) -> None:
-    """With --max-sessions 4 the unproven half is 2: one session from each of two addresses, so nobody holds more
-    than a newcomer, nobody gives way, and only a vouch can admit a newcomer."""
-    for source in ("127.0.0.2", "127.0.0.3"):
-        http = await clients.enter_async_context(client_from(source))
-        assert (await open_session(http, url, ""))[0] == 200
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from tests.support import (
     TOKEN,
     RunningEmulator,
     client_from,
+    fill_the_unproven_half,
     http_session,
     open_session,
     server_env,
@@ -335,14 +336,6 @@ async def test_ipv4_clients_behind_a_dual_stack_proxy_are_separate_callers(
 
 
 # --- vouching: a real key refused for room is put to Ayrshare ------------------------------------------------
-
-
-async def fill_the_unproven_half(url: str, clients: AsyncExitStack) -> None:
-    """With --max-sessions 4 the unproven half is 2: one session from each of two addresses, so nobody holds more
-    than a newcomer, nobody gives way, and only a vouch can admit a newcomer."""
-    for source in FLOODERS[:2]:
-        http = await clients.enter_async_context(client_from(source))
-        assert await initialize(http, url, "") == 200
 
 
 async def test_invented_keys_from_one_network_cannot_spend_the_vouches_that_admit_a_real_key_from_another(

@@ -91,8 +91,7 @@ class AyrshareClient:
         self._submitted: OrderedDict[str, float] = OrderedDict()
         self._submitting = _KeyedLocks()
         self._holding = _KeyedLocks()
-        # Accounts Ayrshare was seen to hold a post for approval for (requiresApproval is not on every plan).
-        # Per account: whether Ayrshare was seen to hold a post for approval, and when.
+        # Per account: whether Ayrshare was seen to hold a post for approval (not every plan has approvals), and when.
         self._approvals: OrderedDict[str, tuple[bool, float]] = OrderedDict()
 
     @classmethod

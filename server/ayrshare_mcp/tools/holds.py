@@ -19,7 +19,7 @@ from ayrshare_mcp.client import Account, AyrshareError, JSONObject
 from ayrshare_mcp.settings import ENV_PUBLISH
 from ayrshare_mcp.tools.fields import utc_or_none
 from ayrshare_mcp.tools.outcome import AWAITING_APPROVAL, Outcome, moment_text, outcome_of
-from ayrshare_mcp.tools.slots import MIN_LEAD, utc
+from ayrshare_mcp.tools.slots import far_enough, utc
 from ayrshare_mcp.tools.spec import ToolRefusal
 from ayrshare_mcp.tools.toolsets.core import DELETE_POST, GET_POST_HISTORY
 
@@ -30,6 +30,8 @@ HOLD_AHEAD = timedelta(hours=24)
 # What checking a held post may take after its create: a look at the post, and its cancel.
 REQUESTS_AFTER_A_HOLD = 2
 DASHBOARD = "the Ayrshare dashboard (app.ayrshare.com)"
+NOBODY_TO_ASK = "Nobody could be asked to confirm this post"
+ASK_INSTEAD = f"Ask the user from a client that can confirm (or the operator may choose {ENV_PUBLISH}=direct)."
 
 
 def held_body(account: Account, body: JSONObject) -> JSONObject:
@@ -67,10 +69,6 @@ def held_body(account: Account, body: JSONObject) -> JSONObject:
     if "scheduleDate" not in body or datetime.fromisoformat(body["scheduleDate"]) < earliest:
         body["scheduleDate"] = utc(earliest)
     return body
-
-
-NOBODY_TO_ASK = "Nobody could be asked to confirm this post"
-ASK_INSTEAD = f"Ask the user from a client that can confirm (or the operator may choose {ENV_PUBLISH}=direct)."
 
 
 async def finish(
@@ -126,7 +124,7 @@ async def cancel_if_unagreed(account: Account, answer: JSONObject, *, agreed: st
         with contextlib.suppress(AyrshareError):
             outcome.schedule_date = moment_text((await account.get_post(outcome.post_id)).get("scheduleDate"))
     slot = utc_or_none(outcome.schedule_date)
-    if slot is not None and (datetime.fromisoformat(slot) >= datetime.now(UTC) + MIN_LEAD or slot == agreed):
+    if slot is not None and (far_enough(slot, datetime.now(UTC)) or slot == agreed):
         return
     where = f"a slot at {slot}, less than 5 minutes away," if slot else "a slot it did not say,"
     await _cancel(account, outcome, answer, f"Ayrshare put the post in {where} which nobody agreed to")

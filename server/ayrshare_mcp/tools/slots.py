@@ -105,6 +105,11 @@ def in_words(moment: datetime, now: datetime) -> str:
     return "now"  # not reached: a minute or more is counted above
 
 
+def far_enough(moment: str, now: datetime) -> bool:
+    """Whether an ISO-8601 moment (with its offset) is at least `MIN_LEAD` after `now`: later, not "now"."""
+    return datetime.fromisoformat(moment) >= now + MIN_LEAD
+
+
 def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

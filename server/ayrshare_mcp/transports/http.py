@@ -70,12 +70,11 @@ def compose(settings: Settings, options: HttpOptions, *, token_file: Path | None
     )
     shared = SharedClient(settings)
     proven = ProvenKeys()
-    if settings.sandbox:
-        # The emulator takes any key: a successful call proves nothing about who is calling.
-        server = build_server(settings, shared=shared, access=access)
-        return http_app(server, shared, options, access, proven)
-    server = build_server(settings, shared=shared, access=access, proven=proven)
-    return http_app(server, shared, options, access, proven, key_voucher(settings, shared, proven))
+    # In the sandbox the emulator takes any key: a successful call proves nothing about who is calling.
+    proves = not settings.sandbox
+    server = build_server(settings, shared=shared, access=access, proven=proven if proves else None)
+    vouch = key_voucher(settings, shared, proven) if proves else None
+    return http_app(server, shared, options, access, proven, vouch)
 
 
 def http_app(

@@ -33,7 +33,7 @@ from ayrshare_mcp.tools.holds import DASHBOARD, cancel_if_unagreed, finish, held
 from ayrshare_mcp.tools.outcome import AWAITING_APPROVAL, Outcome, moment_text, outcome_of
 from ayrshare_mcp.tools.post_keys import derived_key
 from ayrshare_mcp.tools.questions import Post, When, publish_question
-from ayrshare_mcp.tools.slots import MIN_LEAD, in_words, read_schedule, utc
+from ayrshare_mcp.tools.slots import far_enough, in_words, read_schedule, utc
 from ayrshare_mcp.tools.spec import (
     READ,
     WRITE,
@@ -70,7 +70,7 @@ _SCHEDULE_DATE = (
 def _too_soon(moment: str) -> str | None:
     """Why a scheduleDate (already normalised to UTC) cannot be used, or None."""
     now = datetime.now(UTC)
-    if datetime.fromisoformat(moment) >= now + MIN_LEAD:
+    if far_enough(moment, now):
         return None
     return (
         f"scheduleDate {moment} is not at least 5 minutes from now (it is {utc(now)} UTC): give a later time, or "
