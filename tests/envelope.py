@@ -11,11 +11,15 @@ from mcp.types import CallToolResult, TextContent
 
 from ayrshare_mcp.tools import OUTPUT_SCHEMA
 
+# Checked against the metaschema once, here, rather than on every call as jsonschema.validate does.
+jsonschema.validators.validator_for(OUTPUT_SCHEMA).check_schema(OUTPUT_SCHEMA)
+ENVELOPE = jsonschema.validators.validator_for(OUTPUT_SCHEMA)(OUTPUT_SCHEMA)
+
 
 def envelope_of(result: CallToolResult) -> dict[str, Any]:
     """The structured envelope, checked against the output schema and against its own text rendering."""
     assert result.structured_content is not None
-    jsonschema.validate(result.structured_content, OUTPUT_SCHEMA)
+    ENVELOPE.validate(result.structured_content)
     assert result.is_error is (not result.structured_content["successful"])
     [text] = result.content
     assert isinstance(text, TextContent)

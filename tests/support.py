@@ -29,6 +29,7 @@ from mcp.types import ElicitRequestParams, ElicitResult
 from ayrshare_mcp.access import ENV_ACCESS_TOKEN
 from ayrshare_mcp.cli import main, read_command_line
 from ayrshare_mcp.cli.serve import serve_options
+from ayrshare_mcp.client.client import trust_store
 from ayrshare_mcp.credentials import server_key_configured
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind
 from ayrshare_mcp.logs import LIBRARY_LOGGERS, configure_logging
@@ -205,8 +206,8 @@ async def fill_the_unproven_half(url: str, clients: AsyncExitStack) -> None:
 
 def client_from(source: str | None, **options: Any) -> httpx2.AsyncClient:
     """An HTTP client connecting from the loopback address `source` (None: the default, 127.0.0.1)."""
-    transport = httpx2.AsyncHTTPTransport(local_address=source) if source else None
-    return httpx2.AsyncClient(transport=transport, **options)
+    transport = httpx2.AsyncHTTPTransport(local_address=source, verify=trust_store()) if source else None
+    return httpx2.AsyncClient(transport=transport, verify=trust_store(), **options)
 
 
 @asynccontextmanager

@@ -10,9 +10,11 @@ So a timed-out read of a repeatable operation can be retried within the call, an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.cookiejar
 import logging
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -64,6 +66,13 @@ IGNORED_APPROVALS_SECONDS = 3_600.0
 MAX_REMEMBERED = 10_000
 
 
+@functools.cache
+def trust_store() -> ssl.SSLContext:
+    """The TLS trust store, loaded once per process: loading it costs about 25 ms of CPU, every time a client is
+    built (a process serving tests builds hundreds)."""
+    return httpx2.create_ssl_context()
+
+
 class AyrshareClient:
     """Sends `Operation`s to Ayrshare for whichever account a call names; one client serves every session.
 
@@ -113,6 +122,7 @@ class AyrshareClient:
                 # One pool serves every caller: a cookie Ayrshare sets for one must never ride along for another.
                 cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
                 limits=httpx2.Limits(max_connections=MAX_UPSTREAM_CONNECTIONS),
+                verify=trust_store(),
                 transport=transport,
             )
 
