@@ -72,3 +72,20 @@ def test_status_and_code_carry_through_the_wrappers_for_the_log_line() -> None:
     assert AyrshareRateLimited(30, answer=answer).status_and_code() == "HTTP 429, Ayrshare code 135"
     assert AyrshareRateLimited(30).status_and_code() == "AyrshareRateLimited"
     assert AyrshareOutcomeUnknown(answer, "check").status_and_code() == "HTTP 429, Ayrshare code 135"
+
+
+@pytest.mark.parametrize("status", [402, 403])
+def test_a_refusal_from_an_endpoint_that_needs_more_of_a_plan_names_what_it_needs(status: int) -> None:
+    body = {"status": "error", "code": 169, "message": "Not available on your plan."}
+
+    advice = AyrshareAPIError(status, body, needs="the Premium plan or higher").explain()
+
+    assert "code 169" in advice
+    assert "Not available on your plan." in advice
+    assert "needs the Premium plan or higher" in advice
+
+
+def test_a_refusal_from_an_endpoint_any_plan_has_blames_the_key_not_the_plan() -> None:
+    advice = AyrshareAPIError(403, {"status": "error", "message": "Forbidden."}).explain()
+
+    assert "plan" not in advice.lower()

@@ -28,7 +28,9 @@ def schedule_titles(listing: JSONObject) -> set[str]:
     return set()
 
 
-def parse_answer(status: int, content_type: str, raw: bytes, *, status_field_is_outcome: bool = True) -> JSONObject:
+def parse_answer(
+    status: int, content_type: str, raw: bytes, *, status_field_is_outcome: bool = True, needs: str = ""
+) -> JSONObject:
     """Ayrshare's JSON object on success.
 
     Raises:
@@ -43,7 +45,7 @@ def parse_answer(status: int, content_type: str, raw: bytes, *, status_field_is_
     if not isinstance(body, dict):
         raise AyrshareInvalidResponse(status, content_type)
     if status >= 400 or (status_field_is_outcome and body.get("status") == "error"):
-        raise AyrshareAPIError(status, body)
+        raise AyrshareAPIError(status, body, needs=needs)
     return body
 
 

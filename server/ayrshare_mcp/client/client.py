@@ -299,6 +299,7 @@ class AyrshareClient:
                 headers.get("content-type", ""),
                 raw,
                 status_field_is_outcome=operation.endpoint.status_field_is_outcome,
+                needs=operation.endpoint.needs,
             )
         except AyrshareInvalidResponse as error:
             raise _Failed(retry.answered(error, headers)) from None

@@ -33,6 +33,9 @@ class Endpoint:
     how_to_check: str = ""
     # Whether `"status": "error"` in a 200 answer means the call failed. Not for a post, whose own status it is.
     status_field_is_outcome: bool = True
+    # The plan or add-on the endpoint needs beyond the basic plan, as the user would buy it, e.g. "the Premium plan or
+    # higher": a refusal names it, since Ayrshare's own answer for a missing feature varies (402, 403, a code).
+    needs: str = ""
 
     def __call__(
         self, *, json: Mapping[str, Any] | None = None, params: httpx2.QueryParams | None = None, **path: str

@@ -181,8 +181,10 @@ class AyrshareInvalidResponse(AyrshareError):
 class AyrshareAPIError(AyrshareError):
     """Ayrshare answered with an error: an HTTP error status, or `"status": "error"` in the body."""
 
-    def __init__(self, status: int, body: dict[str, Any]) -> None:
+    def __init__(self, status: int, body: dict[str, Any], *, needs: str = "") -> None:
         self.status: int = status
+        # The plan or add-on the endpoint needs (see `Endpoint.needs`), named when Ayrshare refuses.
+        self.needs = needs
         self.code = error_code(body)
         self.ayrshare_message = error_message(body)
         self._body = body
@@ -215,6 +217,12 @@ class AyrshareAPIError(AyrshareError):
             )
         if self.code is not None and self.code in _CODE_ADVICE:
             return _CODE_ADVICE[self.code]
+        if self.needs and self.status in (402, 403):
+            return (
+                f"This needs {self.needs} on the Ayrshare account (and enabled for the profile, if it is an "
+                "add-on): check the plan in the Ayrshare dashboard. If the account has it, check the key or "
+                "Profile-Key."
+            )
         if self.status >= 500:
             return _SERVER_ADVICE
         return _STATUS_ADVICE.get(self.status, _STATUS_ADVICE[400])
