@@ -23,13 +23,15 @@ from ayrshare_mcp.client import ENDPOINTS
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, RecordedRequest
 from ayrshare_mcp.server import SharedClient, build_server
 from ayrshare_mcp.settings import TOOLSETS, Settings, Unattended
+from ayrshare_mcp.tools.catalog import TOOLS_BY_NAME
 from tests.envelope import envelope_of
 from tests.support import API_KEY
 
 # What a tool answers when its handler raised: the server survived, but the tool crashed.
 UNEXPECTED = "ayrshare-mcp hit an unexpected error"
 
-SCHEMAS = {tool.name: tool.input_schema for tool in listing(TOOLSETS).tools}
+# What each tool accepts, every pattern included, rather than the trimmed schema tools/list advertises.
+SCHEMAS = {tool.name: TOOLS_BY_NAME[tool.name].accepts for tool in listing(TOOLSETS).tools}
 READ_ONLY = {tool.name for tool in listing(TOOLSETS).tools if tool.annotations and tool.annotations.read_only_hint}
 
 # Derandomized, so every run tries the same inputs; HYPOTHESIS_MAX_EXAMPLES=1000 digs deeper by hand.

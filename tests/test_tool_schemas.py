@@ -8,9 +8,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from pydantic import ValidationError
 
 from ayrshare_mcp.cli.tool_commands import listing
 from ayrshare_mcp.tools import OUTPUT_SCHEMA, TOOLS_BY_NAME
+from ayrshare_mcp.tools.arguments import describe_invalid_arguments
 
 SCHEDULE_PARAMETERS = {"schedule", "daysOfWeek", "title", "excludeDates", "setStartDate", "Profile-Key"}
 CONTRACT = {
@@ -62,7 +64,7 @@ def test_required_parameters_are_only_the_schedule() -> None:
 
 
 def test_constraints_are_json_schema_keywords() -> None:
-    by_name = {tool.name: tool.input_schema["properties"] for tool in listing().tools}
+    by_name = {spec.name: spec.accepts["properties"] for spec in TOOLS_BY_NAME.values()}
     schedule = by_name["AYRSHARE_POST_SET_AUTO_SCHEDULE"]
     history = by_name["AYRSHARE_GET_POST_HISTORY"]
     assert schedule["schedule"]["items"]["pattern"] == r"^([01][0-9]|2[0-3]):[0-5][0-9]Z$"
@@ -74,6 +76,50 @@ def test_constraints_are_json_schema_keywords() -> None:
         "success", "error", "processing", "pending", "paused", "deleted", "awaiting approval",
     ]  # fmt: skip
     assert history["startDate"]["pattern"].startswith("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")
+
+
+def patterns_of(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Each parameter with a pattern, on itself or on its items, and the pattern."""
+    for name, prop in schema["properties"].items():
+        for node in (prop, prop.get("items", {})):
+            if "pattern" in node:
+                yield name, node["pattern"]
+
+
+@pytest.mark.parametrize("spec", TOOLS_BY_NAME.values(), ids=lambda spec: spec.name)
+def test_tools_list_advertises_what_the_tool_accepts_less_only_its_patterns(spec: Any) -> None:
+    advertised = spec.tool.input_schema
+    assert not list(patterns_of(advertised)), "a pattern costs every conversation tokens; the server checks it"
+    for name, _ in patterns_of(spec.accepts):
+        prop = dict(spec.accepts["properties"][name])
+        prop.pop("pattern", None)
+        if "items" in prop:
+            prop["items"] = {key: value for key, value in prop["items"].items() if key != "pattern"}
+        assert advertised["properties"][name] == prop
+    assert set(advertised["properties"]) == set(spec.accepts["properties"])
+    assert advertised.get("required") == spec.accepts.get("required")
+
+
+@pytest.mark.parametrize(
+    ("spec", "name"),
+    [(spec, name) for spec in TOOLS_BY_NAME.values() for name, _ in patterns_of(spec.accepts)],
+    ids=lambda value: value if isinstance(value, str) else value.name,
+)
+def test_a_value_outside_a_pattern_that_is_not_advertised_gets_an_error_naming_the_parameter_and_its_form(
+    spec: Any, name: str
+) -> None:
+    """The model never saw the pattern: the error it gets must say what the parameter takes."""
+    prop = spec.accepts["properties"][name]
+    wrong: Any = ["not*valid ~ [x]"] if prop["type"] == "array" else "not*valid ~ [x]"
+    example = {key: example_of(key, value) for key, value in spec.accepts["properties"].items()
+               if key in set(spec.accepts.get("required", []))}  # fmt: skip
+
+    with pytest.raises(ValidationError) as caught:
+        spec.arguments.model_validate({**example, name: wrong})
+    explained = describe_invalid_arguments(spec.name, spec.accepts["properties"], caught.value)
+
+    assert f"'{name}" in explained
+    assert prop["description"] in explained
 
 
 def test_every_tool_declares_the_envelope_as_its_output_schema() -> None:
@@ -139,7 +185,7 @@ def example_of(name: str, schema: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize("spec", TOOLS_BY_NAME.values(), ids=lambda spec: spec.name)
 def test_arguments_the_schema_accepts_are_accepted_by_the_tool(spec: Any) -> None:
-    schema = spec.tool.input_schema
+    schema = spec.accepts
     named = set(schema.get("required", [])) | set(EXAMPLES)  # what every call sends, and all that can go together
     example = {name: example_of(name, prop) for name, prop in schema["properties"].items() if name in named}
 

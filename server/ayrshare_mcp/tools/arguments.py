@@ -41,8 +41,7 @@ class ToolArguments(BaseArguments):
         min_length=1,
         max_length=200,
         pattern=CREDENTIAL_PATTERN,
-        description="Ayrshare User Profile key to act for (Business and Enterprise plans). Sent as the Profile-Key "
-        "header. Omit to use the server's default profile.",
+        description="The User Profile key to act for; omit for the default profile.",
     )
 
     body_excludes: ClassVar[frozenset[str]] = frozenset({"profile_key"})

@@ -42,5 +42,35 @@ class FlatToolSchema(GenerateJsonSchema):
 
 
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The tool's `inputSchema`: its argument model, flat."""
+    """What the tool accepts: its argument model, flat, with every constraint. Arguments are validated by the model
+    itself; this is the schema the tests generate arguments from."""
     return model.model_json_schema(by_alias=True, schema_generator=FlatToolSchema)
+
+
+# Left out of what `tools/list` advertises: a host puts every listed schema in every conversation, and a regular
+# expression costs a model tokens while telling it less than the description's example does. The server still
+# enforces each one, and its error quotes the pattern and the description.
+_NOT_ADVERTISED = frozenset({"pattern"})
+
+
+def advertised(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema `tools/list` shows: what the tool accepts, less what the server checks and explains itself."""
+    trimmed: dict[str, Any] = _without(schema, _NOT_ADVERTISED)
+    return trimmed
+
+
+def _without(value: Any, keywords: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        # A property may be named like a keyword ("pattern"): only keywords of a schema are dropped, never names.
+        return {
+            key: (
+                {name: _without(sub, keywords) for name, sub in item.items()}
+                if key == "properties"
+                else _without(item, keywords)
+            )
+            for key, item in value.items()
+            if key == "properties" or key not in keywords
+        }
+    if isinstance(value, list):
+        return [_without(item, keywords) for item in value]
+    return value

@@ -24,7 +24,7 @@ from ayrshare_mcp.credentials import Credentials, CredentialsError
 from ayrshare_mcp.settings import Unattended
 from ayrshare_mcp.tools.arguments import NOT_SENT, BaseArguments, describe_invalid_arguments
 from ayrshare_mcp.tools.envelope import OUTPUT_SCHEMA, failure, redact, success
-from ayrshare_mcp.tools.schema import input_schema
+from ayrshare_mcp.tools.schema import advertised, input_schema
 
 logger = logging.getLogger(__name__)
 
@@ -120,16 +120,20 @@ class ToolSpec(Generic[ArgsT]):
     annotations: types.ToolAnnotations
     handler: Handler[ArgsT] | None = None
     confirmation: Confirmation[ArgsT] | None = None
+    # What the tool accepts, every constraint included; `tool` advertises it trimmed (see `schema.advertised`).
+    accepts: dict[str, Any] = field(init=False, repr=False)
     tool: types.Tool = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if (self.handler is None) == (self.confirmation is None):
             raise TypeError(f"{self.name}: declare either a handler or a confirmation, not both or neither")
+        accepts = input_schema(self.arguments)
+        object.__setattr__(self, "accepts", accepts)
         tool = types.Tool(
             name=self.name,
             title=self.title,
             description=self.description,
-            input_schema=input_schema(self.arguments),
+            input_schema=advertised(accepts),
             output_schema=OUTPUT_SCHEMA,
             annotations=self.annotations,
         )
@@ -154,7 +158,7 @@ class ToolSpec(Generic[ArgsT]):
             args = self.arguments.model_validate(arguments or {})
         except ValidationError as exc:
             self._log_failure("invalid arguments")
-            return failure(describe_invalid_arguments(self.name, self.tool.input_schema["properties"], exc))
+            return failure(describe_invalid_arguments(self.name, self.accepts["properties"], exc))
         except (RecursionError, OverflowError, MemoryError):
             # Arguments too deep or too large for a validator; still a tool result, never a protocol error.
             self._log_failure("invalid arguments")

@@ -71,42 +71,36 @@ HistoryStatus = Literal["success", "error", "processing", "pending", "paused", "
 class AutoScheduleArguments(ToolArguments):
     schedule: TimeSlots = Field(
         min_length=1,
-        description='Daily time slots in UTC, 24-hour HH:MMZ, e.g. ["13:05Z", "20:14Z"]. At least one, no duplicates.',
+        description='Daily UTC slots, HH:MMZ, e.g. ["13:05Z", "20:14Z"]; no duplicates.',
     )
     days_of_week: Weekdays | None = Field(
         default=None,
         alias="daysOfWeek",
         min_length=1,
-        description="Days the slots apply to, no duplicates: 0 = Sunday ... 6 = Saturday, e.g. [1, 3] for Mondays and "
-        "Wednesdays. "
-        "If omitted, Ayrshare applies its default ([0, 6] in its docs); send all seven days to be sure every day is "
-        "used.",
+        description="Days the slots apply to, 0 = Sunday ... 6 = Saturday; no duplicates. Send all seven for every "
+        "day: Ayrshare's default may be fewer.",
     )
     title: ScheduleTitle = Field(
         default="default",
-        description="Name of the schedule; a post picks it with autoSchedule: {schedule: true, title}. Exact and "
-        'case-sensitive. Default "default". Must not contain * ~ / [ ].',
+        description='The schedule\'s name, exact and case-sensitive, without * ~ / [ ]; "default" if omitted.',
     )
     exclude_dates: IsoDates | None = Field(
         default=None,
         alias="excludeDates",
         min_length=1,
-        description="Calendar dates (YYYY-MM-DD, no duplicates) on which nothing is auto-scheduled, e.g. "
-        '["2026-12-25"]. Applies to posts auto-scheduled after this is set.',
+        description='Dates with no slots, YYYY-MM-DD, e.g. ["2026-12-25"]; no duplicates. Affects posts placed later.',
     )
     set_start_date: IsoDateTime | None = Field(
         default=None,
         alias="setStartDate",
-        description="Place posts only from this moment on: ISO-8601, UTC unless an offset is given, e.g. "
-        "2026-07-08T12:30:00Z. Posts already scheduled are not moved.",
+        description="Place posts only from this moment on, e.g. 2026-07-08T12:30:00Z (UTC unless an offset is given). "
+        "Posts already placed stay.",
     )
 
 
 AUTO_SCHEDULE_BASICS = (
-    "An auto schedule is a named set of daily UTC time slots. A post published through Ayrshare with "
-    "autoSchedule: {schedule: true, title: <this title>} goes into the next free slot of that schedule, on the "
-    "allowed days. Deleting a scheduled post does not free its slot. Needs an Ayrshare Premium, Launch, Business or "
-    "Enterprise plan."
+    "An auto schedule is a named set of daily UTC slots: a post created with autoSchedule: {schedule: true, title} "
+    "takes its next free slot, and a deleted post's slot stays used. Needs the Premium plan or higher."
 )
 
 
@@ -131,25 +125,24 @@ async def set_auto_schedule(account: Account, args: AutoScheduleArguments) -> JS
 class DeletePostArguments(ToolArguments):
     id: PostId | None = Field(
         default=None,
-        description="The Ayrshare post id to delete: the top-level id from post history, not a social network's id.",
+        description="The Ayrshare post id (from post history, not a network's id).",
     )
     bulk: PostIds | None = Field(
         default=None,
         min_length=1,
         max_length=MAX_BULK_IDS,
-        description=f"Several Ayrshare post ids to delete at once (at most {MAX_BULK_IDS}, no duplicates). Ayrshare "
-        "deletes only those still pending (scheduled); published ones are not deleted and are reported.",
+        description=f"Up to {MAX_BULK_IDS} Ayrshare post ids, no duplicates; only pending ones are deleted, the rest "
+        "reported.",
     )
     delete_all_scheduled: bool | None = Field(
         default=None,
         alias="deleteAllScheduled",
-        description="true deletes every pending scheduled post of the profile. Irreversible; use it alone.",
+        description="true deletes every pending post of the profile; use it alone.",
     )
     mark_manual_deleted: bool | None = Field(
         default=None,
         alias="markManualDeleted",
-        description="true marks a post as deleted in Ayrshare without calling the networks: for posts already "
-        "removed by hand in the network's app (published Instagram and TikTok posts cannot be deleted via the API).",
+        description="true records a post already removed in the network's app as deleted, without calling the network.",
     )
 
     @model_validator(mode="after")
@@ -254,42 +247,36 @@ class PostHistoryArguments(ToolArguments):
     start_date: IsoDateTime | None = Field(
         default=None,
         alias="startDate",
-        description="Only posts published (or scheduled) at or after this moment: ISO-8601, UTC unless an offset is "
-        "given, e.g. 2026-07-01T00:00:00Z.",
+        description="Only posts at or after this moment, e.g. 2026-07-01T00:00:00Z (UTC unless an offset is given).",
     )
     end_date: IsoDateTime | None = Field(
         default=None,
         alias="endDate",
-        description="Only posts published (or scheduled) at or before this moment: ISO-8601, UTC unless an offset is "
-        "given, e.g. 2026-07-31T23:59:59Z.",
+        description="Only posts at or before this moment, like startDate.",
     )
     last_days: int | None = Field(
         default=None,
         alias="lastDays",
         ge=0,
-        description="How many days back to look; 0 means all history (capped by limit). Ayrshare's default is 30. "
-        "Ignored when both startDate and endDate are given.",
+        description="Days back to look (default 30); 0 = all. Ignored when startDate and endDate are both given.",
     )
-    limit: int | None = Field(
-        default=None, ge=1, le=1000, description="Most posts to return, newest first. Ayrshare's default is 25."
-    )
+    limit: int | None = Field(default=None, ge=1, le=1000, description="Most posts to return (default 25).")
     last_records: int | None = Field(
         default=None,
         alias="lastRecords",
         ge=1,
         le=1000,
-        description="Older name for limit, kept for compatibility; prefer limit. Do not send both.",
+        description="Older name for limit; prefer limit.",
     )
     status: HistoryStatus | None = Field(
         default=None,
-        description="Only posts with this status. pending = scheduled for later; deleted posts are listed only with "
-        "status=deleted.",
+        description="Only posts with this status (pending = scheduled). Deleted posts show only with deleted.",
     )
     platforms: Platforms | None = Field(
-        default=None, min_length=1, description="Only posts sent to any of these networks (no duplicates)."
+        default=None, min_length=1, description="Only posts sent to any of these networks; no duplicates."
     )
     type: Literal["immediate", "scheduled"] | None = Field(
-        default=None, description="immediate = posts sent at once; scheduled = posts that were scheduled."
+        default=None, description="Only posts sent at once (immediate) or scheduled."
     )
 
     @model_validator(mode="after")
@@ -312,9 +299,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=CREATE_AUTO_SCHEDULE,
         title="Create Auto Schedule",
         description=(
-            "Create a new Ayrshare auto schedule. Use it to set up a schedule that does not exist yet: it refuses, "
-            f"changing nothing, when a schedule with this title already exists (use {SET_AUTO_SCHEDULE} to change "
-            f"one). {AUTO_SCHEDULE_BASICS}"
+            "Create a new auto schedule; refuses, changing nothing, if one has this title (change one with "
+            f"{SET_AUTO_SCHEDULE}). {AUTO_SCHEDULE_BASICS}"
         ),
         arguments=AutoScheduleArguments,
         annotations=WRITE,
@@ -324,9 +310,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=SET_AUTO_SCHEDULE,
         title="Set Auto Schedule",
         description=(
-            "Create or replace an Ayrshare auto schedule: calling it again with the same title replaces that "
-            "schedule's slots, days and dates, so repeating a call is harmless. Posts already scheduled keep their "
-            f"times. {AUTO_SCHEDULE_BASICS}"
+            "Create or replace the auto schedule with this title (its slots, days and dates); a repeat is harmless, "
+            f"and posts already placed keep their times. {AUTO_SCHEDULE_BASICS}"
         ),
         arguments=AutoScheduleArguments,
         annotations=IDEMPOTENT_WRITE,
@@ -336,12 +321,10 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=DELETE_POST,
         title="Delete a previously published Ayrshare post",
         description=(
-            "Delete Ayrshare posts, irreversibly. A pending scheduled post is cancelled; a published post is removed "
-            "from every network it went to. Ids are Ayrshare post ids: the top-level id of each post in "
-            f"{GET_POST_HISTORY}, not a social network's post id. Give exactly one of: id (one post), bulk (several "
-            "pending posts), or deleteAllScheduled: true (every pending scheduled post of the profile). Published "
-            "Instagram and TikTok posts (and Facebook image stories) cannot be deleted through the API: remove them "
-            "in the app, then call this with id and markManualDeleted: true so Ayrshare records them as deleted."
+            "Delete posts, irreversibly: a pending post is cancelled, a published one removed from its networks. "
+            f"Ids are the top-level Ayrshare ids from {GET_POST_HISTORY}, not a network's id. Give one of id, bulk "
+            "or deleteAllScheduled. Published Instagram and TikTok posts (and Facebook image stories) cannot be "
+            "deleted through the API: remove them in the app, then call with id and markManualDeleted: true."
         ),
         arguments=DeletePostArguments,
         annotations=DESTRUCTIVE,
@@ -351,10 +334,9 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=GET_POST_HISTORY,
         title="Get Post History",
         description=(
-            "List posts sent through Ayrshare, newest first: each with its Ayrshare post id (what "
-            f"{DELETE_POST} takes), text, status, platforms, per-network post ids and errors, and schedule date. "
-            "Without filters it returns up to 25 posts from the last 30 days. Deleted posts are listed only with "
-            "status=deleted. An empty window returns an empty history list, not an error."
+            "List posts sent through Ayrshare, newest first, each with its Ayrshare post id (what "
+            f"{DELETE_POST} takes), text, status, networks, their post ids and errors, and schedule date. An empty "
+            "window gives an empty list."
         ),
         arguments=PostHistoryArguments,
         annotations=READ,
