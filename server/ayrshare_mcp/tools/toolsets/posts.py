@@ -62,8 +62,8 @@ MAX_POST_CHARACTERS = 64_000
 MAX_MEDIA = 35
 
 _SCHEDULE_DATE = (
-    "When to publish: ISO-8601, UTC unless an offset is given, e.g. 2026-07-08T12:30:00Z; at least 5 minutes from "
-    "now. Leave it out to publish now."
+    "When to publish, e.g. 2026-07-08T12:30:00Z (UTC unless an offset is given), at least 5 minutes ahead; omit to "
+    "publish now."
 )
 
 
@@ -81,45 +81,40 @@ def _too_soon(moment: str) -> str | None:
 class PostArguments(ToolArguments):
     post: str = Field(
         max_length=MAX_POST_CHARACTERS,
-        description="The text of the post, as it will appear. May be empty only when mediaUrls are given.",
+        description="The text, as it will appear; empty only with mediaUrls.",
     )
-    platforms: Platforms = Field(
-        min_length=1, description="The networks to publish to (no duplicates); each must be linked to the profile."
-    )
+    platforms: Platforms = Field(min_length=1, description="Networks linked to the profile; no duplicates.")
     media_urls: HttpsUrls | None = Field(
         default=None,
         alias="mediaUrls",
         min_length=1,
         max_length=MAX_MEDIA,
-        description="Images or videos to attach: public https URLs that Ayrshare fetches (no duplicates).",
+        description="Public https URLs of images or videos; no duplicates.",
     )
     schedule_date: IsoDateTime | None = Field(default=None, alias="scheduleDate", description=_SCHEDULE_DATE)
     auto_schedule_title: ScheduleTitle | None = Field(
         default=None,
         alias="autoScheduleTitle",
-        description="Put the post in the next free slot of the auto schedule with this title (instead of "
-        "scheduleDate); the schedule must exist.",
+        description="Put the post in this existing auto schedule's next free slot, instead of scheduleDate.",
     )
     requires_approval: bool | None = Field(
         default=None,
         alias="requiresApproval",
-        description="true holds the post as 'awaiting approval' until it is approved (in the Ayrshare dashboard, or "
-        f"with {UPDATE_POST} approved: true). The user is still asked before it is created.",
+        description=f"true holds the post 'awaiting approval' until approved (dashboard, or {UPDATE_POST} approved: "
+        "true).",
     )
     shorten_links: bool | None = Field(
         default=None,
         alias="shortenLinks",
-        description="true shortens links with Ayrshare's shortener (a paid add-on); false leaves them as written.",
+        description="true shortens links (a paid add-on).",
     )
-    notes: Text | None = Field(
-        default=None, max_length=1000, description="Private notes kept with the post, e.g. who must approve it."
-    )
+    notes: Text | None = Field(default=None, max_length=1000, description="Private notes kept with the post.")
     idempotency_key: str | None = Field(
         default=None,
         alias="idempotencyKey",
         pattern=r"^[A-Za-z0-9._:-]{8,100}$",
-        description="A unique id for this post (8-100 letters, digits, . _ : -). Ayrshare rejects a second post "
-        "with the same key. Omit it and the server derives one from the post and today's UTC date.",
+        description="8-100 of A-Z a-z 0-9 . _ : -; Ayrshare refuses a second post with the same key. Omitted, one is "
+        "derived from the post and the UTC date.",
     )
 
     @model_validator(mode="after")
@@ -334,7 +329,7 @@ def _already_submitted(body: JSONObject, data: JSONObject) -> ToolRefusal:
 
 
 class PostIdArguments(ToolArguments):
-    id: PostId = Field(description=f"The Ayrshare post id (from {CREATE_POST} or {GET_POST_HISTORY}).")
+    id: PostId = Field(description="The Ayrshare post id (from a create or post history).")
 
 
 async def get_post(account: Account, args: PostIdArguments) -> JSONObject:
@@ -345,14 +340,13 @@ class UpdatePostArguments(PostIdArguments):
     schedule_date: IsoDateTime | None = Field(
         default=None,
         alias="scheduleDate",
-        description="A new time for a post not yet published: ISO-8601, UTC unless an offset is given; at least 5 "
-        "minutes from now. Moving a post not yet out to an earlier time asks the user, like approving it.",
+        description=f"A new time for a post not yet out, as for {CREATE_POST}; earlier than before asks the user.",
     )
     notes: Text | None = Field(default=None, max_length=1000, description="New private notes for the post.")
     approved: bool | None = Field(
         default=None,
-        description="true approves a post awaiting approval: it is published at its scheduleDate, or now if it has "
-        "none. To reject a post, delete it.",
+        description="true approves a post awaiting approval: it goes out at its scheduleDate, or now. To reject "
+        "one, delete it.",
     )
 
     @model_validator(mode="after")
@@ -470,11 +464,9 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=CREATE_POST,
         title="Create Post",
         description=(
-            "Publish a post through Ayrshare to one or more networks: now (leave scheduleDate and autoScheduleTitle "
-            "out), at scheduleDate, or in the next free slot of an auto schedule (autoScheduleTitle). The user is "
-            "asked to confirm every post, whenever it goes out. It is sent once: if the result is unclear, look for "
-            f"the post in {GET_POST_HISTORY} before trying again. If some networks fail the result is an error "
-            f"naming them; do not create the post again, use {RETRY_POST}."
+            "Publish a post now, at scheduleDate, or in an auto schedule's next free slot; the user confirms each. "
+            f"Sent once: if the result is unclear, look in {GET_POST_HISTORY} before trying again; if some networks "
+            f"failed, use {RETRY_POST}, never a new create."
         ),
         arguments=PostArguments,
         annotations=WRITE,
@@ -490,9 +482,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=VALIDATE_POST,
         title="Validate Post",
         description=(
-            f"Check a post without publishing it: the same arguments as {CREATE_POST}, run through this server's "
-            "checks and Ayrshare's (length, media, linked networks). Networks may still refuse it when it is "
-            "published."
+            f"Check a post without publishing it: {CREATE_POST}'s arguments, through this server's checks and "
+            "Ayrshare's (length, media, linked networks)."
         ),
         arguments=PostArguments,
         annotations=READ,
@@ -501,10 +492,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
     ToolSpec(
         name=GET_POST,
         title="Get Post",
-        description=(
-            "Get one post by its Ayrshare post id: text, networks, status (pending, awaiting approval, success, "
-            "error, deleted), per-network ids and URLs, errors, and scheduleDate."
-        ),
+        description=("Get one post: text, networks, status, per-network ids and URLs, errors and scheduleDate."),
         arguments=PostIdArguments,
         annotations=READ,
         handler=get_post,
@@ -513,9 +501,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=UPDATE_POST,
         title="Update Post",
         description=(
-            "Change a post that is not yet published: move it to a new scheduleDate, replace its notes, or approve "
-            "one awaiting approval (approved: true publishes it, so the user is asked to confirm). Text, networks "
-            "and media cannot be changed: delete the post and create it again."
+            "Change a post not yet out: a new scheduleDate, new notes, or approve one awaiting approval (the user "
+            "confirms). Text, networks and media cannot change: delete it and create it again."
         ),
         arguments=UpdatePostArguments,
         annotations=WRITE,
@@ -527,9 +514,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=RETRY_POST,
         title="Retry Post",
         description=(
-            "Publish a failed post (status error) again on the networks that failed; the user is asked to confirm. "
-            "Ayrshare retries a post only once, and only when its error allows it. Check first that the network "
-            "did not publish it after all."
+            "Publish a failed post again on the networks that failed; the user confirms. Ayrshare retries once, "
+            "if the error allows. Check first that the network did not publish it after all."
         ),
         arguments=PostIdArguments,
         annotations=WRITE,
