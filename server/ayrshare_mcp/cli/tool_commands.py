@@ -125,13 +125,11 @@ def _markdown_tool(tool: Tool) -> str:
 
 
 def markdown_summary(tools: ListToolsResult) -> str:
-    """One table row per tool: its toolset, name, kind and first sentence."""
-    lines = ["| Toolset | Tool | Kind | What it does |", "|---|---|---|---|"]
+    """One table row per toolset: what it is for, and its tools (docs/tools.md has each in full)."""
+    lines = ["| Toolset | What it is for | Tools |", "|---|---|---|"]
     for toolset, group in by_toolset(tools):
-        lines += [
-            f"| `{toolset}` | `{tool.name}` | {kind_of(tool)} | {_first_sentence(tool.description or '')} |"
-            for tool in group
-        ]
+        names = ", ".join(f"`{tool.name}`" for tool in group)
+        lines.append(f"| `{toolset}` | {SUMMARIES[toolset]} | {names} |")
     return "\n".join(lines)
 
 
