@@ -46,6 +46,25 @@ UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHEC
 RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
 USER = Endpoint("GET", "user", changes=False)
 PROFILES = Endpoint("GET", "profiles", changes=False)
+# Direct messages and the auto-response need the Messaging add-on; a refusal names it. A message or a change to
+# the auto-response reaches people, so neither is repeated once it may have been sent.
+MESSAGING = "the Messaging add-on (Business or Enterprise plan)"
+GET_AUTO_RESPONSE = Endpoint("GET", "messages/autoresponse", changes=False, needs=MESSAGING)
+SET_AUTO_RESPONSE = Endpoint(
+    "POST",
+    "messages/autoresponse",
+    repeatable=False,
+    how_to_check="Get the auto-response to see whether it changed before trying again.",
+    needs=MESSAGING,
+)
+LIST_MESSAGES = Endpoint("GET", "messages/{platform}", changes=False, needs=MESSAGING)
+SEND_MESSAGE = Endpoint(
+    "POST",
+    "messages/{platform}",
+    repeatable=False,
+    how_to_check="List the conversation's messages to see whether it arrived before sending again.",
+    needs=MESSAGING,
+)
 
 # Every request the client may send (the tests read it): derived from the declarations above.
 ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Endpoint))
@@ -176,3 +195,15 @@ class Account:
 
     async def list_profiles(self) -> JSONObject:
         return await self._send(PROFILES())
+
+    async def list_messages(self, platform: str, query: Mapping[str, QueryValue]) -> JSONObject:
+        return await self._send(LIST_MESSAGES(platform=platform, params=encode_query(query) if query else None))
+
+    async def send_message(self, platform: str, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(SEND_MESSAGE(platform=platform, json=body))
+
+    async def get_auto_response(self) -> JSONObject:
+        return await self._send(GET_AUTO_RESPONSE())
+
+    async def set_auto_response(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(SET_AUTO_RESPONSE(json=body))
