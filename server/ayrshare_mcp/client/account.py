@@ -82,6 +82,7 @@ class Sender(Protocol):
     def remember_user(self, credentials: Credentials, user: JSONObject) -> None: ...
     def recent_user(self, credentials: Credentials) -> JSONObject | None: ...
     def submitting(self, credentials: Credentials, idempotency_key: str) -> AbstractAsyncContextManager[None]: ...
+    def already_submitted(self, credentials: Credentials, idempotency_key: str) -> bool: ...
     def one_hold_at_a_time(self, credentials: Credentials) -> AbstractAsyncContextManager[None]: ...
     def holds_for_approval(self, credentials: Credentials) -> bool | None: ...
     def saw_approvals(self, credentials: Credentials, *, held: bool) -> None: ...
@@ -161,6 +162,16 @@ class Account:
             return await self._send(operation)
         async with self._client.submitting(self.credentials, key):
             return await self._send(operation)
+
+    def already_submitted(self, key: str) -> bool:
+        """Whether `key` (an idempotencyKey, or a key `submitting_once` was given) was submitted for this account
+        from here within the last day."""
+        return self._client.already_submitted(self.credentials, key)
+
+    def submitting_once(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Hold the one submission of `key` for this account: a concurrent one waits, and a later one within the day
+        is refused (AyrshareDuplicatePost) unless the first surely created nothing."""
+        return self._client.submitting(self.credentials, key)
 
     def holds_for_approval(self) -> bool | None:
         """Whether Ayrshare holds this account's posts for approval, as last seen (False: it ignored
