@@ -46,6 +46,25 @@ UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHEC
 RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
 USER = Endpoint("GET", "user", changes=False)
 PROFILES = Endpoint("GET", "profiles", changes=False)
+# Direct messages and the auto-response need the Messaging add-on; a refusal names it. A message or a change to
+# the auto-response reaches people, so neither is repeated once it may have been sent.
+MESSAGING = "the Messaging add-on (Business or Enterprise plan)"
+GET_AUTO_RESPONSE = Endpoint("GET", "messages/autoresponse", changes=False, needs=MESSAGING)
+SET_AUTO_RESPONSE = Endpoint(
+    "POST",
+    "messages/autoresponse",
+    repeatable=False,
+    how_to_check="Get the auto-response to see whether it changed before trying again.",
+    needs=MESSAGING,
+)
+LIST_MESSAGES = Endpoint("GET", "messages/{platform}", changes=False, needs=MESSAGING)
+SEND_MESSAGE = Endpoint(
+    "POST",
+    "messages/{platform}",
+    repeatable=False,
+    how_to_check="List the conversation's messages to see whether it arrived before sending again.",
+    needs=MESSAGING,
+)
 
 # Every request the client may send (the tests read it): derived from the declarations above.
 ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Endpoint))
@@ -63,6 +82,7 @@ class Sender(Protocol):
     def remember_user(self, credentials: Credentials, user: JSONObject) -> None: ...
     def recent_user(self, credentials: Credentials) -> JSONObject | None: ...
     def submitting(self, credentials: Credentials, idempotency_key: str) -> AbstractAsyncContextManager[None]: ...
+    def already_submitted(self, credentials: Credentials, idempotency_key: str) -> bool: ...
     def one_hold_at_a_time(self, credentials: Credentials) -> AbstractAsyncContextManager[None]: ...
     def holds_for_approval(self, credentials: Credentials) -> bool | None: ...
     def saw_approvals(self, credentials: Credentials, *, held: bool) -> None: ...
@@ -143,6 +163,16 @@ class Account:
         async with self._client.submitting(self.credentials, key):
             return await self._send(operation)
 
+    def already_submitted(self, key: str) -> bool:
+        """Whether `key` (an idempotencyKey, or a key `submitting_once` was given) was submitted for this account
+        from here within the last day."""
+        return self._client.already_submitted(self.credentials, key)
+
+    def submitting_once(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Hold the one submission of `key` for this account: a concurrent one waits, and a later one within the day
+        is refused (AyrshareDuplicatePost) unless the first surely created nothing."""
+        return self._client.submitting(self.credentials, key)
+
     def holds_for_approval(self) -> bool | None:
         """Whether Ayrshare holds this account's posts for approval, as last seen (False: it ignored
         requiresApproval within the hour); None when not known."""
@@ -176,3 +206,15 @@ class Account:
 
     async def list_profiles(self) -> JSONObject:
         return await self._send(PROFILES())
+
+    async def list_messages(self, platform: str, query: Mapping[str, QueryValue]) -> JSONObject:
+        return await self._send(LIST_MESSAGES(platform=platform, params=encode_query(query) if query else None))
+
+    async def send_message(self, platform: str, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(SEND_MESSAGE(platform=platform, json=body))
+
+    async def get_auto_response(self) -> JSONObject:
+        return await self._send(GET_AUTO_RESPONSE())
+
+    async def set_auto_response(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(SET_AUTO_RESPONSE(json=body))

@@ -208,7 +208,7 @@ class AyrshareClient:
         Raises:
             AyrshareDuplicatePost: this post was already submitted from here.
         """
-        name = hashlib.sha256(f"{credentials.account_key}\0{idempotency_key}".encode()).hexdigest()
+        name = _submission(credentials, idempotency_key)
         async with self._submitting.hold(name):
             if self._was_submitted(name):
                 raise AyrshareDuplicatePost(idempotency_key)
@@ -219,6 +219,11 @@ class AyrshareClient:
                     self._remember(self._submitted, name, anyio.current_time())
                 raise
             self._remember(self._submitted, name, anyio.current_time())
+
+    def already_submitted(self, credentials: Credentials, idempotency_key: str) -> bool:
+        """Whether this account submitted `idempotency_key` from here within the last day: asked before a person is,
+        so that nobody is asked about what `submitting` would refuse."""
+        return self._was_submitted(_submission(credentials, idempotency_key))
 
     def one_hold_at_a_time(self, credentials: Credentials) -> AbstractAsyncContextManager[None]:
         """Hold this account's unattended creates one at a time, each with its check and cancel: the rate-limit
@@ -393,6 +398,10 @@ class _KeyedLocks:
                 del self._locks[name]
             else:
                 self._locks[name] = (lock, holders - 1)
+
+
+def _submission(credentials: Credentials, idempotency_key: str) -> str:
+    return hashlib.sha256(f"{credentials.account_key}\0{idempotency_key}".encode()).hexdigest()
 
 
 def _created_nothing(exc: BaseException) -> bool:

@@ -72,6 +72,9 @@ class Switches:
     # with code 106 to posts, their gets, deletes and retries, and analytics, until the 1st at 00:07 UTC. A post
     # counts when it publishes (failed or not), so a scheduled or held one counts only once something publishes it.
     monthly_post_quota: int | None = None
+    # Direct messages need the Messaging add-on; no source records how Ayrshare refuses an account without it. None:
+    # the add-on is enabled; 402 or 403: every /messages call is refused with that status.
+    messaging_refusal_status: int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ class Profile:
     requests_in_window: int = 0
     # Posts published in the quota month named, as "YYYY-MM".
     posts_in_month: tuple[str, int] = ("", 0)
+    # Direct messages and the auto-response (see `messages`).
+    messaging: JSON = field(default_factory=dict)
 
 
 def _digest(text: str) -> str:
