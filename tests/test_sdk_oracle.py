@@ -8,7 +8,8 @@ Where we differ from the SDK on purpose, `normalised` says why:
 - the SDK deletes through the legacy `DELETE /api/delete`; we use `DELETE /api/post`, the path Ayrshare's docs and
   its Node SDK use;
 - the SDK adds `source: "pypi"` to every body and query, which tells Ayrshare which SDK called, not what to do;
-- the SDK's getPost repeats the id in the query (`GET /post/ID?id=ID`); the docs' request has it in the path only;
+- the SDK's getPost and getComments repeat the id in the query (`GET /post/ID?id=ID`); the docs' requests have it in
+  the path only;
 - the SDK has no method for `POST /validate/post`; its own `doPost` stands in, as its methods all do;
 - headers other than the credentials (User-Agent, Content-Type on bodyless GETs) are not compared.
 
@@ -204,7 +205,7 @@ def normalised(request: RecordedRequest) -> dict[str, Any]:
     """What both must agree on, with the deliberate differences (see the module docstring) taken out."""
     path = "/api/post" if (request.method, request.path) == ("DELETE", "/api/delete") else request.path
     body = {k: v for k, v in request.body.items() if k != SDK_ONLY_FIELD} if isinstance(request.body, dict) else None
-    sdk_only = {SDK_ONLY_FIELD, "id"} if path.startswith("/api/post/") else {SDK_ONLY_FIELD}
+    sdk_only = {SDK_ONLY_FIELD, "id"} if path.startswith(("/api/post/", "/api/comments/")) else {SDK_ONLY_FIELD}
     return {
         "method": request.method,
         "path": path,

@@ -160,6 +160,7 @@ EXAMPLES: dict[str, Any] = {
     "idempotencyKey": "launch-2030-01-01",
     "approved": True,
     "deleteLastScheduleDate": True,
+    "commentId": "17969247335804735",
 }
 
 

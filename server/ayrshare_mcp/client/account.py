@@ -44,6 +44,31 @@ GET_POST = Endpoint("GET", "post/{id}", changes=False, status_field_is_outcome=F
 # PUT, as both of Ayrshare's SDKs send it (the docs now also show PATCH). An approval publishes: not repeated.
 UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
 RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
+# Comments need the Premium plan or higher (Ayrshare's comments pages).
+PREMIUM = "the Premium plan or higher"
+GET_COMMENTS = Endpoint("GET", "comments/{id}", changes=False, needs=PREMIUM)
+# A comment or reply is public the moment it lands: never repeated once it may have been sent.
+POST_COMMENT = Endpoint(
+    "POST",
+    "comments",
+    repeatable=False,
+    how_to_check="Look for it under the post (get its comments) before trying again.",
+    needs=PREMIUM,
+)
+REPLY_COMMENT = Endpoint(
+    "POST",
+    "comments/reply",
+    repeatable=False,
+    how_to_check="Look for the reply under the comment (get the post's comments) before trying again.",
+    needs=PREMIUM,
+)
+DELETE_COMMENTS = Endpoint(
+    "DELETE",
+    "comments/{id}",
+    repeatable=False,
+    how_to_check="Get the post's comments to see whether it is gone before trying again.",
+    needs=PREMIUM,
+)
 USER = Endpoint("GET", "user", changes=False)
 PROFILES = Endpoint("GET", "profiles", changes=False)
 # Direct messages and the auto-response need the Messaging add-on; a refusal names it. A message or a change to
@@ -206,6 +231,18 @@ class Account:
 
     async def list_profiles(self) -> JSONObject:
         return await self._send(PROFILES())
+
+    async def get_comments(self, comment_id: str, query: Mapping[str, QueryValue]) -> JSONObject:
+        return await self._send(GET_COMMENTS(id=comment_id, params=encode_query(query) if query else None))
+
+    async def post_comment(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(POST_COMMENT(json=body))
+
+    async def reply_comment(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(REPLY_COMMENT(json=body))
+
+    async def delete_comments(self, comment_id: str, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(DELETE_COMMENTS(id=comment_id, json=body))
 
     async def list_messages(self, platform: str, query: Mapping[str, QueryValue]) -> JSONObject:
         return await self._send(LIST_MESSAGES(platform=platform, params=encode_query(query) if query else None))
