@@ -46,6 +46,11 @@ UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHEC
 RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
 USER = Endpoint("GET", "user", changes=False)
 PROFILES = Endpoint("GET", "profiles", changes=False)
+# Analytics is a Premium feature (docs/ayrshare-engagement-api.md §1.1); history by platform is not said to be.
+ANALYTICS_NEEDS = "the Premium plan or higher"
+POST_ANALYTICS = Endpoint("POST", "analytics/post", changes=False, needs=ANALYTICS_NEEDS)
+SOCIAL_ANALYTICS = Endpoint("POST", "analytics/social", changes=False, needs=ANALYTICS_NEEDS)
+PLATFORM_HISTORY = Endpoint("GET", "history/{platform}", changes=False)
 
 # Every request the client may send (the tests read it): derived from the declarations above.
 ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Endpoint))
@@ -176,3 +181,12 @@ class Account:
 
     async def list_profiles(self) -> JSONObject:
         return await self._send(PROFILES())
+
+    async def post_analytics(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(POST_ANALYTICS(json=body))
+
+    async def social_analytics(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(SOCIAL_ANALYTICS(json=body))
+
+    async def platform_history(self, platform: str, query: Mapping[str, QueryValue]) -> JSONObject:
+        return await self._send(PLATFORM_HISTORY(platform=platform, params=encode_query(query) if query else None))
