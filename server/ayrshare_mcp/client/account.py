@@ -46,7 +46,7 @@ UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHEC
 RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
 USER = Endpoint("GET", "user", changes=False)
 PROFILES = Endpoint("GET", "profiles", changes=False)
-# Analytics is a Premium feature (docs/ayrshare-engagement-api.md §1.1); history by platform is not said to be.
+# Analytics needs Premium or higher (Ayrshare's analytics overview); history by platform is not said to need more.
 ANALYTICS_NEEDS = "the Premium plan or higher"
 POST_ANALYTICS = Endpoint("POST", "analytics/post", changes=False, needs=ANALYTICS_NEEDS)
 SOCIAL_ANALYTICS = Endpoint("POST", "analytics/social", changes=False, needs=ANALYTICS_NEEDS)

@@ -1,6 +1,7 @@
-"""The emulated analytics and history by network (docs/ayrshare-engagement-api.md §1.1): the figures of a post the
-emulator knows, per network it went to; account figures per linked network; and each network's own list of posts,
-the profile's published posts there plus the ones made outside Ayrshare (`seed_native_post`), a page at a time.
+"""The emulated analytics and history by network (as issue 17's engagement reference gathers them): the figures
+of a post the emulator knows, per network it went to; account figures per linked network; and each network's own
+list of posts, the profile's published posts there plus the ones made outside Ayrshare (`seed_native_post`), a page
+at a time.
 
 Analytics needs the Premium plan; `Switches.analytics_refusal_status` makes the emulator refuse it, since the docs do
 not say how Ayrshare does. The figures are made up, but stable: the same post always has the same figures.
