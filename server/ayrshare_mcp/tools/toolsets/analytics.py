@@ -54,7 +54,9 @@ NOT_FOUND = 114
 
 
 class PostAnalyticsArguments(ToolArguments):
-    id: AnyPostId = Field(description="Ayrshare post id, or with searchPlatformId: true the network's own.")
+    id: AnyPostId = Field(
+        description="Ayrshare post id, or the network's own with searchPlatformId: true and one platform."
+    )
     platforms: Networks = Field(min_length=1, description=NETWORKS)
     search_platform_id: bool | None = Field(default=None, alias="searchPlatformId")
 
@@ -128,8 +130,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=GET_POST_ANALYTICS,
         title="Get Post Analytics",
         description=(
-            "How a post did per network: likes, comments, shares, impressions... searchPlatformId takes one platform. "
-            f"YouTube and TikTok fill in after 24-48 h.{PREMIUM}"
+            "A post's likes, comments, shares and impressions on each network. YouTube and TikTok fill in after "
+            f"24-48 h.{PREMIUM}"
         ),
         arguments=PostAnalyticsArguments,
         annotations=READ,
@@ -139,7 +141,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=GET_SOCIAL_ANALYTICS,
         title="Get Social Analytics",
         description=(
-            f"Account figures per linked network: followers, reach, views... period60Days is TikTok's.{PREMIUM}"
+            "Account figures on each linked network, such as followers, reach and views. Use period60Days with "
+            f"TikTok.{PREMIUM}"
         ),
         arguments=SocialAnalyticsArguments,
         annotations=READ,
@@ -149,8 +152,8 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         name=GET_PLATFORM_HISTORY,
         title="Get Platform History",
         description=(
-            "Posts as the network lists them, newest first, incl. ones not sent through Ayrshare, with their network "
-            "ids (for searchPlatformId). 10 a page unless limit; pass meta.pagination.next as next for more."
+            "Posts as the network lists them, newest first, incl. ones not sent through Ayrshare, with network ids "
+            "(for searchPlatformId). Pages of 10 unless limit; pass meta.pagination.next as next for more."
         ),
         arguments=PlatformHistoryArguments,
         annotations=READ,
