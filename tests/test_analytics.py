@@ -308,6 +308,7 @@ async def http(emulator: RunningEmulator) -> AsyncIterator[httpx2.AsyncClient]:
     [
         ({"id": "x", "platforms": "facebook"}, "platforms must be a non-empty array"),
         ({"id": "x", "platforms": ["myspace"]}, "platforms must be a non-empty array"),
+        ({"id": "x", "platforms": [{"name": "facebook"}]}, "platforms must be a non-empty array"),
         ({"platforms": ["facebook"]}, "id (the post id) is required"),
         ({"id": "x", "platforms": ["facebook", "twitter"], "searchPlatformId": True}, "exactly one platform"),
     ],

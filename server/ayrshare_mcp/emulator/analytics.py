@@ -71,7 +71,11 @@ def _require_plan(service: Ayrshare) -> None:
 
 def _platforms(body: JSON) -> list[str]:
     platforms = body.get("platforms")
-    if not isinstance(platforms, list) or not platforms or not all(p in KNOWN_PLATFORMS for p in platforms):
+    if (
+        not isinstance(platforms, list)
+        or not platforms
+        or not all(isinstance(p, str) and p in KNOWN_PLATFORMS for p in platforms)
+    ):
         raise ErrorAnswer(400, "platforms must be a non-empty array of supported platforms.", action="analytics")
     return [str(platform) for platform in platforms]
 
