@@ -65,7 +65,7 @@ def _plain(tool: Tool, width: int) -> str:
     contents and whose descriptions wrap within `width`."""
     required = set(tool.input_schema.get("required", []))
     rows = [
-        ("*" if name in required else " ", name, describe_type(prop), _first_sentence(prop["description"]))
+        ("*" if name in required else " ", name, describe_type(prop), _first_sentence(prop.get("description", "")))
         for name, prop in tool.input_schema["properties"].items()
     ]
     names = max((len(name) for _, name, _, _ in rows), default=0)
@@ -119,7 +119,7 @@ def _markdown_tool(tool: Tool) -> str:
     required = set(tool.input_schema.get("required", []))
     for name, prop in tool.input_schema["properties"].items():
         kind, needed = describe_type(prop, markdown=True), "yes" if name in required else "no"
-        cells = [f"`{name}`", kind, needed, prop["description"]]
+        cells = [f"`{name}`", kind, needed, prop.get("description", "")]
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)
 

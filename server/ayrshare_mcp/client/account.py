@@ -44,7 +44,7 @@ GET_POST = Endpoint("GET", "post/{id}", changes=False, status_field_is_outcome=F
 # PUT, as both of Ayrshare's SDKs send it (the docs now also show PATCH). An approval publishes: not repeated.
 UPDATE_POST = Endpoint("PUT", "post", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
 RETRY_POST = Endpoint("PUT", "post/retry", repeatable=False, how_to_check=HOW_TO_CHECK_A_CHANGE)
-# Comments need the Premium plan or higher (Ayrshare's comments pages).
+# Comments and analytics need the Premium plan or higher (Ayrshare's comments and analytics pages).
 PREMIUM = "the Premium plan or higher"
 GET_COMMENTS = Endpoint("GET", "comments/{id}", changes=False, needs=PREMIUM)
 # A comment or reply is public the moment it lands: never repeated once it may have been sent.
@@ -90,6 +90,10 @@ SEND_MESSAGE = Endpoint(
     how_to_check="List the conversation's messages to see whether it arrived before sending again.",
     needs=MESSAGING,
 )
+# Analytics needs Premium or higher (Ayrshare's analytics overview); history by platform is not said to need more.
+POST_ANALYTICS = Endpoint("POST", "analytics/post", changes=False, needs=PREMIUM)
+SOCIAL_ANALYTICS = Endpoint("POST", "analytics/social", changes=False, needs=PREMIUM)
+PLATFORM_HISTORY = Endpoint("GET", "history/{platform}", changes=False)
 
 # Every request the client may send (the tests read it): derived from the declarations above.
 ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Endpoint))
@@ -255,3 +259,12 @@ class Account:
 
     async def set_auto_response(self, body: Mapping[str, Any]) -> JSONObject:
         return await self._send(SET_AUTO_RESPONSE(json=body))
+
+    async def post_analytics(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(POST_ANALYTICS(json=body))
+
+    async def social_analytics(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(SOCIAL_ANALYTICS(json=body))
+
+    async def platform_history(self, platform: str, query: Mapping[str, QueryValue]) -> JSONObject:
+        return await self._send(PLATFORM_HISTORY(platform=platform, params=encode_query(query) if query else None))

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ayrshare_mcp.emulator import ayrshare, comments, messages, posts
+from ayrshare_mcp.emulator import analytics, ayrshare, comments, messages, posts
 from ayrshare_mcp.emulator.ayrshare import Ayrshare, Call, ErrorAnswer, Reply, Route, Switches, XHeaders
 
 ADMIN_PREFIX = "/__emulator__"
@@ -104,7 +104,8 @@ class _CutShort(Response):
 
 
 # Every endpoint the emulator serves: each part declares its own.
-ROUTES: dict[tuple[str, str], Route] = {**ayrshare.ROUTES, **posts.ROUTES, **comments.ROUTES, **messages.ROUTES}
+PARTS = (ayrshare, posts, analytics, comments, messages)
+ROUTES: dict[tuple[str, str], Route] = {key: route for part in PARTS for key, route in part.ROUTES.items()}
 
 
 def route_of(method: str, path: str) -> tuple[Route, dict[str, str]] | None:

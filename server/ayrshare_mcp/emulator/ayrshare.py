@@ -61,6 +61,10 @@ class Switches:
     failing_platforms: list[str] = field(default_factory=list)
     # GET /profiles: "for security, the Profile Keys are not returned" (docs); on, the answer carries them anyway.
     profiles_answer_keys: bool = False
+    # Analytics needs Premium or higher; how Ayrshare refuses a lesser plan is not documented. A status (402 or 403)
+    # makes /analytics/* refuse with it and `analytics_refusal_code`; None: the plan has analytics.
+    analytics_refusal_status: int | None = None
+    analytics_refusal_code: int = 169
     # requiresApproval holds a post "awaiting approval" (the plugin's docs); off, the plan ignores it and the post is
     # published (or scheduled) as if it had not been asked for.
     honours_approval: bool = True
@@ -145,6 +149,8 @@ class Profile:
     requests_in_window: int = 0
     # Posts published in the quota month named, as "YYYY-MM".
     posts_in_month: tuple[str, int] = ("", 0)
+    # Posts on each network that did not go through Ayrshare, newest first (see `analytics.seed_native_post`).
+    native_posts: dict[str, list[JSON]] = field(default_factory=dict)
     # Direct messages and the auto-response (see `messages`).
     messaging: JSON = field(default_factory=dict)
 
