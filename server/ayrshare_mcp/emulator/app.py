@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ayrshare_mcp.emulator import ayrshare, posts
+from ayrshare_mcp.emulator import ayrshare, media, posts
 from ayrshare_mcp.emulator.ayrshare import Ayrshare, Call, ErrorAnswer, Reply, Route, Switches, XHeaders
 
 ADMIN_PREFIX = "/__emulator__"
@@ -104,7 +104,7 @@ class _CutShort(Response):
 
 
 # Every endpoint the emulator serves: each part declares its own.
-ROUTES: dict[tuple[str, str], Route] = {**ayrshare.ROUTES, **posts.ROUTES}
+ROUTES: dict[tuple[str, str], Route] = {**ayrshare.ROUTES, **posts.ROUTES, **media.ROUTES}
 
 
 def route_of(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -164,6 +164,7 @@ class EmulatorApp:
         self.latency = 0.0
         self.service.profiles.clear()
         self.service.switches = Switches()
+        media.forget(self.service)
 
     def inject(self, fault: Fault) -> Fault:
         self.faults.append(fault)
@@ -222,7 +223,13 @@ class EmulatorApp:
             raise RuntimeError("emulator fault: crash")
         if fault:
             return fault.response()
-        reply = self._answer(recorded)
+        if recorded.path.startswith(media.STORAGE_PATH):
+            # A presigned upload: authorised by its URL alone, as a cloud bucket's signed PUT is.
+            reply = media.receive_put(
+                self.service, recorded.method, recorded.path, recorded.headers, await request.body()
+            )
+        else:
+            reply = self._answer(recorded)
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
 
     def _take_fault(self, request: RecordedRequest) -> Fault | None:
