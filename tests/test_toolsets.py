@@ -79,7 +79,7 @@ async def test_an_unknown_toolset_stops_the_server_with_the_names_there_are(home
     assert code == 1
     assert stdout == ""
     assert "no toolset named 'post'" in stderr
-    assert "core, posts, schedules, account (or all)" in stderr
+    assert f"{', '.join(TOOLSETS)} (or all)" in stderr
 
 
 async def test_the_flag_wins_over_the_environment_and_tools_prints_each_toolset_under_its_name(home: Path) -> None:

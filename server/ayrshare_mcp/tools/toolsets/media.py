@@ -61,7 +61,7 @@ class UploadMediaArguments(ToolArguments):
     file_name: Annotated[Text, Field(min_length=1, max_length=255)] | None = Field(
         default=None, alias="fileName", description="Name to store it under."
     )
-    description: Annotated[Text, Field(max_length=2000)] | None = None
+    description: Annotated[Text, Field(max_length=2000)] | None = Field(default=None, description="Stored with it.")
 
 
 Media = LocalFile | DataMedia
@@ -169,7 +169,7 @@ async def list_media(account: Account, args: ListMediaArguments) -> JSONObject:
 
 
 class VerifyMediaUrlArguments(ToolArguments):
-    media_url: HttpsUrl = Field(alias="mediaUrl")
+    media_url: HttpsUrl = Field(alias="mediaUrl", description="The https URL of an image or video.")
 
 
 async def verify_media_url(account: Account, args: VerifyMediaUrlArguments) -> JSONObject:
