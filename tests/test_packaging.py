@@ -159,6 +159,7 @@ def test_the_manifest_keeps_keys_secret_and_passes_them_through_the_environment(
         "AYRSHARE_ALLOW_UNCONFIRMED_DELETES": "${user_config.allow_unconfirmed_deletes}",
         "AYRSHARE_TOOLSETS": "${user_config.toolsets}",
         "AYRSHARE_PUBLISH": "${user_config.publish}",
+        "AYRSHARE_MEDIA_DIRS": "${user_config.media_dir}",
         "AYRSHARE_MCP_BUNDLE": "claude-desktop",
     }
     assert settings["allow_unconfirmed_deletes"]["default"] is False
