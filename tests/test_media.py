@@ -29,7 +29,14 @@ from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.emulator import media as emulated
 from ayrshare_mcp.server import SharedClient, build_server
 from ayrshare_mcp.settings import ConfigError, Settings
-from ayrshare_mcp.tools.media_files import DIRECT_MAX_BYTES, MAX_FILE_BYTES, MediaRefusal, check_file, read_whole
+from ayrshare_mcp.tools.media_files import (
+    DIRECT_MAX_BYTES,
+    MAX_FILE_BYTES,
+    MediaRefusal,
+    check_file,
+    read_whole,
+    sniff,
+)
 from tests.envelope import fail, succeed
 from tests.oracle import Operation
 from tests.support import (
@@ -205,6 +212,26 @@ async def test_an_allowed_folder_is_recognised_whatever_path_names_it(
     assert len(library(emulator)) == 2
 
 
+@pytest.mark.parametrize(
+    ("head", "mime"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "image/jpeg"),
+        (PNG, "image/png"),
+        (b"GIF87a" + bytes(8), "image/gif"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (mp4_header(), "video/mp4"),
+        (struct.pack(">I", 20) + b"ftypqt  \x00\x00\x02\x00", "video/quicktime"),
+        (struct.pack(">I", 24) + b"ftypheic\x00\x00\x00\x00", None),
+        (b"%PDF-1.7\n", None),
+        (b"", None),
+    ],
+)
+def test_a_file_is_judged_by_its_first_bytes(head: bytes, mime: str | None) -> None:
+    found = sniff(head[:16])
+
+    assert (found.mime if found else None) == mime
+
+
 # --- a large file goes to the presigned URL, and nowhere else ----------------------------------------------------
 
 
@@ -275,6 +302,21 @@ async def test_a_redirect_from_the_storage_is_not_followed(
 
     assert "HTTP 307" in refused["error"]
     assert all(url.host != "collector.example" for url in network.asked)
+    assert library(emulator) == []
+
+
+async def test_a_storage_that_drops_the_upload_leaves_nothing_usable(
+    emulator: RunningEmulator, home: Path, pictures: Path
+) -> None:
+    video = pictures / "launch.mp4"
+    video.write_bytes(mp4_header() + bytes(DIRECT_MAX_BYTES))
+    emulator.app.inject(Fault(status=200, action="reset", method="PUT"))
+
+    async with media_client(emulator, home, [pictures]) as client:
+        refused = await fail(client, UPLOAD, {"file": str(video)})
+
+    assert "storage failed" in refused["error"]
+    assert "accessUrl" not in refused["data"]
     assert library(emulator) == []
 
 

@@ -1,7 +1,8 @@
 """The one request that does not go to Ayrshare: a large file's bytes, PUT to the presigned URL Ayrshare named for it.
 
-Nothing of the caller's goes with it: no Authorization, no Profile-Key, no X pair, no cookie. A presigned URL is its
-own authorisation, and a key sent to a storage host is a key leaked. The bytes go to that URL only: https, no user
+Nothing of the caller's goes with it: no Authorization, no Profile-Key, no X pair, no cookie, and not the environment's
+either (no ~/.netrc login, no proxy credentials: `trust_env` is off). A presigned URL is its own authorisation, and a
+key sent to a storage host is a key leaked. The bytes go to that URL only: https, no user
 name or password in it, and no redirect followed, so an answer cannot send them anywhere else.
 """
 
