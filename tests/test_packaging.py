@@ -159,10 +159,13 @@ def test_the_manifest_keeps_keys_secret_and_passes_them_through_the_environment(
         "AYRSHARE_ALLOW_UNCONFIRMED_DELETES": "${user_config.allow_unconfirmed_deletes}",
         "AYRSHARE_TOOLSETS": "${user_config.toolsets}",
         "AYRSHARE_PUBLISH": "${user_config.publish}",
+        "AYRSHARE_MEDIA_DIRS": "${user_config.media_dir}",
         "AYRSHARE_MCP_BUNDLE": "claude-desktop",
     }
     assert settings["allow_unconfirmed_deletes"]["default"] is False
     assert (settings["toolsets"]["default"], settings["publish"]["default"]) == ("core", "approval")
+    named = set(re.findall(r"[a-z]+", settings["toolsets"]["description"]))
+    assert set(TOOLSETS) <= named, "the bundle's Toolsets setting names every toolset a user can choose"
     assert not any("user_config" in arg for arg in MANIFEST["server"]["mcp_config"]["args"])
     assert "Ayrshare" in MANIFEST["long_description"]
     assert "Privacy" in MANIFEST["long_description"]

@@ -153,6 +153,7 @@ EXAMPLES: dict[str, Any] = {
     "type": "scheduled",
     "post": "Launch day",
     "mediaUrls": ["https://img.example/launch.png"],
+    "mediaUrl": "https://img.example/launch.png",
     "scheduleDate": "2030-01-01T09:00:00+02:00",
     "requiresApproval": True,
     "shortenLinks": False,

@@ -37,6 +37,7 @@ from ayrshare_mcp.credentials import (
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, instructions, served
 from ayrshare_mcp.tools.envelope import with_notice
+from ayrshare_mcp.tools.media_files import ACCESS, MediaAccess
 
 SERVER_NAME = "ayrshare"
 SANDBOX_NOTICE = (
@@ -177,6 +178,8 @@ def build_server(
         if spec is None:
             raise MCPError(types.INVALID_PARAMS, unknown_tool(params.name, settings))
         headers = _http_headers(ctx)
+        # What an upload may read: the allowed folders, and local files at all only when the caller is on this machine.
+        ACCESS.set(MediaAccess(settings.media_dirs, local_files=headers is None, transport=shared._transport))
         result = await spec.run(
             params.arguments,
             ctx.lifespan_context.client,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -39,6 +39,7 @@ ENV_READ_ONLY = "AYRSHARE_READ_ONLY"
 ENV_ALLOW_UNCONFIRMED_DELETES = "AYRSHARE_ALLOW_UNCONFIRMED_DELETES"
 ENV_TOOLSETS = "AYRSHARE_TOOLSETS"
 ENV_PUBLISH = "AYRSHARE_PUBLISH"
+ENV_MEDIA_DIRS = "AYRSHARE_MEDIA_DIRS"
 ENV_STATE_SECRET = "AYRSHARE_MCP_STATE_SECRET"  # noqa: S105 - the variable name, not a secret
 ENV_STATE_SECRET_FILE = "AYRSHARE_MCP_STATE_SECRET_FILE"  # noqa: S105 - the variable name
 MIN_STATE_SECRET_BYTES = 32
@@ -49,7 +50,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 # The toolsets a server can serve (their tools: `tools.catalog`). core is the four seed tools, and the default.
-TOOLSETS = ("core", "posts", "schedules", "account", "analytics", "comments", "messages")
+TOOLSETS = ("core", "posts", "schedules", "account", "analytics", "comments", "messages", "media")
 DEFAULT_TOOLSETS = ("core",)
 # What a post that would go public now does when no person can be asked: held for approval, or published.
 PublishMode = Literal["approval", "direct"]
@@ -92,6 +93,9 @@ class Settings:
     # How long a person has to answer a confirmation, and a 2026-era approval lives: long enough to read and answer
     # the question, short enough that an approval cannot be saved for later.
     confirmation_seconds: float = DEFAULT_CONFIRMATION_SECONDS
+    # The folders AYRSHARE_UPLOAD_MEDIA may read from over stdio, resolved (AYRSHARE_MEDIA_DIRS, --media-dir): none
+    # by default, so a model cannot upload a file the user never chose to share.
+    media_dirs: tuple[Path, ...] = ()
     # Seals confirmation state (2026-07-28 era); shared between replicas behind a load balancer, else random.
     state_secret: bytes | None = field(default=None, repr=False)
     # The environment credentials are read from; a copy, so tests can hand in their own.
@@ -113,6 +117,7 @@ class Settings:
             toolsets=parse_toolsets(env.get(ENV_TOOLSETS, ""), ENV_TOOLSETS),
             unattended=Unattended(allow_deletes=_flag(env, ENV_ALLOW_UNCONFIRMED_DELETES), publish=_publish_mode(env)),
             state_secret=_state_secret(env),
+            media_dirs=parse_media_dirs(env.get(ENV_MEDIA_DIRS, "").split(os.pathsep), ENV_MEDIA_DIRS),
             environ=env,
         )
         return settings.as_sandbox() if _flag(env, ENV_SANDBOX) else settings
@@ -146,6 +151,32 @@ def parse_toolsets(text: str, source: str) -> tuple[str, ...]:
             "(or all), as a comma list, e.g. core,posts."
         )
     return tuple(name for name in TOOLSETS if name in names)
+
+
+def parse_media_dirs(paths: Sequence[str], source: str) -> tuple[Path, ...]:
+    """The folders named, each resolved (symlinks, `..`, `~`) and checked now, so a mistake stops the start rather
+    than the first upload.
+
+    Raises:
+        ConfigError: a folder does not exist, is not a folder, or is given relative to wherever the server started.
+    """
+    folders: list[Path] = []
+    for raw in paths:
+        text = raw.strip()
+        if not text or is_unfilled(text):
+            continue
+        given = Path(text).expanduser()
+        if not given.is_absolute():
+            raise ConfigError(f"{source}: {text!r} is a relative path; give the folder's full path, e.g. ~/Pictures.")
+        folder = Path(os.path.realpath(given))
+        if not folder.is_dir():
+            raise ConfigError(
+                f"{source}: {text!r} is not an existing folder. Name a folder that holds the media to upload, e.g. "
+                "~/Pictures."
+            )
+        if folder not in folders:
+            folders.append(folder)
+    return tuple(folders)
 
 
 def _base_url(env: Mapping[str, str]) -> str:

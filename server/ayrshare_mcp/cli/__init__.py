@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ayrshare_mcp import __version__
 from ayrshare_mcp.logs import configure_logging
-from ayrshare_mcp.settings import LOG_LEVELS, TOOLSETS, ConfigError, Settings, parse_toolsets
+from ayrshare_mcp.settings import LOG_LEVELS, TOOLSETS, ConfigError, Settings, parse_media_dirs, parse_toolsets
 from ayrshare_mcp.transports.forwarded import TrustedProxies, TrustProxyError
 from ayrshare_mcp.transports.options import HttpLimits
 
@@ -50,6 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve only the read-only tools of the chosen toolsets; the others are neither listed nor callable "
         "(also AYRSHARE_READ_ONLY=1)",
+    )
+    parser.add_argument(
+        "--media-dir",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a folder AYRSHARE_UPLOAD_MEDIA may upload files from (stdio only); repeatable; replaces "
+        "AYRSHARE_MEDIA_DIRS. Default: none, so no local file can be uploaded",
     )
     parser.add_argument(
         "--log-level",
@@ -195,6 +203,8 @@ def read_command_line(
         settings = Settings.from_environ(environ)
         if args.toolsets is not None:
             settings = replace(settings, toolsets=parse_toolsets(args.toolsets, "--toolsets"))
+        if args.media_dir:
+            settings = replace(settings, media_dirs=parse_media_dirs(args.media_dir, "--media-dir"))
     except ConfigError as exc:
         sys.exit(f"ayrshare-mcp: {exc}")
     if args.sandbox or args.sandbox_reset:

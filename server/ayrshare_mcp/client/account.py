@@ -94,6 +94,19 @@ SEND_MESSAGE = Endpoint(
 POST_ANALYTICS = Endpoint("POST", "analytics/post", changes=False, needs=PREMIUM)
 SOCIAL_ANALYTICS = Endpoint("POST", "analytics/social", changes=False, needs=PREMIUM)
 PLATFORM_HISTORY = Endpoint("GET", "history/{platform}", changes=False)
+# An upload repeated would be a second copy in the library, and its answer (the URL) is the only way to find it.
+UPLOAD_MEDIA = Endpoint(
+    "POST",
+    "media/upload",
+    repeatable=False,
+    how_to_check="List the media library (AYRSHARE_LIST_MEDIA) to see whether it arrived before uploading again.",
+)
+# A presigned URL for one PUT; asking twice only makes a second unused URL.
+MEDIA_UPLOAD_URL = Endpoint("GET", "media/uploadUrl")
+# Documented as a bare array.
+LIST_MEDIA = Endpoint("GET", "media", changes=False, array_answer="media")
+# "status": "error" with the fetch's statusCode is the answer "it does not exist", not a failed call.
+VERIFY_MEDIA_URL = Endpoint("POST", "media/urlExists", changes=False, status_field_is_outcome=False)
 
 # Every request the client may send (the tests read it): derived from the declarations above.
 ENDPOINTS: tuple[Endpoint, ...] = tuple(value for value in list(globals().values()) if isinstance(value, Endpoint))
@@ -268,3 +281,24 @@ class Account:
 
     async def platform_history(self, platform: str, query: Mapping[str, QueryValue]) -> JSONObject:
         return await self._send(PLATFORM_HISTORY(platform=platform, params=encode_query(query) if query else None))
+
+    async def upload_media(self, body: Mapping[str, Any]) -> JSONObject:
+        return await self._send(UPLOAD_MEDIA(json=body))
+
+    async def media_upload_url(self, file_name: str, content_type: str) -> JSONObject:
+        return await self._send(
+            MEDIA_UPLOAD_URL(params=encode_query({"fileName": file_name, "contentType": content_type}))
+        )
+
+    async def list_media(self) -> JSONObject:
+        return await self._send(LIST_MEDIA())
+
+    async def verify_media_url(self, url: str) -> JSONObject:
+        try:
+            return await self._send(VERIFY_MEDIA_URL(json={"mediaUrl": url}))
+        except AyrshareAPIError as error:
+            # A URL Ayrshare could not fetch is an answer (its statusCode), whatever HTTP status carries it: the docs
+            # show the body only.
+            if "statusCode" in error.body and error.status < 500 and error.status not in (401, 403, 429):
+                return error.body
+            raise

@@ -29,9 +29,15 @@ def schedule_titles(listing: JSONObject) -> set[str]:
 
 
 def parse_answer(
-    status: int, content_type: str, raw: bytes, *, status_field_is_outcome: bool = True, needs: str = ""
+    status: int,
+    content_type: str,
+    raw: bytes,
+    *,
+    status_field_is_outcome: bool = True,
+    needs: str = "",
+    array_answer: str = "",
 ) -> JSONObject:
-    """Ayrshare's JSON object on success.
+    """Ayrshare's JSON object on success (a JSON array, where the endpoint answers one, as {array_answer: [...]}).
 
     Raises:
         AyrshareInvalidResponse: the body is not a JSON object.
@@ -42,6 +48,8 @@ def parse_answer(
         body = json.loads(raw)
     except ValueError:
         body = None
+    if array_answer and isinstance(body, list) and status < 400:
+        body = {array_answer: body}
     if not isinstance(body, dict):
         raise AyrshareInvalidResponse(status, content_type)
     if status >= 400 or (status_field_is_outcome and body.get("status") == "error"):

@@ -305,6 +305,7 @@ class AyrshareClient:
                 raw,
                 status_field_is_outcome=operation.endpoint.status_field_is_outcome,
                 needs=operation.endpoint.needs,
+                array_answer=operation.endpoint.array_answer,
             )
         except AyrshareInvalidResponse as error:
             raise _Failed(retry.answered(error, headers)) from None

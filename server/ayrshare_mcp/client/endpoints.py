@@ -36,6 +36,8 @@ class Endpoint:
     # The plan or add-on the endpoint needs beyond the basic plan, as the user would buy it, e.g. "the Premium plan or
     # higher": a refusal names it, since Ayrshare's own answer for a missing feature varies (402, 403, a code).
     needs: str = ""
+    # The name a bare JSON array answer is given ({name: [...]}), for an endpoint documented to answer one.
+    array_answer: str = ""
 
     def __call__(
         self, *, json: Mapping[str, Any] | None = None, params: httpx2.QueryParams | None = None, **path: str

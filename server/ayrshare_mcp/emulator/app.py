@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from ayrshare_mcp.emulator import analytics, ayrshare, comments, messages, posts
+from ayrshare_mcp.emulator import analytics, ayrshare, comments, media, messages, posts
 from ayrshare_mcp.emulator.ayrshare import Ayrshare, Call, ErrorAnswer, Reply, Route, Switches, XHeaders
 
 ADMIN_PREFIX = "/__emulator__"
@@ -104,7 +104,7 @@ class _CutShort(Response):
 
 
 # Every endpoint the emulator serves: each part declares its own.
-PARTS = (ayrshare, posts, analytics, comments, messages)
+PARTS = (ayrshare, posts, analytics, comments, messages, media)
 ROUTES: dict[tuple[str, str], Route] = {key: route for part in PARTS for key, route in part.ROUTES.items()}
 
 
@@ -165,6 +165,7 @@ class EmulatorApp:
         self.latency = 0.0
         self.service.profiles.clear()
         self.service.switches = Switches()
+        media.forget(self.service)
 
     def inject(self, fault: Fault) -> Fault:
         self.faults.append(fault)
@@ -223,7 +224,13 @@ class EmulatorApp:
             raise RuntimeError("emulator fault: crash")
         if fault:
             return fault.response()
-        reply = self._answer(recorded)
+        if recorded.path.startswith(media.STORAGE_PATH):
+            # A presigned upload: authorised by its URL alone, as a cloud bucket's signed PUT is.
+            reply = media.receive_put(
+                self.service, recorded.method, recorded.path, recorded.headers, await request.body()
+            )
+        else:
+            reply = self._answer(recorded)
         return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)
 
     def _take_fault(self, request: RecordedRequest) -> Fault | None:
