@@ -34,6 +34,7 @@ from ayrshare_mcp.credentials import (
     every_configured_secret,
     resolve_credentials,
 )
+from ayrshare_mcp.prompts import get_prompt, served_prompts
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, instructions, served
 from ayrshare_mcp.tools.envelope import with_notice
@@ -146,6 +147,8 @@ def build_server(
     access = access or AccessPolicy()
     served_tools = {spec.name: spec for spec in served(settings.toolsets, read_only=settings.read_only)}
     listing = types.ListToolsResult(tools=[spec.tool for spec in served_tools.values()])
+    offered = served_prompts(settings.toolsets, read_only=settings.read_only)
+    prompt_listing = types.ListPromptsResult(prompts=[prompt.prompt for prompt in offered.values()])
     spent = SpentStates(settings.confirmation_seconds)
 
     def credentials_for(headers: Mapping[str, str] | None) -> Credentials:
@@ -195,6 +198,16 @@ def build_server(
             proven.prove(api_key)
         return with_notice(result, "sandbox", SANDBOX_NOTICE) if settings.sandbox else result
 
+    async def list_prompts(
+        ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return prompt_listing
+
+    async def prompt(
+        ctx: ServerRequestContext[AppState], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        return get_prompt(offered, params.name, params.arguments)
+
     def input_schema(name: str) -> dict[str, Any] | None:
         return served_tools[name].tool.input_schema if name in served_tools else None
 
@@ -207,6 +220,8 @@ def build_server(
         get_tool_input_schema=input_schema,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
+        on_list_prompts=list_prompts,
+        on_get_prompt=prompt,
     )
     boundary = request_state_boundary(settings.state_secret, SERVER_NAME, account_of, settings.confirmation_seconds)
     server.middleware.append(boundary)
