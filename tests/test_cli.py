@@ -4,6 +4,7 @@ Run in this process, and once as the real console script."""
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.support import (
     run_cli,
     server_env,
 )
+from tests.test_media import PNG
 
 pytestmark = pytest.mark.anyio
 
@@ -257,6 +259,25 @@ async def test_check_says_ayrshare_could_not_be_reached_rather_than_blaming_the_
     assert code == 1
     assert "Ayrshare could not be reached, so the API key was not checked." in stdout
     assert "did not accept" not in stdout
+
+
+async def test_messages_and_media_from_one_sandbox_run_are_there_in_the_next(home: Path) -> None:
+    env = {"HOME": str(home), "AYRSHARE_PUBLISH": "direct"}  # nobody to ask on the command line: the operator's yes
+    message = {"message": "Thanks for asking!", "recipientId": "person-1"}
+    picture = {"file": "data:image/png;base64," + base64.b64encode(PNG).decode(), "fileName": "logo.png"}
+
+    sent = await run("--sandbox", "--toolsets", "all", "call", "AYRSHARE_SEND_MESSAGE",
+                     json.dumps({"platform": "facebook", **message}), env=env)  # fmt: skip
+    uploaded = await run(
+        "--sandbox", "--toolsets", "all", "call", "AYRSHARE_UPLOAD_MEDIA", json.dumps(picture), env=env
+    )
+    messages = await run("--sandbox", "--toolsets", "all", "call", "AYRSHARE_LIST_MESSAGES", '{"platform": "facebook"}',
+                         env=env)  # fmt: skip
+    library = await run("--sandbox", "--toolsets", "all", "call", "AYRSHARE_LIST_MEDIA", "{}", env=env)
+
+    assert (sent[0], uploaded[0]) == (0, 0), (sent, uploaded)
+    assert "Thanks for asking!" in [each["message"] for each in json.loads(messages[1])["data"]["messages"]]
+    assert [item["fileName"] for item in json.loads(library[1])["data"]["media"]] == ["logo.png"]
 
 
 async def test_the_sandbox_remembers_between_runs_until_it_is_reset(home: Path) -> None:

@@ -333,6 +333,23 @@ async def test_long_posts_do_not_grow_the_sandbox_file_beyond_its_byte_bound(hom
     assert newest["post"].startswith("11 "), "the newest post is kept"
 
 
+async def test_direct_messages_do_not_grow_the_sandbox_file_beyond_its_byte_bound(home: Path) -> None:
+    settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
+    transport = sandbox_transport(settings.environ)
+    headers = {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
+
+    async with httpx2.AsyncClient(transport=transport, base_url="http://sandbox/api/") as http:
+        for n in range(12):  # about 11 MB of messages, to six people
+            body = {"message": f"{n} " + "x" * 900_000, "recipientId": f"person-{n % 6}"}
+            assert (await http.post("messages/facebook", json=body, headers=headers)).status_code == 200
+
+    saved = state_file(settings.environ)
+    kept = json.loads(saved.read_text(encoding="utf-8"))["profiles"]
+    assert saved.stat().st_size <= MAX_BYTES
+    conversations = next(profile for profile in kept if profile["api_key"] == SANDBOX_API_KEY)["messaging"]
+    assert conversations["conversations"], "the newer conversations are kept"
+
+
 async def test_auto_schedules_do_not_grow_the_sandbox_file_beyond_its_byte_bound(home: Path) -> None:
     settings = Settings.from_environ({"HOME": str(home)}).as_sandbox()
     transport = sandbox_transport(settings.environ)

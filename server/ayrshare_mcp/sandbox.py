@@ -158,7 +158,8 @@ def _bound(app: EmulatorApp) -> None:
 
 def _within_bytes(app: EmulatorApp, extra: Mapping[str, Any]) -> str:
     """The state as saved, after forgetting, as often as it takes to fit in `MAX_BYTES`, the older half of what the
-    profile taking the most bytes keeps: its posts and duplicate-post keys, then its auto schedules."""
+    profile taking the most bytes keeps: its posts and duplicate-post keys, then its media, conversations and the
+    networks' own posts, then its auto schedules."""
     while True:
         snapshot = app.service.snapshot()
         text = json.dumps({**snapshot, **extra})
@@ -169,6 +170,10 @@ def _within_bytes(app: EmulatorApp, extra: Mapping[str, Any]) -> str:
         if fullest.posts or fullest.idempotency:
             del fullest.posts[len(fullest.posts) // 2 :]  # newest first
             _forget_older_half(fullest.idempotency)
+        elif fullest.media or fullest.messaging.get("conversations") or fullest.native_posts:
+            del fullest.media[: (len(fullest.media) + 1) // 2]  # oldest first
+            _forget_older_half(fullest.messaging.get("conversations", {}))
+            fullest.native_posts.clear()
         elif fullest.schedules:
             _forget_older_half(fullest.schedules)
         else:

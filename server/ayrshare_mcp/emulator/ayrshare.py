@@ -153,6 +153,8 @@ class Profile:
     native_posts: dict[str, list[JSON]] = field(default_factory=dict)
     # Direct messages and the auto-response (see `messages`).
     messaging: JSON = field(default_factory=dict)
+    # The media library, oldest first (see `media`).
+    media: list[JSON] = field(default_factory=list)
 
 
 def _digest(text: str) -> str:
@@ -191,11 +193,12 @@ class Ayrshare:
         self.profiles: dict[tuple[str, str | None], Profile] = {}
 
     def snapshot(self) -> JSON:
-        """Every profile's schedules and posts, as JSON: what `restore` takes back (the sandbox keeps it on disk)."""
+        """Every profile's data, as JSON: what `restore` takes back (the sandbox keeps it on disk)."""
         return {
             "profiles": [
                 {"api_key": key, "profile_key": profile_key, "title": profile.title, "schedules": profile.schedules,
-                 "posts": profile.posts, "idempotency": profile.idempotency}
+                 "posts": profile.posts, "idempotency": profile.idempotency, "native_posts": profile.native_posts,
+                 "messaging": profile.messaging, "media": profile.media}
                 for (key, profile_key), profile in self.profiles.items()
             ]
         }  # fmt: skip
@@ -207,6 +210,9 @@ class Ayrshare:
                 schedules=entry["schedules"],
                 posts=entry["posts"],
                 idempotency=entry.get("idempotency", {}),
+                native_posts=entry.get("native_posts", {}),
+                messaging=entry.get("messaging", {}),
+                media=entry.get("media", []),
             )
             for entry in snapshot["profiles"]
         }

@@ -49,8 +49,6 @@ class _Pending:
 @dataclass
 class _Store:
     switches: MediaSwitches = field(default_factory=MediaSwitches)
-    # Each profile's library, by the profile object's identity (the profile is kept, so the identity stays its own).
-    libraries: dict[int, tuple[Profile, list[JSON]]] = field(default_factory=dict)
     pending: dict[str, _Pending] = field(default_factory=dict)
     # What each presigned PUT carried, in order: its headers and the digest and size of its body.
     puts: list[JSON] = field(default_factory=list)
@@ -72,11 +70,7 @@ def forget(service: Ayrshare) -> None:
 
 
 def library(service: Ayrshare, profile: Profile) -> list[JSON]:
-    libraries = store(service).libraries
-    owner = libraries.get(id(profile))
-    if owner is None or owner[0] is not profile:
-        owner = libraries[id(profile)] = (profile, [])
-    return owner[1]
+    return profile.media
 
 
 def _new_item(service: Ayrshare, file_name: str, content_type: str, description: Any, size: int) -> JSON:
@@ -157,7 +151,7 @@ def url_exists(service: Ayrshare, profile: Profile, call: Call) -> Reply:
     url = call.json_object().get("mediaUrl")
     if not isinstance(url, str) or not url:
         raise ErrorAnswer(400, "mediaUrl is required.", action="urlExists")
-    for _, items in store(service).libraries.values():
+    for items in (owner.media for owner in service.profiles.values()):
         for item in items:
             if item["url"] == url:
                 return Reply(200, {"status": "success", "statusCode": 200, "contentType": item["contentType"]})
