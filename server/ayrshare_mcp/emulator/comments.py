@@ -96,15 +96,23 @@ def seed_comment(service: Ayrshare, post: JSON, platform: str, text: str, *, aut
     return entry
 
 
+def _checked_comment(
+    call: Call, body: JSON, media_platforms: frozenset[str], action: str
+) -> tuple[list[str], str, list[str], bool]:
+    """What a comment or reply sends, checked as Ayrshare does: its networks, text, media and id kind."""
+    platforms = _checked_platforms(body, POST_PLATFORMS, action)
+    text = _checked_text(body, action)
+    media = _checked_media(body, platforms, media_platforms, action)
+    social = _flag(call, body, "searchPlatformId")
+    if social and len(platforms) != 1:
+        raise ErrorAnswer(400, "searchPlatformId takes exactly one platform.", action=action)
+    return platforms, text, media, social
+
+
 def post_comment(service: Ayrshare, profile: Profile, call: Call) -> Reply:
     """`POST /comments`: the comment goes on every network named where the post is published."""
     body = call.json_object()
-    platforms = _checked_platforms(body, POST_PLATFORMS, "comments")
-    text = _checked_text(body, "comments")
-    media = _checked_media(body, platforms, POST_MEDIA_PLATFORMS, "comments")
-    social = _flag(call, body, "searchPlatformId")
-    if social and len(platforms) != 1:
-        raise ErrorAnswer(400, "searchPlatformId takes exactly one platform.", action="comments")
+    platforms, text, media, social = _checked_comment(call, body, POST_MEDIA_PLATFORMS, "comments")
     post = _published_post(profile, str(body.get("id", "")), platforms[0], social=social, action="comments")
     published = {entry["platform"] for entry in post["postIds"]}
     if missing := [name for name in platforms if name not in published]:
@@ -139,12 +147,7 @@ def _all_entries(post: JSON) -> list[JSON]:
 def reply_comment(service: Ayrshare, profile: Profile, call: Call) -> Reply:
     """`POST /comments/reply`: a reply under the comment named, on each network named that it is on."""
     body = call.json_object()
-    platforms = _checked_platforms(body, POST_PLATFORMS, "reply")
-    text = _checked_text(body, "reply")
-    media = _checked_media(body, platforms, REPLY_MEDIA_PLATFORMS, "reply")
-    social = _flag(call, body, "searchPlatformId")
-    if social and len(platforms) != 1:
-        raise ErrorAnswer(400, "searchPlatformId takes exactly one platform.", action="reply")
+    platforms, text, media, social = _checked_comment(call, body, REPLY_MEDIA_PLATFORMS, "reply")
     targets = _comment_entries(profile, str(body.get("commentId", "")), platforms[0], social=social)
     parents = {entry["platform"]: entry for entry in targets if entry["platform"] in platforms and "replies" in entry}
     if not parents:
