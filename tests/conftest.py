@@ -50,3 +50,11 @@ def home(tmp_path: Path) -> Path:
     directory = tmp_path / "home"
     directory.mkdir()
     return directory
+
+
+@pytest.fixture
+def pictures(tmp_path: Path) -> Path:
+    """A folder the user allowed for uploads (the media tests name it in AYRSHARE_MEDIA_DIRS)."""
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    return folder

@@ -117,13 +117,6 @@ async def media_client(
 
 
 @pytest.fixture
-def pictures(tmp_path: Path) -> Path:
-    folder = tmp_path / "Pictures"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
 def secret(tmp_path: Path) -> Path:
     """A private file outside every allowed folder, which looks like an image so that only the folder rule stops it."""
     folder = tmp_path / "ssh"

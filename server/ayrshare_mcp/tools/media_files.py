@@ -38,6 +38,8 @@ DIRECT_MAX_BYTES = 10 * 1024 * 1024
 MAX_FILE_BYTES = 1024 * 1024 * 1024
 # Read in pieces this size, so a large file never sits in memory whole.
 CHUNK_BYTES = 1024 * 1024
+# The longest path taken (Linux's PATH_MAX): resolving one costs time that grows with the square of its length.
+MAX_PATH_BYTES = 4096
 # The streamable-HTTP and SSE transports refuse a request body above this (transports.options.HttpLimits).
 HTTP_BODY_LIMIT = "1 MiB"
 
@@ -140,6 +142,8 @@ class LocalFile:
     identity: Identity
     media_type: MediaType
     sha256: str
+    # Where the path leads once links and ".." are followed: what the person must be shown, since it is what is read.
+    real_path: Path
 
     @property
     def size(self) -> int:
@@ -156,6 +160,11 @@ def resolve(path: str, folders: tuple[Path, ...]) -> tuple[Path, tuple[str, ...]
     Raises:
         MediaRefusal: it lies under none of them, or does not exist.
     """
+    if len(os.fsencode(path)) > MAX_PATH_BYTES or any(ord(character) < 32 for character in path):
+        raise MediaRefusal(
+            f"That is not a file path (longer than {MAX_PATH_BYTES} bytes, or holding control characters). Give the "
+            "file's full path, e.g. ~/Pictures/photo.jpg."
+        )
     given = Path(path).expanduser()
     if not given.is_absolute():
         raise MediaRefusal(f"{path!r} is not a full path. Give the file's full path, e.g. ~/Pictures/photo.jpg.")
@@ -274,7 +283,8 @@ def check_file(path: str, folders: tuple[Path, ...]) -> LocalFile:
             if identity.size <= DIRECT_MAX_BYTES
             else ""
         )
-        return LocalFile(Path(path).expanduser(), identity, media_type, digest)
+        real = Path(os.path.realpath(Path(path).expanduser()))
+        return LocalFile(Path(path).expanduser(), identity, media_type, digest, real)
 
 
 def _type_of(head: bytes, path: str) -> MediaType:

@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from ayrshare_mcp.tools.characters import IGNORABLE
+from ayrshare_mcp.tools.characters import is_hidden
 
 DERIVED_KEY_PREFIX = "mcp-"
 _SPACES = re.compile(r"[^\S\n]+")
@@ -24,14 +24,38 @@ _LINE_SEPARATORS = re.compile("\r\n|[\r\u2028\u2029\x85\x0b\x0c]")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# What a reader cannot tell from plain text: fullwidth ASCII, the Latin ligatures, and the other spaces. Only these:
+# NFKC would also fold what a reader does tell apart (E=mc² and E=mc2, a vulgar fraction and digits).
+_LOOK_ALIKES: dict[int, int | str] = {
+    **{code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)},
+    **{
+        ord(ligature): unicodedata.normalize("NFKC", ligature)
+        for ligature in "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
+    },
+    **dict.fromkeys((0x00A0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000), " "),
+}
+# Joiners change what is drawn between two characters beyond ASCII (an emoji family, a Persian word), so they are
+# kept there; elsewhere they draw nothing.
+_JOINERS = frozenset("\u200c\u200d")
 
 
 def normalised_text(text: str) -> str:
-    """The text as a reader sees it: compatibility forms folded (NFKC: fullwidth letters, no-break spaces), line
-    ends as LF, nothing invisible, one space wherever there were several, no spaces at line ends or around it."""
-    text = _LINE_SEPARATORS.sub("\n", unicodedata.normalize("NFKC", text))
-    text = _SPACES.sub(" ", IGNORABLE.sub("", text))
+    """The text as a reader sees it: composed (NFC), look-alikes folded (fullwidth letters, ligatures, no-break
+    spaces), line ends as LF, nothing a question would mark as hidden, one space wherever there were several, no
+    spaces at line ends or around it."""
+    text = _LINE_SEPARATORS.sub("\n", unicodedata.normalize("NFC", text).translate(_LOOK_ALIKES))
+    text = "".join(character for index, character in enumerate(text) if _seen(text, index))
+    text = _SPACES.sub(" ", text)
     return "\n".join(line.strip(" ") for line in text.split("\n")).strip()
+
+
+def _seen(text: str, index: int) -> bool:
+    if text[index] == "\n":
+        return True
+    if text[index] in _JOINERS:
+        before, after = text[index - 1 : index], text[index + 1 : index + 2]
+        return bool(before and after) and ord(before) > 0x7F and ord(after) > 0x7F
+    return not is_hidden(text, index)
 
 
 def canonical_url(url: str) -> str:

@@ -50,6 +50,9 @@ class Outgoing:
     target: str
     media: Sequence[str] = ()
     consequence: str = PUBLIC_CONSEQUENCE
+    # Every name the target goes by, for the repeat check, when there are several: a message to a person is a repeat
+    # whether it names the person or their conversation. Default: the target phrase.
+    addressed_to: Sequence[str] = ()
 
 
 def public_question(outgoing: Outgoing, profile: str | None) -> Question:
@@ -72,20 +75,26 @@ def public_question(outgoing: Outgoing, profile: str | None) -> Question:
     )
 
 
-def repeat_keys(outgoing: Outgoing) -> dict[str, str]:
-    """Per network, the key of "these words to this target there": equal for text a reader cannot tell apart."""
-    keys = {}
+def repeat_keys(outgoing: Outgoing) -> list[tuple[str, str]]:
+    """Per network and per name of the target, the key of "these words to this target there": equal for text a
+    reader cannot tell apart."""
+    keys = []
     for platform in outgoing.platforms:
-        seen = [
-            outgoing.what,
-            outgoing.target,
-            platform,
-            normalised_text(outgoing.text),
-            [canonical_url(url) for url in outgoing.media],
-        ]
-        digest = hashlib.sha256(json.dumps(seen, separators=(",", ":")).encode()).hexdigest()
-        keys[platform] = _KEY_PREFIX + digest[:40]
+        for target in outgoing.addressed_to or [outgoing.target]:
+            seen = [
+                outgoing.what,
+                target,
+                platform,
+                normalised_text(outgoing.text),
+                [canonical_url(url) for url in outgoing.media],
+            ]
+            digest = hashlib.sha256(json.dumps(seen, separators=(",", ":")).encode()).hexdigest()
+            keys.append((platform, _KEY_PREFIX + digest[:40]))
     return keys
+
+
+def _networks_of(keys: list[tuple[str, str]], sent: Callable[[str], bool]) -> list[str]:
+    return list(dict.fromkeys(platform for platform, key in keys if sent(key)))
 
 
 def _repeat(outgoing: Outgoing, platforms: Sequence[str]) -> ToolRefusal:
@@ -102,8 +111,7 @@ async def refuse_repeat(account: Account, outgoing: Outgoing) -> None:
     Raises:
         ToolRefusal: it is a repeat on one or more of its networks; nothing was sent.
     """
-    sent = [platform for platform, key in repeat_keys(outgoing).items() if account.already_submitted(key)]
-    if sent:
+    if sent := _networks_of(repeat_keys(outgoing), account.already_submitted):
         raise _repeat(outgoing, sent)
 
 
@@ -117,12 +125,13 @@ async def send_once(account: Account, outgoing: Outgoing, send: Callable[[], Awa
     try:
         async with AsyncExitStack() as held:
             # One order for every caller, so two overlapping calls cannot each wait for the other's key.
-            for key in sorted(keys.values()):
+            for key in sorted({key for _, key in keys}):
                 await held.enter_async_context(account.submitting_once(key))
             return await send()
     except AyrshareDuplicatePost as repeat:
-        sent = [platform for platform, key in keys.items() if account.already_submitted(key)]
-        raise _repeat(outgoing, sent or [p for p, key in keys.items() if key == repeat.idempotency_key]) from None
+        refused_key = repeat.idempotency_key
+        sent = _networks_of(keys, account.already_submitted) or _networks_of(keys, lambda key: key == refused_key)
+        raise _repeat(outgoing, sent) from None
 
 
 def unattended_decision(what: str, args: ArgsT, unattended: Unattended) -> Proceed[ArgsT] | str:

@@ -18,18 +18,21 @@ from ayrshare_mcp.tools.characters import is_hidden
 # Shown as themselves: newline and tab, and characters that draw something; everything else is marked.
 _SHOWN_CONTROLS = frozenset("\n\t")
 _BLANK_LINES = re.compile(r"(?:\n[^\S\n]*){3,}")
+# A run of spaces this long can push the rest of a line out of a dialog that wraps, as blank lines push it down.
+_LONG_SPACES = re.compile(r"[^\S\n]{20,}")
 PUBLISH_CONSEQUENCE = "It goes public on these networks; a deleted post may already have been seen."
 
 
 def visible(text: str) -> str:
     """`text` with every control, invisible or formatting character shown as <U+XXXX>, and runs of blank (or
-    blank-looking) lines counted rather than shown. An emoji's style (U+FE0F or U+FE0E after a character that has
-    one) is left alone; any other variation selector can carry hidden data, and is marked."""
+    blank-looking) lines, and of spaces, counted rather than shown. An emoji's style (U+FE0F or U+FE0E after a
+    character that has one) is left alone; any other variation selector can carry hidden data, and is marked."""
     shown: list[str] = []
     for index, character in enumerate(text):
         hidden = character not in _SHOWN_CONTROLS and is_hidden(text, index)
         shown.append(_mark(character) if hidden else character)
-    return _BLANK_LINES.sub(lambda run: f"\n\n<{run.group().count(chr(10)) - 1} blank lines>\n", "".join(shown))
+    counted = _BLANK_LINES.sub(lambda run: f"\n\n<{run.group().count(chr(10)) - 1} blank lines>\n", "".join(shown))
+    return _LONG_SPACES.sub(lambda run: f" <{len(run.group())} spaces> ", counted)
 
 
 def _mark(character: str) -> str:

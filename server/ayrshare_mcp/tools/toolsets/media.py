@@ -17,7 +17,7 @@ import anyio.to_thread
 from pydantic import Field
 
 from ayrshare_mcp.client import Account, JSONObject
-from ayrshare_mcp.client.storage import put_presigned
+from ayrshare_mcp.client.storage import content_type_for, put_presigned
 from ayrshare_mcp.confirmation import Question
 from ayrshare_mcp.settings import Unattended
 from ayrshare_mcp.tools.arguments import ToolArguments
@@ -97,9 +97,16 @@ async def _check(account: Account, args: UploadMediaArguments) -> None:
     await _media(args)
 
 
+def _source(media: Media) -> str:
+    if not isinstance(media, LocalFile):
+        return "media passed inline"
+    leads_to = "" if media.real_path == media.path else f" (which is {visible(str(media.real_path))!r})"
+    return f"the file {visible(str(media.path))!r}{leads_to}"
+
+
 async def _question(account: Account, args: UploadMediaArguments) -> Question:
     media = await _media(args)
-    source = f"the file {visible(str(media.path))!r}" if isinstance(media, LocalFile) else "media passed inline"
+    source = _source(media)
     profile = "the profile of this call's Profile-Key" if args.profile_key else "the default Ayrshare profile"
     named = visible(_file_name(args, media))
     described = f"\n\nDescription: {visible(args.description)}" if args.description else ""
@@ -145,7 +152,7 @@ async def _upload_large(account: Account, media: LocalFile, name: str) -> JSONOb
             answer.get("uploadUrl"),
             stream(media, access.folders),
             size=media.size,
-            content_type=str(answer.get("contentType") or media.media_type.mime),
+            content_type=content_type_for(answer.get("contentType"), media.media_type.mime),
             seconds=max(account.deadline - anyio.current_time(), 1.0),
             transport=access.transport,
         )

@@ -123,6 +123,8 @@ def message_out(args: SendMessageArguments) -> Outgoing:
         " ".join(parts),
         media=args.media_urls or (),
         consequence=MESSAGE_SEEN,
+        addressed_to=[f"person {args.recipient_id}"] * bool(args.recipient_id)
+        + [f"conversation {args.conversation_id}"] * bool(args.conversation_id),
     )
 
 
