@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mcp import Client
 from mcp.types import CallToolResult
@@ -100,12 +100,12 @@ async def hosting(
     tool_input: Mapping[str, Any],
     tool_result: CallToolResult,
     host_context: Mapping[str, Any],
-    color_scheme: str = "light",
+    color_scheme: Literal["light", "dark"] = "light",
     width: int = 1100,
 ) -> AsyncIterator[HostedView]:
     """`html` shown by the test host in a fresh page, with `tool_result` sent to it; the view's tools/call go to
     `client` (the real server)."""
-    page = await browser.new_page(viewport={"width": width, "height": 800}, color_scheme=color_scheme)  # type: ignore[arg-type]
+    page = await browser.new_page(viewport={"width": width, "height": 800}, color_scheme=color_scheme)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     host_page = (
@@ -141,4 +141,3 @@ async def hosting(
     finally:
         await page.close()
     assert errors == [], f"the view or the host threw: {errors}"
-
