@@ -45,7 +45,7 @@ def calendar_settings(emulator: RunningEmulator, home: Path, toolsets: str = "ca
 async def host(settings: Settings, *, renders_apps: bool = True, mode: str = "auto") -> AsyncIterator[Client]:
     """A host reaching the server in memory: one that renders MCP Apps says so, as the spec asks."""
     extensions = [APPS] if renders_apps else []
-    async with Client(build_server(settings), extensions=extensions, mode=mode) as client:  # type: ignore[arg-type]
+    async with Client(build_server(settings), extensions=extensions, mode=mode) as client:
         yield client
 
 

@@ -135,7 +135,10 @@ def test_a_post_at_a_time_that_is_no_slot_is_shown_at_its_time_and_takes_nothing
 
 
 def test_several_schedules_each_show_their_slots_and_one_post_fills_one_slot() -> None:
-    schedules = {"news": {"schedule": ["09:00Z", "17:00Z"], "daysOfWeek": [1]}, "default": {"schedule": ["09:00Z"]}}
+    schedules: dict[str, dict[str, Any]] = {
+        "news": {"schedule": ["09:00Z", "17:00Z"], "daysOfWeek": [1]},
+        "default": {"schedule": ["09:00Z"]},
+    }
     one = week(schedules, [post("a", "2026-11-30T09:00:00Z")])
     two = week(schedules, [post("a", "2026-11-30T09:00:00Z"), post("b", "2026-11-30T09:00:00Z")])
 
