@@ -17,12 +17,14 @@ ENVELOPE = jsonschema.validators.validator_for(OUTPUT_SCHEMA)(OUTPUT_SCHEMA)
 
 
 def envelope_of(result: CallToolResult) -> dict[str, Any]:
-    """The structured envelope, checked against the output schema and against its own text rendering."""
+    """The structured envelope, checked against the output schema and against its own text rendering (the first
+    block; a tool may add its answer as plain text after it, as the calendar does)."""
     assert result.structured_content is not None
     ENVELOPE.validate(result.structured_content)
     assert result.is_error is (not result.structured_content["successful"])
-    [text] = result.content
+    text, *more = result.content
     assert isinstance(text, TextContent)
+    assert all(isinstance(block, TextContent) for block in more)
     assert json.loads(text.text) == result.structured_content
     envelope: dict[str, Any] = result.structured_content
     return envelope

@@ -138,6 +138,9 @@ def assert_respects_schema(tool: str, request: RecordedRequest) -> None:
         assert "autoScheduleTitle" not in sent, "a schedule is named as Ayrshare's autoSchedule object"
         assert path != "post" or "idempotencyKey" in sent, "every create carries a key"
         sent = {name: value for name, value in sent.items() if name != "autoSchedule"}
+    if tool == "AYRSHARE_SHOW_CALENDAR":
+        assert set(sent) == {"startDate", "endDate", "limit"}, "the calendar asks history for its week's window alone"
+        return
     if tool == "AYRSHARE_DELETE_COMMENT":
         assert set(sent) <= {"id", "platform", "searchPlatformId"}, "commentId or postId travels as Ayrshare's id"
         return

@@ -163,7 +163,8 @@ def test_the_manifest_keeps_keys_secret_and_passes_them_through_the_environment(
         "AYRSHARE_MCP_BUNDLE": "claude-desktop",
     }
     assert settings["allow_unconfirmed_deletes"]["default"] is False
-    assert (settings["toolsets"]["default"], settings["publish"]["default"]) == ("core", "approval")
+    # Claude Desktop renders MCP Apps: the bundle shows the calendar view by default.
+    assert (settings["toolsets"]["default"], settings["publish"]["default"]) == ("core,calendar", "approval")
     named = set(re.findall(r"[a-z]+", settings["toolsets"]["description"]))
     assert set(TOOLSETS) <= named, "the bundle's Toolsets setting names every toolset a user can choose"
     assert not any("user_config" in arg for arg in MANIFEST["server"]["mcp_config"]["args"])

@@ -1,6 +1,11 @@
 """The MCP server: advertises the tool catalog, routes calls to it, and picks each call's credentials.
 
 The process has one pooled Ayrshare client (`SharedClient`), shared by every session on every transport.
+
+A toolset with an MCP Apps view (the calendar) makes the server advertise the `io.modelcontextprotocol/ui`
+extension, serve the view as a `ui://` resource, and serve the tools the view calls; those its toolsets do not
+serve to the model are listed, marked app-only, to clients that render apps, decided per request (on 2026-07-28 a
+client's capabilities come with each request).
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import anyio
@@ -15,6 +21,7 @@ import httpx2
 import mcp_types as types
 from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
+from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, client_supports_apps
 from starlette.requests import Request
 
 from ayrshare_mcp import __version__
@@ -37,8 +44,10 @@ from ayrshare_mcp.credentials import (
 from ayrshare_mcp.prompts import get_prompt, served_prompts
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, instructions, served
+from ayrshare_mcp.tools.catalog import app_only, views
 from ayrshare_mcp.tools.envelope import with_notice
 from ayrshare_mcp.tools.media_files import ACCESS, MediaAccess
+from ayrshare_mcp.tools.spec import SERVED_TOOLS
 
 SERVER_NAME = "ayrshare"
 SANDBOX_NOTICE = (
@@ -145,8 +154,13 @@ def build_server(
     """
     shared = shared or SharedClient(settings)
     access = access or AccessPolicy()
-    served_tools = {spec.name: spec for spec in served(settings.toolsets, read_only=settings.read_only)}
-    listing = types.ListToolsResult(tools=[spec.tool for spec in served_tools.values()])
+    model_tools = served(settings.toolsets, read_only=settings.read_only)
+    view_tools = app_only(settings.toolsets, read_only=settings.read_only)
+    served_tools = {spec.name: spec for spec in (*model_tools, *view_tools)}
+    listing = types.ListToolsResult(tools=[spec.tool for spec in model_tools])
+    # Hosts that render apps keep app-only tools from the model; any other host would put them in its context.
+    app_listing = types.ListToolsResult(tools=[spec.tool for spec in (*model_tools, *view_tools)])
+    pages = {uri: _view(uri, file) for uri, file in views(settings.toolsets).items()}
     offered = served_prompts(settings.toolsets, read_only=settings.read_only)
     prompt_listing = types.ListPromptsResult(prompts=[prompt.prompt for prompt in offered.values()])
     spent = SpentStates(settings.confirmation_seconds)
@@ -172,7 +186,7 @@ def build_server(
     async def list_tools(
         ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return listing
+        return app_listing if view_tools and client_supports_apps(ctx) else listing
 
     async def call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
@@ -183,6 +197,7 @@ def build_server(
         headers = _http_headers(ctx)
         # What an upload may read: the allowed folders, and local files at all only when the caller is on this machine.
         ACCESS.set(MediaAccess(settings.media_dirs, local_files=headers is None, transport=shared._transport))
+        SERVED_TOOLS.set(frozenset(served_tools))
         result = await spec.run(
             params.arguments,
             ctx.lifespan_context.client,
@@ -211,6 +226,24 @@ def build_server(
     def input_schema(name: str) -> dict[str, Any] | None:
         return served_tools[name].tool.input_schema if name in served_tools else None
 
+    async def list_resources(
+        ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(resources=[resource for resource, _ in pages.values()])
+
+    async def read_resource(
+        ctx: ServerRequestContext[AppState], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        if params.uri not in pages:
+            raise MCPError(types.INVALID_PARAMS, f"No resource {params.uri!r}; resources/list names those there are.")
+        resource, html = pages[params.uri]
+        contents = types.TextResourceContents(uri=resource.uri, mime_type=APP_MIME_TYPE, text=html)
+        return types.ReadResourceResult(contents=[contents])
+
+    # Only a server with a view has resources: the others keep the capabilities they always had.
+    resource_handlers: dict[str, Any] = (
+        {"on_list_resources": list_resources, "on_read_resource": read_resource} if pages else {}
+    )
     server = Server(
         SERVER_NAME,
         version=__version__,
@@ -222,10 +255,27 @@ def build_server(
         on_call_tool=call_tool,
         on_list_prompts=list_prompts,
         on_get_prompt=prompt,
+        **resource_handlers,
     )
+    if pages:
+        server.extensions[EXTENSION_ID] = {"mimeTypes": [APP_MIME_TYPE]}
     boundary = request_state_boundary(settings.state_secret, SERVER_NAME, account_of, settings.confirmation_seconds)
     server.middleware.append(boundary)
     return server
+
+
+def _view(uri: str, file: str) -> tuple[types.Resource, str]:
+    """A view in the package's `views/` folder, as the resource resources/list names and the page it reads."""
+    html = resources.files("ayrshare_mcp").joinpath("views", file).read_text(encoding="utf-8")
+    name = file.removesuffix(".html")
+    resource = types.Resource(
+        uri=uri,
+        name=name,
+        title=f"Ayrshare {name}",
+        mime_type=APP_MIME_TYPE,
+        size=len(html.encode()),
+    )
+    return resource, html
 
 
 def _http_headers(ctx: ServerRequestContext[Any]) -> Mapping[str, str] | None:

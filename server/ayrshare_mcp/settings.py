@@ -50,7 +50,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 # The toolsets a server can serve (their tools: `tools.catalog`). core is the four seed tools, and the default.
-TOOLSETS = ("core", "posts", "schedules", "account", "analytics", "comments", "messages", "media")
+TOOLSETS = ("core", "posts", "schedules", "account", "analytics", "comments", "messages", "media", "calendar")
 DEFAULT_TOOLSETS = ("core",)
 # What a post that would go public now does when no person can be asked: held for approval, or published.
 PublishMode = Literal["approval", "direct"]

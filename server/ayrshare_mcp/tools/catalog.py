@@ -1,13 +1,15 @@
 """Every tool, by toolset. A server serves the toolsets its settings name (core by default), read-only or not.
 
 A toolset is a module of `tools.toolsets` named in `settings.TOOLSETS` (that one line registers it), holding its
-`SUMMARY` (one line for `tools` and the README), its `TOOLS`, and optionally `INSTRUCTIONS` for the client. To add a
-tool: declare it in its toolset's module and list it in that module's `TOOLS`; everything else is derived.
+`SUMMARY` (one line for `tools` and the README), its `TOOLS`, and optionally `INSTRUCTIONS` for the client, `VIEWS`
+(MCP Apps views: a `ui://` URI to its file in `ayrshare_mcp/views/`) and `APP_TOOLS`, the tools its views call. To
+add a tool: declare it in its toolset's module and list it in that module's `TOOLS`; everything else is derived.
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
@@ -30,6 +32,23 @@ TOOLSET_OF: dict[str, str] = {spec.name: name for name, tools in TOOLS_OF.items(
 def served(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS, *, read_only: bool = False) -> tuple[ToolSpec[Any], ...]:
     """The tools a server with these settings lists and answers: those of its toolsets, only read-only ones if so."""
     return tuple(spec for name in toolsets for spec in TOOLS_OF[name] if spec.read_only or not read_only)
+
+
+def app_only(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS, *, read_only: bool = False) -> tuple[ToolSpec[Any], ...]:
+    """The tools a served toolset's view calls that are not served to the model: served for the view alone, marked
+    `_meta.ui.visibility: ["app"]` so hosts keep them out of the model's context. Read-only leaves out the others."""
+    model_tools = {spec.name for spec in served(toolsets, read_only=read_only)}
+    wanted = dict.fromkeys(name for toolset in toolsets for name in getattr(_MODULES[toolset], "APP_TOOLS", ()))
+    return tuple(
+        replace(spec, meta={**(spec.meta or {}), "ui": {"visibility": ["app"]}})
+        for name in wanted
+        if name not in model_tools and ((spec := TOOLS_BY_NAME[name]).read_only or not read_only)
+    )
+
+
+def views(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS) -> dict[str, str]:
+    """The MCP Apps views the served toolsets declare: `ui://` URI to file name in `ayrshare_mcp/views/`."""
+    return {uri: file for toolset in toolsets for uri, file in getattr(_MODULES[toolset], "VIEWS", {}).items()}
 
 
 def instructions(toolsets: tuple[str, ...] = DEFAULT_TOOLSETS) -> str:

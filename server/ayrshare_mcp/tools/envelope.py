@@ -1,4 +1,5 @@
-"""The one shape of every tool result: `{data, error?, successful}`, as structuredContent and as the same JSON text.
+"""The one shape of every tool result: `{data, error?, successful}`, as structuredContent and as the same JSON text
+(the first content block; a tool may add a second, its answer as plain text).
 
 Every secret the server knows of is redacted from a result before it leaves: Ayrshare should never echo a key
 back, but a result is the one place a leak would reach the model.
@@ -43,11 +44,17 @@ OUTPUT_SCHEMA: dict[str, Any] = {
 REDACTED = "[redacted]"
 
 
-def success(data: JSONObject, *, notice: str | None = None, redact: Sequence[str] = ()) -> types.CallToolResult:
+def success(
+    data: JSONObject, *, notice: str | None = None, redact: Sequence[str] = (), text: str | None = None
+) -> types.CallToolResult:
+    """The envelope of a call that did what was asked; `text`, if given, follows the JSON as a second block."""
     envelope: JSONObject = {"data": data, "successful": True}
     if notice:
         envelope["notice"] = notice
-    return _envelope(envelope, redact)
+    result = _envelope(envelope, redact)
+    if text is not None:
+        result.content.append(_text_block(text, redact))
+    return result
 
 
 def failure(error: str, data: JSONObject | None = None, *, redact: Sequence[str] = ()) -> types.CallToolResult:
@@ -55,8 +62,11 @@ def failure(error: str, data: JSONObject | None = None, *, redact: Sequence[str]
 
 
 def with_notice(result: types.CallToolResult, field: str, notice: str) -> types.CallToolResult:
-    """The same result with one more envelope field, in both its structured and its text form."""
-    return _as_result({**(result.structured_content or {}), field: notice})
+    """The same result with one more envelope field, in both its structured and its text form; any block after the
+    envelope's JSON stays."""
+    changed = _as_result({**(result.structured_content or {}), field: notice})
+    changed.content.extend(result.content[1:])
+    return changed
 
 
 def _envelope(envelope: JSONObject, secrets: Sequence[str]) -> types.CallToolResult:
@@ -66,6 +76,10 @@ def _envelope(envelope: JSONObject, secrets: Sequence[str]) -> types.CallToolRes
         envelope = redact(envelope, secrets)
         text = _json(envelope)
     return _as_result(envelope, text)
+
+
+def _text_block(text: str, secrets: Sequence[str]) -> types.TextContent:
+    return types.TextContent(type="text", text=redact(text, secrets))
 
 
 def _as_result(envelope: JSONObject, text: str | None = None) -> types.CallToolResult:

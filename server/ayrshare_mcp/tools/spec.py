@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, TypeVar
 
@@ -54,7 +55,22 @@ class WithNotice:
     notice: str
 
 
-Handler = Callable[[Account, ArgsT], Awaitable[JSONObject | WithNotice]]
+@dataclass(frozen=True)
+class WithText:
+    """A handler's answer that also reads well as text: `text` follows the envelope's JSON as a second content
+    block, for models and hosts that show no structured view of it (the calendar's week as lines)."""
+
+    data: JSONObject
+    text: str
+    notice: str | None = None
+
+
+HandlerAnswer = JSONObject | WithNotice | WithText
+Handler = Callable[[Account, ArgsT], Awaitable[HandlerAnswer]]
+
+# The names of the tools the server answering this call serves (set by the server for each call): a tool can say
+# what a client may call next, e.g. whether a delete button could work.
+SERVED_TOOLS: ContextVar[frozenset[str]] = ContextVar("served_tools", default=frozenset())
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,7 @@ class Clearance:
     question: Question | None = None
 
 
-ClearedHandler = Callable[[Account, ArgsT, Clearance], Awaitable[JSONObject | WithNotice]]
+ClearedHandler = Callable[[Account, ArgsT, Clearance], Awaitable[HandlerAnswer]]
 
 
 class ToolRefusal(Exception):
@@ -120,6 +136,8 @@ class ToolSpec(Generic[ArgsT]):
     annotations: types.ToolAnnotations
     handler: Handler[ArgsT] | None = None
     confirmation: Confirmation[ArgsT] | None = None
+    # The tool's `_meta` as listed, e.g. the MCP Apps view it renders in ({"ui": {"resourceUri": ...}}).
+    meta: dict[str, Any] | None = None
     # What the tool accepts, every constraint included; `tool` advertises it trimmed (see `schema.advertised`).
     accepts: dict[str, Any] = field(init=False, repr=False)
     tool: types.Tool = field(init=False, repr=False)
@@ -136,6 +154,7 @@ class ToolSpec(Generic[ArgsT]):
             input_schema=advertised(accepts),
             output_schema=OUTPUT_SCHEMA,
             annotations=self.annotations,
+            meta=self.meta,
         )
         object.__setattr__(self, "tool", tool)
 
@@ -186,12 +205,13 @@ class ToolSpec(Generic[ArgsT]):
         except Exception as exc:  # the tool boundary: a bug must still reach the model as a readable tool error
             logger.exception("%s failed unexpectedly", self.name)
             return failure(unexpected(self, exc), redact=redact)
-        if isinstance(answer, WithNotice):
+        if isinstance(answer, WithNotice | WithText):
             notice = " ".join(part for part in (go.notice, answer.notice) if part)
-            return success(answer.data, notice=notice, redact=redact)
+            text = answer.text if isinstance(answer, WithText) else None
+            return success(answer.data, notice=notice, redact=redact, text=text)
         return success(answer, notice=go.notice, redact=redact)
 
-    async def _act(self, account: Account, go: Proceed[ArgsT]) -> JSONObject | WithNotice:
+    async def _act(self, account: Account, go: Proceed[ArgsT]) -> HandlerAnswer:
         if self.confirmation is not None:
             return await self.confirmation.act(account, go.arguments, go.clearance)
         assert self.handler is not None  # one of the two, see __post_init__
