@@ -15,7 +15,7 @@ import pytest
 from ayrshare_mcp.emulator.analytics import seed_native_post
 from tests.envelope import fail, succeed
 from tests.oracle import POST_ID, Operation
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, with_every_toolset
+from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, User, client_from, with_every_toolset
 
 pytestmark = pytest.mark.anyio
 
@@ -299,7 +299,7 @@ async def test_bad_arguments_are_explained_and_nothing_is_sent(
 
 @pytest.fixture
 async def http(emulator: RunningEmulator) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(base_url=emulator.url + "/", headers=AUTH) as client:
+    async with client_from(None, base_url=emulator.url + "/", headers=AUTH) as client:
         yield client
 
 

@@ -30,7 +30,7 @@ from mcp.types import TextResourceContents
 from ayrshare_mcp.tools.toolsets.calendar import SHOW_CALENDAR, VIEW_URI
 from ayrshare_mcp.tools.toolsets.core import DELETE_POST
 from ayrshare_mcp.tools.toolsets.posts import GET_POST
-from tests.support import API_KEY, BEARER, PROCESS_WAIT, RunningEmulator, server_env, serving_here
+from tests.support import API_KEY, BEARER, PROCESS_WAIT, RunningEmulator, client_from, server_env, serving_here
 
 VIEW = resources.files("ayrshare_mcp").joinpath("views", "calendar.html")
 # The budget: what a host fetches and parses for every calendar it shows. A week grid with its client is about
@@ -118,7 +118,7 @@ async def app_host_client(emulator: RunningEmulator, home: Path) -> AsyncIterato
     apps = advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})
     async with (
         serving_here(["--transport", "streamable-http", "--toolsets", "calendar"], env) as (_, url, _),
-        httpx2.AsyncClient(headers=BEARER, timeout=httpx2.Timeout(30)) as http,
+        client_from(None, headers=BEARER, timeout=httpx2.Timeout(30)) as http,
         Client(streamable_http_client(url + "/mcp", http_client=http), extensions=[apps]) as client,
     ):
         yield client

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 
 from ayrshare_mcp.client import AyrshareAPIError, AyrshareClient
@@ -22,6 +21,7 @@ from tests.support import (
     PROFILE_KEY,
     RunningEmulator,
     User,
+    client_from,
     server_env,
     serving_here,
     with_every_toolset,
@@ -227,7 +227,7 @@ async def test_a_post_id_passed_as_one_comments_id_is_refused_rather_than_deleti
 async def modern_server(module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> Any:
     env = server_env(module_emulator, tmp_path_factory.mktemp("home"), AYRSHARE_API_KEY=API_KEY)
     command = ["--transport", "streamable-http", "--toolsets", "comments"]
-    async with serving_here(command, env) as (_, url, _log), httpx2.AsyncClient() as http:
+    async with serving_here(command, env) as (_, url, _log), client_from(None) as http:
         yield RawModernClient(http, url)
 
 

@@ -28,6 +28,7 @@ from tests.support import (
     WAIT,
     RunningEmulator,
     User,
+    client_from,
     http_session,
     server_env,
     serving_here,
@@ -224,7 +225,7 @@ def the_question_was_asked(payload: dict[str, Any]) -> str:
 async def modern_server(module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> Any:
     env = server_env(module_emulator, tmp_path_factory.mktemp("home"), AYRSHARE_API_KEY=API_KEY)
     command = ["--transport", "streamable-http", "--toolsets", "all"]
-    async with serving_here(command, env) as (_, url, log), httpx2.AsyncClient() as http:
+    async with serving_here(command, env) as (_, url, log), client_from(None) as http:
         yield http, url, log
 
 
@@ -358,7 +359,7 @@ async def test_another_caller_cannot_answer_a_confirmation_meant_for_someone_els
                     session_id = session_ids[0]
                     accept = {"action": "accept", "content": {"confirm": True}}
                     answer = {"jsonrpc": "2.0", "id": seen["request_id"], "result": accept}
-                    async with httpx2.AsyncClient() as b:
+                    async with client_from(None) as b:
                         hijack = await b.post(
                             url + "/mcp",
                             json=answer,

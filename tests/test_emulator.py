@@ -11,7 +11,7 @@ import pytest
 
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, posts
 from ayrshare_mcp.emulator.ayrshare import XHeaders
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator
+from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, client_from
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +20,7 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
 @pytest.fixture
 async def http(emulator: RunningEmulator) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(base_url=emulator.url + "/", headers=AUTH) as client:
+    async with client_from(None, base_url=emulator.url + "/", headers=AUTH) as client:
         yield client
 
 
@@ -52,7 +52,7 @@ async def test_the_rate_limit_is_counted_per_profile(emulator: RunningEmulator, 
 async def test_an_unknown_key_is_code_102_with_the_switched_status(emulator: RunningEmulator, status: int) -> None:
     emulator.service.switches.auth_failure_status = status
 
-    async with httpx2.AsyncClient(base_url=emulator.url + "/") as client:
+    async with client_from(None, base_url=emulator.url + "/") as client:
         unknown = await client.get("history", headers={"Authorization": "Bearer nope"})
         missing = await client.get("history")
 
@@ -191,7 +191,7 @@ async def test_bulk_deletes_only_pending_posts(emulator: RunningEmulator, http: 
 
 
 async def test_faults_and_the_request_log_are_reachable_over_http(emulator: RunningEmulator) -> None:
-    async with httpx2.AsyncClient(base_url=emulator.url.removesuffix("/api")) as control:
+    async with client_from(None, base_url=emulator.url.removesuffix("/api")) as control:
         await control.post("/__emulator__/faults", json={"status": 503, "path": "/user", "times": 1})
         faulted = await control.get("/api/user", headers=AUTH)
         healthy = await control.get("/api/user", headers=AUTH)
@@ -300,7 +300,7 @@ async def test_posts_are_created_now_at_a_date_or_in_an_auto_schedules_next_slot
 
 
 async def test_the_control_endpoints_set_switches_add_latency_and_reset(emulator: RunningEmulator) -> None:
-    async with httpx2.AsyncClient(base_url=emulator.url.removesuffix("/api")) as control:
+    async with client_from(None, base_url=emulator.url.removesuffix("/api")) as control:
         configured = await control.post("/__emulator__/config", json={"latency": 0.01, "rate_limit": 5})
         emulator.seed_post()
         reset = await control.post("/__emulator__/reset", json={})

@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.support import API_KEY, PROFILE_KEY, RunningEmulator
+from tests.support import API_KEY, PROFILE_KEY, RunningEmulator, client_from
 
 pytestmark = pytest.mark.anyio
 
@@ -18,7 +18,7 @@ LINKEDIN = {"post": "Hello world", "platforms": ["linkedin"]}
 
 @pytest.fixture
 async def http(emulator: RunningEmulator) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(base_url=emulator.url + "/", headers=AUTH) as client:
+    async with client_from(None, base_url=emulator.url + "/", headers=AUTH) as client:
         yield client
 
 

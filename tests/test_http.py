@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import anyio
-import httpx2
 import pytest
 
 from ayrshare_mcp.emulator import Fault
@@ -20,6 +19,7 @@ from tests.support import (
     TOKEN,
     WAIT,
     RunningEmulator,
+    client_from,
     http_server,
     http_session,
     settings_for,
@@ -69,7 +69,7 @@ async def test_stateless_streamable_http_serves_without_a_session(emulator: Runn
 
     with anyio.fail_after(WAIT):
         async with http_server(settings, HttpOptions(stateless=True)) as url:
-            async with httpx2.AsyncClient() as http:
+            async with client_from(None) as http:
                 answer = await http.post(url + "/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **BEARER})
             async with http_session(url, mode="legacy") as client:
                 data = await succeed(client, HISTORY, {})
@@ -83,7 +83,7 @@ async def test_the_health_check_answers_without_touching_ayrshare(emulator: Runn
     with anyio.fail_after(WAIT):
         async with (
             http_server(keyless_settings(emulator, home), HttpOptions(transport="sse")) as url,
-            httpx2.AsyncClient() as http,
+            client_from(None) as http,
         ):
             answer = await http.get(url + "/healthz")
 
@@ -188,7 +188,7 @@ async def test_a_foreign_origin_gets_403_and_a_foreign_host_421_on_every_bind(
     auth = {"Authorization": f"Bearer {TOKEN}"}
 
     with anyio.fail_after(WAIT):
-        async with http_server(keyless_settings(emulator, home), options, TOKEN) as url, httpx2.AsyncClient() as http:
+        async with http_server(keyless_settings(emulator, home), options, TOKEN) as url, client_from(None) as http:
             evil_origin = await http.get(url + path, headers={**auth, "Origin": "http://evil.example"})
             evil_host = await http.get(url + path, headers={**auth, "Host": "evil.example"})
             local_origin = await http.post(
@@ -205,7 +205,7 @@ async def test_an_allowed_host_admits_that_hostname_and_its_https_origin(emulato
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}"}
 
     with anyio.fail_after(WAIT):
-        async with http_server(keyless_settings(emulator, home), options, TOKEN) as url, httpx2.AsyncClient() as http:
+        async with http_server(keyless_settings(emulator, home), options, TOKEN) as url, client_from(None) as http:
             named = await http.post(
                 url + "/mcp",
                 json=INITIALIZE,
@@ -228,7 +228,7 @@ async def test_with_an_access_token_every_request_but_the_health_check_must_pres
 
     with anyio.fail_after(WAIT):
         async with http_server(settings, HttpOptions(), TOKEN) as url:
-            async with httpx2.AsyncClient() as http:
+            async with client_from(None) as http:
                 missing = await http.post(url + "/mcp", json=INITIALIZE, headers=MCP_HEADERS)
                 wrong = await http.post(
                     url + "/mcp", json=INITIALIZE, headers={**MCP_HEADERS, "Authorization": f"Bearer {TOKEN}x"}
@@ -269,7 +269,7 @@ async def test_a_body_over_the_limit_gets_413_and_the_server_keeps_serving(
 
     with anyio.fail_after(WAIT):
         async with http_server(settings, HttpOptions()) as url:
-            async with httpx2.AsyncClient() as http:
+            async with client_from(None) as http:
                 answer = await http.post(url + "/mcp", content=huge, headers={**MCP_HEADERS, **BEARER})
             async with http_session(url) as client:
                 await succeed(client, HISTORY, {})

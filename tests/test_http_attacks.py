@@ -236,7 +236,7 @@ async def test_a_caller_inventing_a_key_per_session_holds_no_more_than_the_addre
     args = ["--transport", "streamable-http", "--max-sessions-per-address", "8"]
 
     with anyio.fail_after(WAIT):
-        async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient() as http:
+        async with serving_here(args, env) as (_, url, _), client_from(None) as http:
             keys = [f"JUNK-KEY-{n}" for n in range(12)]
             opened = [await open_session(http, url, key) for key in keys]
             again = await open_session(http, url, keys[-1])
@@ -260,7 +260,7 @@ async def test_an_oversized_initialize_is_refused_since_a_session_keeps_it(
     }
 
     with anyio.fail_after(WAIT):
-        async with httpx2.AsyncClient() as http:
+        async with client_from(None) as http:
             answer = await http.post(url + "/mcp", json=padded, headers=RAW_ACCEPT)
 
     assert answer.status_code == 413
@@ -298,7 +298,7 @@ async def test_connections_beyond_the_cap_are_turned_away_at_once(emulator: Runn
             turned_away = await raw(url, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
             for stream in idle:
                 await stream.aclose()
-            async with httpx2.AsyncClient() as http:
+            async with client_from(None) as http:
                 served = await http.get(url + "/healthz")
 
     assert status_of(turned_away) == 503
@@ -335,7 +335,7 @@ async def test_the_bearer_scheme_is_accepted_in_any_case(token_server: tuple[str
     token = TOKEN
 
     with anyio.fail_after(WAIT):
-        async with httpx2.AsyncClient() as http:
+        async with client_from(None) as http:
             answers = [
                 await http.post(
                     url + "/mcp", json=RAW_INITIALIZE, headers={**RAW_ACCEPT, "Authorization": f"{scheme} {token}"}
@@ -372,7 +372,7 @@ async def test_floods_of_rejected_requests_leave_a_few_lines_and_no_traceback(
     env = server_env(emulator, home, AYRSHARE_MCP_TOKEN=TOKEN)
 
     with anyio.fail_after(WAIT):
-        async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
+        async with serving_here(["--transport", "sse"], env) as (_, url, log), client_from(None) as http:
             for _ in range(30):
                 await http.get(url + "/sse", headers={"Authorization": "Bearer wrong"})
                 await http.get(url + "/sse", headers={"Host": "evil.example"})
@@ -493,7 +493,7 @@ async def test_the_sdks_own_warnings_cannot_forge_lines_or_flood_the_log(emulato
     env = server_env(emulator, home)
 
     with anyio.fail_after(WAIT):
-        async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
+        async with serving_here(["--transport", "sse"], env) as (_, url, log), client_from(None) as http:
             for _ in range(40):
                 await http.post(url + "/messages/?session_id=x%0a2026-01-01 00:00:00 CRITICAL forged", json={})
 
@@ -508,7 +508,7 @@ async def test_sse_session_ids_are_masked_in_the_log_at_debug(emulator: RunningE
     with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", "sse"], env, log_level="DEBUG") as (_, url, log),
-            httpx2.AsyncClient(timeout=10) as http,
+            client_from(None, timeout=10) as http,
             http.stream("GET", url + "/sse") as events,
         ):
             async for line in events.aiter_lines():
@@ -527,7 +527,7 @@ async def test_sdk_warnings_that_name_a_new_session_each_time_stay_a_few_lines(
     env = server_env(emulator, home)
 
     with anyio.fail_after(WAIT):
-        async with serving_here(["--transport", "sse"], env) as (_, url, log), httpx2.AsyncClient() as http:
+        async with serving_here(["--transport", "sse"], env) as (_, url, log), client_from(None) as http:
             for _ in range(300):
                 await http.post(url + f"/messages/?session_id={uuid.uuid4().hex}", json={})
 
@@ -543,7 +543,7 @@ async def test_a_malformed_message_for_an_sse_session_leaves_no_body_text_in_the
     with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", "sse"], env) as (_, url, log),
-            httpx2.AsyncClient(timeout=30) as http,
+            client_from(None, timeout=30) as http,
             http.stream("GET", url + "/sse") as stream,
         ):
             endpoint = ""
@@ -566,7 +566,7 @@ async def test_a_deeply_nested_body_opening_no_session_is_refused_with_400_and_n
     nested = b"[" * 200_000 + b"]" * 200_000
 
     with anyio.fail_after(WAIT):
-        async with httpx2.AsyncClient() as http:
+        async with client_from(None) as http:
             answer = await http.post(url + "/mcp", content=nested, headers=RAW_ACCEPT)
 
     assert answer.status_code == 400
@@ -590,7 +590,7 @@ async def test_a_body_that_stops_arriving_is_cut_off_at_the_deadline_without_a_t
     with anyio.fail_after(WAIT):
         async with (
             serving_here(["--transport", "streamable-http", "--request-timeout", "1"], env) as (_, url, log),
-            httpx2.AsyncClient() as http,
+            client_from(None) as http,
         ):
             opened = await http.post(url + "/mcp", json=RAW_INITIALIZE, headers=RAW_ACCEPT)
             session = opened.headers["mcp-session-id"].encode()
@@ -626,7 +626,7 @@ async def behind_a_proxy(emulator: RunningEmulator, home: Path) -> AsyncIterator
 async def test_behind_a_trusted_proxy_each_client_has_its_own_address(behind_a_proxy: tuple[str, Log]) -> None:
     url, log = behind_a_proxy
     with anyio.fail_after(WAIT):
-        async with httpx2.AsyncClient() as http:
+        async with client_from(None) as http:
             held = await sessions_through(http, url, [f"203.0.113.{n % 4}" for n in range(8)])
 
     assert held == [True] * 8
@@ -650,7 +650,7 @@ async def test_without_trust_proxy_forwarded_addresses_are_ignored(emulator: Run
     args = ["--transport", "streamable-http", "--max-sessions-per-address", "2"]
 
     with anyio.fail_after(WAIT):
-        async with serving_here(args, env) as (_, url, _), httpx2.AsyncClient() as http:
+        async with serving_here(args, env) as (_, url, _), client_from(None) as http:
             held = await sessions_through(http, url, [f"203.0.113.{n}" for n in range(4)])
 
     assert held == [True, True, False, False]

@@ -151,7 +151,7 @@ async def test_a_caller_with_a_real_key_is_held_to_its_quota_and_others_from_its
     args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-caller", "5"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, env) as (_, url, _), httpx2.AsyncClient() as http:
+        async with serving(args, env) as (_, url, _), client_from(None) as http:
             async with session_from(None, url, API_KEY) as first:
                 await succeed(first, HISTORY, {})  # the key is proven: its sessions are its own, not the address's
             flood = [await open_session(http, url, API_KEY) for _ in range(30)]
@@ -174,7 +174,7 @@ async def test_concurrent_initializes_cannot_race_past_the_address_quota(emulato
     with anyio.fail_after(PROCESS_WAIT):
         async with (
             serving(args, env) as (_, url, _),
-            httpx2.AsyncClient(limits=httpx2.Limits(max_connections=50)) as http,
+            client_from(None, limits=httpx2.Limits(max_connections=50)) as http,
         ):
             async with anyio.create_task_group() as tg:
                 for n in range(40):
@@ -242,7 +242,7 @@ async def test_token_holders_sending_invented_keys_cannot_lock_another_token_hol
     with_token = {"Authorization": f"Bearer {TOKEN}"}
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, env) as (_, url, _), httpx2.AsyncClient(headers=with_token) as http:
+        async with serving(args, env) as (_, url, _), client_from(None, headers=with_token) as http:
             flood = [await initialize(http, url, f"INVENTED-{n}") for n in range(30)]
             async with http_session(url, mode="legacy") as colleague:  # the server's key, as a team shares it
                 await succeed(colleague, HISTORY, {})
@@ -311,7 +311,7 @@ async def test_a_server_for_one_session_admits_a_caller_with_its_own_key(emulato
     args = ["--transport", "streamable-http", "--max-sessions", "1"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, _), httpx2.AsyncClient() as http:
+        async with serving(args, server_env(emulator, home)) as (_, url, _), client_from(None) as http:
             status = await initialize(http, url, "CANARY-FIRST-KEY-1234")
 
     assert status == 200
@@ -324,7 +324,7 @@ async def test_ipv4_clients_behind_a_dual_stack_proxy_are_separate_callers(
     args = ["--transport", "streamable-http", "--trust-proxy", "127.0.0.1", "--max-sessions-per-address", "3"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, _), httpx2.AsyncClient() as proxy:
+        async with serving(args, server_env(emulator, home)) as (_, url, _), client_from(None) as proxy:
             _, mine = await open_session(proxy, url, "VICTIM-KEY-1", X_Forwarded_For="::ffff:198.51.100.7")
             others = [
                 await initialize(proxy, url, f"OTHER-KEY-{n}", X_Forwarded_For="::ffff:203.0.113.9") for n in range(4)

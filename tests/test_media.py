@@ -25,6 +25,7 @@ from mcp import Client
 from mcp.client.session import ClientRequestContext
 from mcp.types import ElicitRequestParams, ElicitResult
 
+from ayrshare_mcp.client.client import trust_store
 from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.emulator import media as emulated
 from ayrshare_mcp.server import SharedClient, build_server
@@ -78,7 +79,7 @@ class StorageOnLoopback(httpx2.AsyncBaseTransport):
 
     def __init__(self, emulator: RunningEmulator) -> None:
         self._port = httpx2.URL(emulator.url).port
-        self._network = httpx2.AsyncHTTPTransport()
+        self._network = httpx2.AsyncHTTPTransport(verify=trust_store())
         self.asked: list[httpx2.URL] = []
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:

@@ -25,6 +25,7 @@ from tests.support import (
     X_API_SECRET,
     RunningEmulator,
     User,
+    client_from,
     server_env,
     serving_here,
     with_every_toolset,
@@ -190,7 +191,7 @@ async def test_a_yes_to_one_message_cannot_send_other_words_or_reach_another_per
 ) -> None:
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
     command = ["--transport", "streamable-http", "--toolsets", "all"]
-    async with serving_here(command, env) as (_, url, _log), httpx2.AsyncClient() as http:
+    async with serving_here(command, env) as (_, url, _log), client_from(None) as http:
         client = RawModernClient(http, url)
         with anyio.fail_after(WAIT):
             state = the_question_was_asked(await client.call(SEND, REPLY))
@@ -380,7 +381,7 @@ async def test_setting_nothing_is_refused_before_anyone_is_asked(emulator: Runni
 @pytest.fixture
 async def http(emulator: RunningEmulator) -> AsyncIterator[httpx2.AsyncClient]:
     headers = {"Authorization": f"Bearer {API_KEY}"}
-    async with httpx2.AsyncClient(base_url=emulator.url + "/", headers=headers) as client:
+    async with client_from(None, base_url=emulator.url + "/", headers=headers) as client:
         yield client
 
 

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -23,7 +22,7 @@ from mcp.client.stdio import stdio_client
 from ayrshare_mcp import __version__
 from ayrshare_mcp.cli.tool_commands import listing
 from ayrshare_mcp.settings import TOOLSETS
-from tests.support import API_KEY, http_session
+from tests.support import API_KEY, client_from, http_session
 
 ROOT = Path(__file__).parent.parent
 NODE_TOOLS = ROOT / "tests" / ".node"
@@ -386,7 +385,7 @@ async def test_the_images_install_and_start_steps_serve_mcp_and_the_health_check
             while b": MCP over " not in log:
                 log += await process.stderr.receive()
             url = f"http://127.0.0.1:{port}"
-            async with httpx2.AsyncClient() as http:
+            async with client_from(None) as http:
                 health = await http.get(url + "/healthz")
             async with http_session(url, headers={"X-Ayrshare-Api-Key": API_KEY}) as client:
                 tools = [tool.name for tool in (await client.list_tools()).tools]

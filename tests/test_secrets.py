@@ -31,6 +31,7 @@ from tests.support import (
     X_API_SECRET,
     RunningEmulator,
     captured_logs,
+    client_from,
     http_server,
     http_session,
     memory_client,
@@ -166,7 +167,7 @@ async def test_keys_and_the_access_token_sent_over_http_never_leak(emulator: Run
             for mode in ("auto", "legacy"):
                 async with http_session(url, headers=headers, mode=mode) as client:
                     results += await drive_every_path(client, emulator)
-            async with httpx2.AsyncClient() as http:
+            async with client_from(None) as http:
                 refused = await http.post(url + "/mcp", json={}, headers={"Authorization": f"Bearer {token}-wrong"})
 
     assert refused.status_code == 401
