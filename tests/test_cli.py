@@ -188,7 +188,15 @@ async def test_config_prints_json_that_launches_this_installation_by_absolute_pa
     assert Path(entry["command"]).is_absolute()
     assert await anyio.Path(entry["command"]).exists()
     assert entry["env"] == {"AYRSHARE_API_KEY": "YOUR-AYRSHARE-API-KEY"}
-    assert stderr.strip()
+    assert f"ayrshare-mcp --toolsets core,calendar config {host}" in stderr, "how to see the calendar in this host"
+
+
+async def test_config_with_the_calendar_passes_it_on_and_says_nothing_more_of_it() -> None:
+    code, stdout, stderr = await run("--toolsets", "core,calendar", "config", "claude", env={})
+
+    assert code == 0
+    assert json.loads(stdout)["mcpServers"]["ayrshare"]["args"][-2:] == ["--toolsets", "core,calendar"]
+    assert "calendar toolset" not in stderr
 
 
 async def test_config_for_claude_code_is_a_command_line_and_sandbox_configs_need_no_key() -> None:

@@ -29,6 +29,12 @@ WHERE = {
     "claude-code": "Claude Code: run this command in your project.",
 }
 
+# Every host above renders MCP Apps, so each can show the schedule as a calendar; the default (core) leaves it out.
+CALENDAR_HINT = (
+    "To see auto schedules as a week calendar in this host (an MCP App), add the calendar toolset: ayrshare-mcp "
+    "--toolsets {toolsets} config {host}"
+)
+
 
 def print_config(host: str, settings: Settings) -> int:
     command, args = launcher(Installation.here(settings.environ))
@@ -37,6 +43,8 @@ def print_config(host: str, settings: Settings) -> int:
         args += ["--toolsets", "all" if settings.toolsets == TOOLSETS else ",".join(settings.toolsets)]
     env = {} if settings.sandbox else {"AYRSHARE_API_KEY": KEY_PLACEHOLDER}
     sys.stderr.write(WHERE[host] + "\n")
+    if "calendar" not in settings.toolsets:
+        sys.stderr.write(CALENDAR_HINT.format(toolsets=",".join((*settings.toolsets, "calendar")), host=host) + "\n")
     sys.stdout.write(render(host, command, args, env) + "\n")
     return 0
 
