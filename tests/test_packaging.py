@@ -241,7 +241,9 @@ async def test_a_packed_bundle_unpacks_starts_and_serves_its_tools(
             tools = [tool.name for tool in (await client.list_tools()).tools]
             history = await client.call_tool("AYRSHARE_GET_POST_HISTORY", {})
 
-    assert tools == TOOL_NAMES
+    bundle_default = tuple(user_config["toolsets"].split(","))
+    assert tools == [tool.name for tool in listing(bundle_default).tools], "the tools of the bundle's default toolsets"
+    assert "AYRSHARE_SHOW_CALENDAR" in tools, "Claude Desktop renders apps: its bundle shows the calendar"
     assert not (unpacked / "tests").exists()
     assert history.structured_content is not None
     assert history.structured_content["successful"] is True
