@@ -265,12 +265,20 @@ async def test_a_host_that_renders_no_apps_lists_no_app_only_tool_and_still_read
         async with host(calendar_settings(emulator, home), renders_apps=False, mode=mode) as client:
             listed = [tool.name for tool in (await client.list_tools()).tools]
             result = await client.call_tool(SHOW_CALENDAR, {"week": WEEK, "timeZone": "Europe/Berlin"})
-            # The view's tools stay callable: a host may render the view without saying so.
-            details = await succeed(client, GET_POST, {"id": "inslot"})
+            if mode == "legacy":
+                # The 2025 era cannot declare MCP Apps: a host there may render the view without saying so.
+                details = await succeed(client, GET_POST, {"id": "inslot"})
+                assert details["id"] == "inslot"
+            else:
+                # A 2026 client that renders no view has no use for them: its model must not delete through them.
+                with pytest.raises(MCPError, match="only for the calendar view"):
+                    await client.call_tool(DELETE_POST, {"id": "inslot"})
 
     # Listed, they would cost its model context that only a view could use.
     assert listed == [SHOW_CALENDAR]
-    assert details["id"] == "inslot"
+    assert result.structured_content is not None
+    assert result.structured_content["data"]["canDelete"] is (mode == "legacy")
+    assert [request for request in emulator.app.requests if request.method == "DELETE"] == []
     text = text_calendar(result)
     assert text.startswith("Calendar 2030-W10, 2030-03-04 to 2030-03-10, times in Europe/Berlin")
     assert "Tue 2030-03-05" in text

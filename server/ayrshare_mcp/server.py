@@ -22,6 +22,7 @@ import mcp_types as types
 from mcp import MCPError
 from mcp.server import Server, ServerRequestContext
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, client_supports_apps
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.requests import Request
 
 from ayrshare_mcp import __version__
@@ -157,6 +158,7 @@ def build_server(
     model_tools = served(settings.toolsets, read_only=settings.read_only)
     view_tools = app_only(settings.toolsets, read_only=settings.read_only)
     served_tools = {spec.name: spec for spec in (*model_tools, *view_tools)}
+    model_names = frozenset(spec.name for spec in model_tools)
     listing = types.ListToolsResult(tools=[spec.tool for spec in model_tools])
     # Hosts that render apps keep app-only tools from the model; any other host would put them in its context.
     app_listing = types.ListToolsResult(tools=[spec.tool for spec in (*model_tools, *view_tools)])
@@ -194,10 +196,13 @@ def build_server(
         spec = served_tools.get(params.name)
         if spec is None:
             raise MCPError(types.INVALID_PARAMS, unknown_tool(params.name, settings))
+        with_views = _may_render_views(ctx)
+        if spec.name not in model_names and not with_views:
+            raise MCPError(types.INVALID_PARAMS, view_tool_only(spec.name))
         headers = _http_headers(ctx)
         # What an upload may read: the allowed folders, and local files at all only when the caller is on this machine.
         ACCESS.set(MediaAccess(settings.media_dirs, local_files=headers is None, transport=shared._transport))
-        SERVED_TOOLS.set(frozenset(served_tools))
+        SERVED_TOOLS.set(frozenset(served_tools) if with_views else frozenset(model_names))
         result = await spec.run(
             params.arguments,
             ctx.lifespan_context.client,
@@ -281,6 +286,21 @@ def _view(uri: str, file: str) -> tuple[types.Resource, str]:
 def _http_headers(ctx: ServerRequestContext[Any]) -> Mapping[str, str] | None:
     """The headers of the HTTP request that carried this call; None on stdio and in memory."""
     return ctx.request.headers if isinstance(ctx.request, Request) else None
+
+
+def _may_render_views(ctx: ServerRequestContext[Any]) -> bool:
+    """Whether this request may come from a view: its client declared MCP Apps, or is on the 2025 era, whose
+    capabilities cannot say so (a host there may render the view without telling)."""
+    return client_supports_apps(ctx) or ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS
+
+
+def view_tool_only(name: str) -> str:
+    """Why a tool that only a view calls is refused to a client that renders no views."""
+    toolset = TOOLSET_OF[name]
+    return (
+        f"{name} is here only for the calendar view, and this client did not say it renders MCP Apps. To let a model "
+        f"call it, serve its toolset too: --toolsets {toolset},calendar (or AYRSHARE_TOOLSETS)."
+    )
 
 
 def unknown_tool(name: str, settings: Settings) -> str:

@@ -20,7 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ayrshare_mcp.client import JSONObject, schedule_titles
-from ayrshare_mcp.tools.slots import AutoSchedule, read_schedule, utc
+from ayrshare_mcp.tools.questions import visible
+from ayrshare_mcp.tools.slots import AutoSchedule, moment_of, read_schedule, utc
 
 CREATE_HINT = "No auto schedules yet: create one with AYRSHARE_CREATE_AUTO_SCHEDULE."
 MATCHED_BY_TIME = "History does not say which schedule placed a post: posts are matched to slots by time."
@@ -28,6 +29,8 @@ DETAILS_TOOL = "AYRSHARE_GET_POST"
 DELETE_TOOL = "AYRSHARE_DELETE_DELETE_POST"
 FIRST_LINE = 80
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
+# A week whose neighbours and local days all exist: the calendar reaches a week back and ahead, in any time zone.
+FIRST_YEAR, LAST_YEAR = 2, 9998
 _DAY_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
 
@@ -44,8 +47,11 @@ def monday_of(week: str) -> date:
     match = _WEEK.fullmatch(week)
     if not match:
         raise CalendarError(f"week must be an ISO 8601 week like 2026-W49 (year, W, two-digit week), not {week!r}.")
+    year = int(match[1])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise CalendarError(f"{week} is out of range: give a week of a year from {FIRST_YEAR} to {LAST_YEAR}.")
     try:
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        return date.fromisocalendar(year, int(match[2]), 1)
     except ValueError:
         raise CalendarError(f"{week} does not exist: ISO years have weeks 01 to 52, some 53.") from None
 
@@ -106,7 +112,7 @@ class Post:
         """The post from a history item; None without an id or a readable time, or when it was deleted."""
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
             return None
-        at = _moment(item.get("scheduleDate")) or _moment(item.get("created"))
+        at = moment_of(item.get("scheduleDate")) or moment_of(item.get("created"))
         status = str(item.get("status", ""))
         if at is None or status == "deleted":
             return None
@@ -220,18 +226,6 @@ def _minute(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def _moment(raw: Any) -> datetime | None:
-    """A history time: {"utc": "..."} (the documented form) or the ISO string it is to become."""
-    text = raw.get("utc") if isinstance(raw, Mapping) else raw
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 # --- As text, for models and hosts that draw no view ----------------------------------------------------------
 
 
@@ -246,21 +240,23 @@ def as_text(model: Mapping[str, Any]) -> str:
     for schedule in model["schedules"]:
         excluded = f"; excluded {', '.join(schedule['excludeDates'])}" if schedule["excludeDates"] else ""
         lines.append(
-            f"Schedule {schedule['title']!r}: {', '.join(schedule['slots'])} on {_days(schedule['daysOfWeek'])}"
-            f"{excluded}."
+            f"Schedule '{_inline(schedule['title'])}': {', '.join(schedule['slots'])} on "
+            f"{_days(schedule['daysOfWeek'])}{excluded}."
         )
     lines.append(MATCHED_BY_TIME + ' "free": Ayrshare would still fill it; "passed": it will not.')
     posts_by_id = {post["id"]: post for day in model["days"] for post in day["posts"]}
     free = 0
     for day in model["days"]:
-        excluded = f" (excluded for {', '.join(day['excluded'])})" if day["excluded"] else ""
+        excluded = f" (excluded for {', '.join(map(_inline, day['excluded']))})" if day["excluded"] else ""
         entries: list[tuple[str, str]] = []
         for slot in day["slots"]:
             free += slot["state"] == "free"
             what = slot["state"]
             if slot["postId"]:
                 what = f"taken by {_post(posts_by_id[slot['postId']])}"
-            entries.append((slot["utc"], f"  {slot['time']} ({slot['utc'][11:16]}Z) {slot['schedule']}: {what}"))
+            entries.append(
+                (slot["utc"], f"  {slot['time']} ({slot['utc'][11:16]}Z) {_inline(slot['schedule'])}: {what}")
+            )
         entries.extend(
             (post["utc"], f"  {post['time']} ({post['utc'][11:16]}Z) not a slot: {_post(post)}")
             for post in day["posts"]
@@ -274,8 +270,14 @@ def as_text(model: Mapping[str, Any]) -> str:
 
 
 def _post(post: Mapping[str, Any]) -> str:
-    networks = ", ".join(post["platforms"]) or "no networks"
-    return f"post {post['id']} [{post['status']}] {post['firstLine']!r} ({networks})"
+    networks = ", ".join(map(_inline, post["platforms"])) or "no networks"
+    return f"post {_inline(post['id'])} [{_inline(post['status'])}] {post['firstLine']!r} ({networks})"
+
+
+def _inline(text: str) -> str:
+    """What Ayrshare (or whoever named a schedule) wrote, kept on its line: a line break in a title or a status must
+    not start a line of its own in what the model reads."""
+    return visible(str(text)).replace("\n", "<U+000A>").replace("\t", " ")
 
 
 def _days(days: Sequence[int]) -> str:

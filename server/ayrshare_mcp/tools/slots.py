@@ -50,12 +50,13 @@ class AutoSchedule:
             return None
         return cls(
             title=title,
-            slots=tuple(sorted(slot for slot in slots if slot is not None)),
+            # One slot per time: "09:30Z" twice (or with seconds) is one slot Ayrshare fills once.
+            slots=tuple(sorted({slot for slot in slots if slot is not None})),
             days=days,
             default_days=not raw_days,
             excluded=frozenset(_dates(stored.get("excludeDates"))),
-            last_used=_moment(stored.get("lastScheduleDate")),
-            start=_moment(stored.get("setStartDate")),
+            last_used=moment_of(stored.get("lastScheduleDate")),
+            start=moment_of(stored.get("setStartDate")),
         )
 
     def slots_between(self, start: datetime, end: datetime) -> Iterator[datetime]:
@@ -138,12 +139,16 @@ def _dates(raw: Any) -> Iterator[date]:
                 continue
 
 
-def _moment(raw: Any) -> datetime | None:
+def moment_of(raw: Any) -> datetime | None:
+    """A moment as Ayrshare answers one: {"utc": "..."} or an ISO string, UTC when it names no offset; None when it
+    is not one."""
     text = raw.get("utc") if isinstance(raw, Mapping) else raw
     if not isinstance(text, str):
         return None
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        # OverflowError: a moment at the edge of the calendar (year 1 or 9999) with an offset that leaves it.
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment

@@ -49,7 +49,7 @@ INCOMPLETE = (
 
 
 class ShowCalendarArguments(ToolArguments):
-    week: str | None = Field(default=None, description='ISO week, e.g. "2026-W49"; default: this week.')
+    week: str | None = Field(default=None, max_length=8, description='ISO week, e.g. "2026-W49"; default: this week.')
     time_zone: str = Field(
         default="UTC", alias="timeZone", max_length=64, description="IANA zone for days and times, e.g. Europe/Berlin."
     )
