@@ -11,10 +11,9 @@ from typing import Any
 import anyio
 import pytest
 
-from ayrshare_mcp.tools.toolsets.calendar import SHOW_CALENDAR
 from ayrshare_mcp.tools.toolsets.posts import GET_POST
 from tests.support import API_KEY, PROCESS_WAIT, RunningEmulator
-from tests.test_calendar_view import ZONE, app_host_client, seed_week, view_html
+from tests.test_calendar_view import ZONE, hosted_week, seed_week
 
 # Markup that, run, would delete a post through the host.
 XSS = (
@@ -31,8 +30,6 @@ async def test_hostile_text_and_titles_stay_text_and_no_tool_is_called_without_a
 ) -> None:
     from playwright.async_api import expect
 
-    from tests.app_host import chromium, hosting
-
     week = seed_week(emulator)
     profile = emulator.service.profile(API_KEY, None)
     # A schedule title as Ayrshare could list it (set elsewhere: the dashboard, another API client).
@@ -43,38 +40,33 @@ async def test_hostile_text_and_titles_stay_text_and_no_tool_is_called_without_a
     hostile["errors"] = [{"platform": XSS, "message": XSS}]
     hostile["postIds"] = [{"platform": XSS, "status": XSS, "postUrl": "javascript:alert(1)"}]
     with anyio.fail_after(PROCESS_WAIT):
-        async with app_host_client(emulator, home) as client, chromium() as browser:
-            html = await view_html(client)
-            arguments = {"week": week.label, "timeZone": ZONE}
-            result = await client.call_tool(SHOW_CALENDAR, arguments)
-            async with hosting(
-                browser, client, html, tool_input=arguments, tool_result=result, host_context={"timeZone": ZONE}
-            ) as hosted:
-                view = hosted.view
-                dialogs: list[str] = []
+        arguments = {"week": week.label, "timeZone": ZONE}
+        async with hosted_week(emulator, home, arguments, host_context={"timeZone": ZONE}) as hosted:
+            view = hosted.view
+            dialogs: list[str] = []
 
-                async def dismissed(dialog: Any) -> None:
-                    dialogs.append(dialog.message)
-                    await dialog.dismiss()
+            async def dismissed(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                await dialog.dismiss()
 
-                hosted.page.on("dialog", dismissed)
-                card = view.locator('.card[data-id="hostile"]')
-                await expect(card).to_contain_text("<img src=x")
-                await card.click()
-                details = view.locator("#details")
-                await expect(details).to_contain_text("Deleted post victim")
-                # Markup would be elements already, before any handler of theirs could run.
-                assert await view.locator("img").count() == 0
-                assert await view.locator("a").count() == 0
-                assert await view.locator("button", has_text="Delete this scheduled post").count() == 1
-                assert "PWNED" not in await hosted.page.frames[1].title()
-                calls = await hosted.tool_calls()
-                assert [c["name"] for c in calls] == [GET_POST], calls
-                assert emulator.app.received("/api/post", method="DELETE") == []
-                await expect(view.locator(f'section.day[data-date="{week.monday.isoformat()}"]')).to_contain_text(
-                    "Excluded: <img"
-                )
-                assert dialogs == []
+            hosted.page.on("dialog", dismissed)
+            card = view.locator('.card[data-id="hostile"]')
+            await expect(card).to_contain_text("<img src=x")
+            await card.click()
+            details = view.locator("#details")
+            await expect(details).to_contain_text("Deleted post victim")
+            # Markup would be elements already, before any handler of theirs could run.
+            assert await view.locator("img").count() == 0
+            assert await view.locator("a").count() == 0
+            assert await view.locator("button", has_text="Delete this scheduled post").count() == 1
+            assert "PWNED" not in await hosted.page.frames[1].title()
+            calls = await hosted.tool_calls()
+            assert [c["name"] for c in calls] == [GET_POST], calls
+            assert emulator.app.received("/api/post", method="DELETE") == []
+            await expect(view.locator(f'section.day[data-date="{week.monday.isoformat()}"]')).to_contain_text(
+                "Excluded: <img"
+            )
+            assert dialogs == []
 
 
 @pytest.mark.browser
@@ -82,23 +74,17 @@ async def test_hostile_text_and_titles_stay_text_and_no_tool_is_called_without_a
 async def test_a_long_schedule_title_stays_inside_its_day(emulator: RunningEmulator, home: Path) -> None:
     """A 100-character title (what CREATE_AUTO_SCHEDULE itself accepts) in "Excluded: ..." must not spill over the
     next day's column and cover its cards."""
-    from tests.app_host import chromium, hosting
 
     week = seed_week(emulator)
     profile = emulator.service.profile(API_KEY, None)
     profile.schedules["N" * 100] = {"schedule": ["05:00Z"], "excludeDates": [week.monday.isoformat()]}
     with anyio.fail_after(PROCESS_WAIT):
-        async with app_host_client(emulator, home) as client, chromium() as browser:
-            html = await view_html(client)
-            arguments = {"week": week.label, "timeZone": ZONE}
-            result = await client.call_tool(SHOW_CALENDAR, arguments)
-            async with hosting(
-                browser, client, html, tool_input=arguments, tool_result=result, host_context={"timeZone": ZONE}
-            ) as hosted:
-                exc = hosted.view.locator(f'section.day[data-date="{week.monday.isoformat()}"] .exc')
-                await exc.wait_for()
-                overflow = await exc.evaluate("e => e.scrollWidth - e.clientWidth")
-                assert overflow <= 0, f"the title runs {overflow}px past its column"
+        arguments = {"week": week.label, "timeZone": ZONE}
+        async with hosted_week(emulator, home, arguments, host_context={"timeZone": ZONE}) as hosted:
+            exc = hosted.view.locator(f'section.day[data-date="{week.monday.isoformat()}"] .exc')
+            await exc.wait_for()
+            overflow = await exc.evaluate("e => e.scrollWidth - e.clientWidth")
+            assert overflow <= 0, f"the title runs {overflow}px past its column"
 
 
 @pytest.mark.browser
@@ -108,7 +94,6 @@ async def test_the_view_keeps_the_profile_it_was_asked_for(emulator: RunningEmul
     it must ask for the same profile, not show the default profile's posts under the same heading."""
     from playwright.async_api import expect
 
-    from tests.app_host import chromium, hosting
     from tests.support import PROFILE_KEY
 
     week = seed_week(emulator)  # the primary profile's schedule and posts
@@ -117,18 +102,13 @@ async def test_the_view_keeps_the_profile_it_was_asked_for(emulator: RunningEmul
     at = datetime(week.monday.year, week.monday.month, week.monday.day, 3, 0, tzinfo=UTC)
     emulator.seed_post(profile_key=PROFILE_KEY, post_id="clientpost", text="Client's own post", schedule_date=at)
     with anyio.fail_after(PROCESS_WAIT):
-        async with app_host_client(emulator, home) as client, chromium() as browser:
-            html = await view_html(client)
-            arguments = {"week": week.label, "Profile-Key": PROFILE_KEY}  # as a model calls it: no zone
-            result = await client.call_tool(SHOW_CALENDAR, arguments)
-            async with hosting(
-                browser, client, html, tool_input=arguments, tool_result=result, host_context={"timeZone": ZONE}
-            ) as hosted:
-                view = hosted.view
-                await expect(view.locator("#range")).to_contain_text(f"times in {ZONE}")
-                cards = await view.locator(".card").all_inner_texts()
-                calls = await hosted.tool_calls()
-                assert any("Client's own post" in card for card in cards), cards
-                assert not any("Winter menu" in card for card in cards), "the primary profile's posts are shown"
-                assert all(call["arguments"].get("Profile-Key") == PROFILE_KEY for call in calls), calls
-                await expect(view.locator("#range")).to_contain_text("the profile the assistant named")
+        arguments = {"week": week.label, "Profile-Key": PROFILE_KEY}  # as a model calls it: no zone
+        async with hosted_week(emulator, home, arguments, host_context={"timeZone": ZONE}) as hosted:
+            view = hosted.view
+            await expect(view.locator("#range")).to_contain_text(f"times in {ZONE}")
+            cards = await view.locator(".card").all_inner_texts()
+            calls = await hosted.tool_calls()
+            assert any("Client's own post" in card for card in cards), cards
+            assert not any("Winter menu" in card for card in cards), "the primary profile's posts are shown"
+            assert all(call["arguments"].get("Profile-Key") == PROFILE_KEY for call in calls), calls
+            await expect(view.locator("#range")).to_contain_text("the profile the assistant named")
