@@ -122,3 +122,11 @@ async def test_no_key_reaches_the_calendar_its_errors_or_the_log(emulator: Runni
     assert not [text for text in texts if CANARY in text]
     assert "AYRSHARE_SHOW_CALENDAR" in log.decode()
     assert CANARY not in log.decode()
+
+
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory"])
+def test_the_server_machines_own_time_zone_file_is_not_a_time_zone(name: str) -> None:
+    from ayrshare_mcp.tools.calendar import CalendarError, time_zone
+
+    with pytest.raises(CalendarError, match="not an IANA time zone"):
+        time_zone(name)

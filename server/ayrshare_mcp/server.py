@@ -240,7 +240,10 @@ def build_server(
         ctx: ServerRequestContext[AppState], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
         if params.uri not in pages:
-            raise MCPError(types.INVALID_PARAMS, f"No resource {params.uri!r}; resources/list names those there are.")
+            # Only the start of what was asked is echoed: a URI may be as long as a request allows.
+            raise MCPError(
+                types.INVALID_PARAMS, f"No resource {params.uri[:100]!r}; resources/list names those there are."
+            )
         resource, html = pages[params.uri]
         contents = types.TextResourceContents(uri=resource.uri, mime_type=APP_MIME_TYPE, text=html)
         return types.ReadResourceResult(contents=[contents])

@@ -31,6 +31,9 @@ FIRST_LINE = 80
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
 # A week whose neighbours and local days all exist: the calendar reaches a week back and ahead, in any time zone.
 FIRST_YEAR, LAST_YEAR = 2, 9998
+# Files of the time-zone database that are no place: "localtime" is the server's own zone, which a caller over HTTP
+# has no business learning.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 _DAY_NAMES = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
 
@@ -68,6 +71,8 @@ def time_zone(name: str) -> ZoneInfo:
         CalendarError: there is none (the message gives examples).
     """
     try:
+        if name in _NOT_ZONES:
+            raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         # OSError: a name that is a folder of the database ("Europe"); ValueError: a path rather than a key.
