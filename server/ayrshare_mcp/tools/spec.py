@@ -48,24 +48,17 @@ DESTRUCTIVE = WRITE.model_copy(update={"destructive_hint": True})
 
 
 @dataclass(frozen=True)
-class WithNotice:
-    """A handler's answer that comes with something the model must tell the user (see the envelope's `notice`)."""
+class ToolAnswer:
+    """A handler's answer with more than Ayrshare's data: a `notice` the model must tell the user (see the envelope's
+    `notice`), and the answer as plain `text`, a second content block after the envelope's JSON, for models and hosts
+    that show no structured view of it (the calendar's week as lines)."""
 
     data: JSONObject
-    notice: str
+    notice: str = ""
+    text: str | None = None
 
 
-@dataclass(frozen=True)
-class WithText:
-    """A handler's answer that also reads well as text: `text` follows the envelope's JSON as a second content
-    block, for models and hosts that show no structured view of it (the calendar's week as lines)."""
-
-    data: JSONObject
-    text: str
-    notice: str | None = None
-
-
-HandlerAnswer = JSONObject | WithNotice | WithText
+HandlerAnswer = JSONObject | ToolAnswer
 Handler = Callable[[Account, ArgsT], Awaitable[HandlerAnswer]]
 
 # The names of the tools the server answering this call serves (set by the server for each call): a tool can say
@@ -205,10 +198,9 @@ class ToolSpec(Generic[ArgsT]):
         except Exception as exc:  # the tool boundary: a bug must still reach the model as a readable tool error
             logger.exception("%s failed unexpectedly", self.name)
             return failure(unexpected(self, exc), redact=redact)
-        if isinstance(answer, WithNotice | WithText):
+        if isinstance(answer, ToolAnswer):
             notice = " ".join(part for part in (go.notice, answer.notice) if part)
-            text = answer.text if isinstance(answer, WithText) else None
-            return success(answer.data, notice=notice, redact=redact, text=text)
+            return success(answer.data, notice=notice, redact=redact, text=answer.text)
         return success(answer, notice=go.notice, redact=redact)
 
     async def _act(self, account: Account, go: Proceed[ArgsT]) -> HandlerAnswer:

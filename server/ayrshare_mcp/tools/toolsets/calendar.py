@@ -24,7 +24,7 @@ from ayrshare_mcp.tools.calendar import (
 )
 from ayrshare_mcp.tools.fields import ScheduleTitle
 from ayrshare_mcp.tools.slots import utc
-from ayrshare_mcp.tools.spec import READ, SERVED_TOOLS, ToolRefusal, ToolSpec, WithText
+from ayrshare_mcp.tools.spec import READ, SERVED_TOOLS, ToolAnswer, ToolRefusal, ToolSpec
 from ayrshare_mcp.tools.toolsets.core import CREATE_AUTO_SCHEDULE, DELETE_POST, GET_POST_HISTORY
 from ayrshare_mcp.tools.toolsets.posts import GET_POST
 
@@ -69,7 +69,7 @@ class ShowCalendarArguments(ToolArguments):
         return name
 
 
-async def show_calendar(account: Account, args: ShowCalendarArguments) -> WithText:
+async def show_calendar(account: Account, args: ShowCalendarArguments) -> ToolAnswer:
     zone = time_zone(args.time_zone)
     now = datetime.now(UTC)
     today = now.astimezone(zone).date()
@@ -88,7 +88,7 @@ async def show_calendar(account: Account, args: ShowCalendarArguments) -> WithTe
     notices = [] if complete else [INCOMPLETE.format(count=len(history))]
     if unreadable:
         notices.append(f"Not shown, its slots cannot be read: {', '.join(unreadable)}.")
-    return WithText(model, as_text(model), notice=" ".join(notices) or None)
+    return ToolAnswer(model, notice=" ".join(notices), text=as_text(model))
 
 
 async def week_history(account: Account, start: datetime, end: datetime) -> tuple[list[JSONObject], bool]:

@@ -40,9 +40,9 @@ from ayrshare_mcp.tools.spec import (
     Clearance,
     Confirmation,
     Proceed,
+    ToolAnswer,
     ToolRefusal,
     ToolSpec,
-    WithNotice,
 )
 from ayrshare_mcp.tools.toolsets.core import CREATE_AUTO_SCHEDULE, GET_POST_HISTORY, SET_AUTO_SCHEDULE
 
@@ -199,7 +199,7 @@ def publish_unattended(args: PostArguments, unattended: Unattended) -> Proceed[P
     return Proceed(args, Clearance("nobody"))
 
 
-async def create_post(account: Account, args: PostArguments, clearance: Clearance) -> JSONObject | WithNotice:
+async def create_post(account: Account, args: PostArguments, clearance: Clearance) -> JSONObject | ToolAnswer:
     body = args.payload()
     # The key is derived from what the caller asked for, before any hold changes when the post goes out.
     body.setdefault("idempotencyKey", derived_key(account.credentials.account_key, body, datetime.now(UTC).date()))
@@ -230,8 +230,8 @@ async def _created(account: Account, body: JSONObject) -> JSONObject:
         raise _refusal_for(error, body) or error from None
 
 
-def _with_hold_notice(result: JSONObject | WithNotice, *, shifted: bool) -> WithNotice:
-    data, notice = (result.data, result.notice) if isinstance(result, WithNotice) else (result, "")
+def _with_hold_notice(result: JSONObject | ToolAnswer, *, shifted: bool) -> ToolAnswer:
+    data, notice = (result.data, result.notice) if isinstance(result, ToolAnswer) else (result, "")
     later = (
         " Until then it is scheduled a day from now, so that it cannot go out before anyone sees it: set when it "
         "should go out as you approve it."
@@ -243,7 +243,7 @@ def _with_hold_notice(result: JSONObject | WithNotice, *, shifted: bool) -> With
         f"goes out only once a person approves it in {DASHBOARD} (Posts, awaiting approval), or with {UPDATE_POST} "
         f"approved: true from a client that can ask them.{later}"
     )
-    return WithNotice(data, " ".join(part for part in (held, notice) if part))
+    return ToolAnswer(data, " ".join(part for part in (held, notice) if part))
 
 
 async def validate_post(account: Account, args: PostArguments) -> JSONObject:
@@ -254,7 +254,7 @@ async def validate_post(account: Account, args: PostArguments) -> JSONObject:
 # --- What Ayrshare said of a post, network by network ---------------------------------------------------------
 
 
-def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject | WithNotice:
+def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject | ToolAnswer:
     """The answer, if every network took the post (or holds it, as asked); otherwise the error saying which did not.
 
     Raises:
@@ -264,7 +264,7 @@ def require_every_network(answer: JSONObject, *, body: JSONObject) -> JSONObject
     if refusal := _refusal(outcome, answer, body):
         raise refusal
     if outcome.processing:
-        return WithNotice(
+        return ToolAnswer(
             answer,
             f"Still processing on {', '.join(outcome.processing)}: the network has the post but has not published it "
             f"yet. Check it with {GET_POST} (id {outcome.post_id}) before doing anything else; do not post it again.",
