@@ -159,10 +159,12 @@ def build_server(
     view_tools = app_only(settings.toolsets, read_only=settings.read_only)
     served_tools = {spec.name: spec for spec in (*model_tools, *view_tools)}
     model_names = frozenset(spec.name for spec in model_tools)
+    view_names = frozenset(served_tools)
     listing = types.ListToolsResult(tools=[spec.tool for spec in model_tools])
     # Hosts that render apps keep app-only tools from the model; any other host would put them in its context.
     app_listing = types.ListToolsResult(tools=[spec.tool for spec in (*model_tools, *view_tools)])
     pages = {uri: _view(uri, file) for uri, file in views(settings.toolsets).items()}
+    resource_listing = types.ListResourcesResult(resources=[resource for resource, _ in pages.values()])
     offered = served_prompts(settings.toolsets, read_only=settings.read_only)
     prompt_listing = types.ListPromptsResult(prompts=[prompt.prompt for prompt in offered.values()])
     spent = SpentStates(settings.confirmation_seconds)
@@ -202,7 +204,7 @@ def build_server(
         headers = _http_headers(ctx)
         # What an upload may read: the allowed folders, and local files at all only when the caller is on this machine.
         ACCESS.set(MediaAccess(settings.media_dirs, local_files=headers is None, transport=shared._transport))
-        SERVED_TOOLS.set(frozenset(served_tools) if with_views else frozenset(model_names))
+        SERVED_TOOLS.set(view_names if with_views else model_names)
         result = await spec.run(
             params.arguments,
             ctx.lifespan_context.client,
@@ -234,7 +236,7 @@ def build_server(
     async def list_resources(
         ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
-        return types.ListResourcesResult(resources=[resource for resource, _ in pages.values()])
+        return resource_listing
 
     async def read_resource(
         ctx: ServerRequestContext[AppState], params: types.ReadResourceRequestParams

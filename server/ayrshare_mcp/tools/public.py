@@ -26,7 +26,7 @@ from ayrshare_mcp.confirmation import Question
 from ayrshare_mcp.settings import ENV_PUBLISH, Unattended
 from ayrshare_mcp.tools.arguments import BaseArguments
 from ayrshare_mcp.tools.post_keys import canonical_url, normalised_text
-from ayrshare_mcp.tools.questions import visible
+from ayrshare_mcp.tools.questions import for_profile, visible, what_goes_out
 from ayrshare_mcp.tools.spec import Clearance, Confirmation, Proceed, ToolRefusal
 
 ArgsT = TypeVar("ArgsT", bound=BaseArguments)
@@ -57,15 +57,9 @@ class Outgoing:
 
 def public_question(outgoing: Outgoing, profile: str | None) -> Question:
     """ "Send this comment on facebook under the post 'abc', for the profile 'Shop'?" and the text as it goes out."""
-    on = f" for the Ayrshare profile {visible(profile)!r}" if profile else ""
-    attached = (
-        f"\n\nWith {len(outgoing.media)} media file(s):\n" + "\n".join(map(visible, outgoing.media))
-        if outgoing.media
-        else ""
-    )
     return Question(
-        f"Send this {outgoing.what} on {', '.join(outgoing.platforms)} {visible(outgoing.target)}{on}? It is "
-        f"{len(outgoing.text)} characters long:\n\n{visible(outgoing.text)}{attached}",
+        f"Send this {outgoing.what} on {', '.join(outgoing.platforms)} {visible(outgoing.target)}"
+        f"{for_profile(profile)}? {what_goes_out(outgoing.text, outgoing.media)}",
         consent=f"Yes, send this {outgoing.what}",
         consequence=outgoing.consequence,
         # The profile's display name is looked up best-effort: the yes is about what goes out, and where.

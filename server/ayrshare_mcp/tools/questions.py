@@ -60,16 +60,23 @@ class Post:
     profile: str | None = None
 
 
+def for_profile(profile: str | None) -> str:
+    """ " for the Ayrshare profile 'Shop'", or nothing when the profile's name is not known."""
+    return f" for the Ayrshare profile {visible(profile)!r}" if profile else ""
+
+
+def what_goes_out(text: str, media: Sequence[str]) -> str:
+    """The text and media exactly as they will appear, hidden characters marked: what a person says yes to."""
+    attached = f"\n\nWith {len(media)} media file(s):\n" + "\n".join(map(visible, media)) if media else ""
+    return f"It is {len(text)} characters long:\n\n{visible(text)}{attached}"
+
+
 def publish_question(post: Post, when: When, *, held: bool = False, verb: str = "Publish this post") -> Question:
     """ "Publish this post <when> on <platforms>, for <profile>?", with the text and media as they will appear."""
-    target = f" for the Ayrshare profile {visible(post.profile)!r}" if post.profile else ""
-    attached = (
-        f"\n\nWith {len(post.media)} media file(s):\n" + "\n".join(map(visible, post.media)) if post.media else ""
-    )
     hold = " It is held as awaiting approval until someone approves it." if held else ""
     return Question(
-        f"{verb} {when.shown} on {', '.join(post.platforms)}{target}?{hold} It is {len(post.text)} characters "
-        f"long:\n\n{visible(post.text)}{attached}",
+        f"{verb} {when.shown} on {', '.join(post.platforms)}{for_profile(post.profile)}?{hold} "
+        f"{what_goes_out(post.text, post.media)}",
         consent="Yes, publish it",
         consequence=PUBLISH_CONSEQUENCE,
         # The profile's display name is looked up best-effort: the yes is about the post, not the decoration.
