@@ -11,8 +11,8 @@ from mcp.server.auth.provider import AccessToken
 
 from ayrshare_mcp.access import ProvenKeys
 from ayrshare_mcp.transports.forwarded import TrustedProxies, TrustProxyError, forwarded_for, x_forwarded_for
-from ayrshare_mcp.transports.guards import Caller
 from ayrshare_mcp.transports.quotas import Quotas, Refusal, _Book, _Holding
+from ayrshare_mcp.transports.signin import Caller
 
 REAL_KEY = "CANARY-PROVEN-KEY-8c2d"
 

@@ -38,10 +38,17 @@ class AccessPolicy:
 
     @classmethod
     def for_http(
-        cls, *, token: str | None, server_key: bool, sandbox: bool = False, public: bool = False
+        cls,
+        *,
+        token: str | None,
+        server_key: bool,
+        sandbox: bool = False,
+        public: bool = False,
+        tenants: bool = False,
     ) -> AccessPolicy:
         """The policy for serving HTTP. The sandbox's key reaches only the built-in emulator, so lending it harms
         nobody's account; but a sandbox reachable from other machines still needs a token, or anyone could fill it.
+        With a tenants file every caller is signed in and acts with the keys it names: the server's own is never lent.
 
         Raises:
             AccessError: the server has a key of its own and no token, so anyone who can reach it could use that key;
@@ -55,6 +62,8 @@ class AccessPolicy:
                     "--allowed-host."
                 )
             return cls(token=token, lends_server_key=True)
+        if tenants:
+            return cls(token=token, lends_server_key=False)
         if server_key and token is None:
             raise AccessError(
                 f"Refusing to serve HTTP: this server has an Ayrshare API key of its own and no access token is set, "

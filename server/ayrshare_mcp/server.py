@@ -25,8 +25,10 @@ from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, client_supports_apps
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.requests import Request
 
-from ayrshare_mcp import __version__
+from ayrshare_mcp import __version__, audit
 from ayrshare_mcp.access import AccessPolicy, ProvenKeys
+from ayrshare_mcp.auth.signed_in import SignedIn, signed_in_of
+from ayrshare_mcp.auth.tenants import Tenant
 from ayrshare_mcp.client import AyrshareAPIError, AyrshareClient, AyrshareError
 from ayrshare_mcp.confirmation import (
     SpentStates,
@@ -38,7 +40,6 @@ from ayrshare_mcp.credentials import (
     HEADER_API_KEY,
     Credentials,
     CredentialsError,
-    account_key,
     every_configured_secret,
     resolve_credentials,
 )
@@ -48,7 +49,7 @@ from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, instructions, served
 from ayrshare_mcp.tools.catalog import app_only, views
 from ayrshare_mcp.tools.envelope import with_notice
 from ayrshare_mcp.tools.media_files import ACCESS, MediaAccess
-from ayrshare_mcp.tools.spec import SERVED_TOOLS
+from ayrshare_mcp.tools.spec import PROFILE_NAMES, SERVED_TOOLS, ToolSpec
 
 SERVER_NAME = "ayrshare"
 SANDBOX_NOTICE = (
@@ -168,19 +169,40 @@ def build_server(
     offered = served_prompts(settings.toolsets, read_only=settings.read_only)
     prompt_listing = types.ListPromptsResult(prompts=[prompt.prompt for prompt in offered.values()])
     spent = SpentStates(settings.confirmation_seconds)
+    if settings.audit:
+        audit.enable()
 
-    def credentials_for(headers: Mapping[str, str] | None) -> Credentials:
-        return resolve_credentials(settings.environ, headers, lend_server_key=access.lends_server_key)
+    def credentials_for(ctx: ServerRequestContext[Any]) -> Callable[[str | None], Credentials]:
+        """The call's credentials, for the profile it names: from the caller's tenants entry when signed in with one
+        (a profile is then named, not keyed), else from the request's headers and the server's own sources."""
+        signed = _signed_in(ctx)
+        if signed is not None and signed.tenant is not None:
+            return signed.tenant.credentials
+        headers = _http_headers(ctx)
 
-    def account_of(ctx: ServerRequestContext[Any]) -> str | None:
-        """The Ayrshare account a call acts for, which a confirmation is bound to; None when there is none."""
+        def resolve(profile_key: str | None) -> Credentials:
+            credentials = resolve_credentials(settings.environ, headers, lend_server_key=access.lends_server_key)
+            return credentials.with_profile_key(profile_key)
+
+        return resolve
+
+    def acting_for(ctx: ServerRequestContext[Any]) -> Credentials | None:
+        """The credentials a call acts with; None when it has none."""
+        profile = arguments_of(ctx).get("Profile-Key")
         try:
-            credentials = credentials_for(_http_headers(ctx))
+            return credentials_for(ctx)(profile if isinstance(profile, str) else None)
         except CredentialsError:
             return None
-        profile_key = arguments_of(ctx).get("Profile-Key")
-        acting = profile_key if isinstance(profile_key, str) else credentials.profile_key
-        return account_key(credentials.api_key, acting)
+
+    def account_of(ctx: ServerRequestContext[Any]) -> str | None:
+        """The Ayrshare account a call acts for, and the person signed in if any: what a confirmation is bound to;
+        None when there is no account."""
+        credentials = acting_for(ctx)
+        if credentials is None:
+            return None
+        signed = _signed_in(ctx)
+        person = f"{signed.issuer}\0{signed.subject}" if signed is not None and signed.user is not None else ""
+        return f"{credentials.account_key}\0{person}"
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
@@ -190,7 +212,9 @@ def build_server(
     async def list_tools(
         ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return app_listing if view_tools and client_supports_apps(ctx) else listing
+        tools = app_listing if view_tools and client_supports_apps(ctx) else listing
+        signed = _signed_in(ctx)
+        return tools if signed is None else _as_seen_by(signed, tools, served_tools)
 
     async def call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
@@ -201,18 +225,26 @@ def build_server(
         with_views = _may_render_views(ctx)
         if spec.name not in model_names and not with_views:
             raise MCPError(types.INVALID_PARAMS, view_tool_only(spec.name))
+        signed = _signed_in(ctx)
+        if signed is not None and spec.scope not in signed.scopes:
+            raise MCPError(types.INVALID_PARAMS, missing_scope(spec))
         headers = _http_headers(ctx)
         # What an upload may read: the allowed folders, and local files at all only when the caller is on this machine.
         ACCESS.set(MediaAccess(settings.media_dirs, local_files=headers is None, transport=shared._transport))
         SERVED_TOOLS.set(view_names if with_views else model_names)
+        tenant = signed.tenant if signed is not None else None
+        PROFILE_NAMES.set((tenant.profiles, tenant.default_profile) if tenant is not None else None)
         result = await spec.run(
             params.arguments,
             ctx.lifespan_context.client,
-            lambda: credentials_for(headers),
+            credentials_for(ctx),
             confirmer(ctx, params, spent, settings.confirmation_seconds),
             unattended=settings.unattended,
-            redact=every_configured_secret(settings.environ, headers),
+            redact=(*every_configured_secret(settings.environ, headers), *(tenant.account.secrets() if tenant else ())),
         )
+        if settings.audit and not spec.read_only:
+            profile = _profile_label(ctx, tenant, acting_for(ctx))
+            audit.record(spec.name, params.arguments, result, signed=signed, profile=profile)
         if not isinstance(result, types.CallToolResult):
             return result
         api_key = headers.get(HEADER_API_KEY.lower(), "").strip() if headers is not None else ""
@@ -286,6 +318,54 @@ def _view(uri: str, file: str) -> tuple[types.Resource, str]:
         size=len(html.encode()),
     )
     return resource, html
+
+
+def _signed_in(ctx: ServerRequestContext[Any]) -> SignedIn | None:
+    """Who signed in for the HTTP request that carried this call; None on stdio, in memory, and on an open server."""
+    return signed_in_of(ctx.request.scope) if isinstance(ctx.request, Request) else None
+
+
+def _as_seen_by(
+    signed: SignedIn, listing: types.ListToolsResult, specs: Mapping[str, ToolSpec[Any]]
+) -> types.ListToolsResult:
+    """The tools a signed-in caller may call: those their scopes allow, with Profile-Key taking a profile's name
+    under a tenants file."""
+    allowed = [tool for tool in listing.tools if specs[tool.name].scope in signed.scopes]
+    if signed.tenant is not None:
+        allowed = [with_profile_names(tool) for tool in allowed]
+    return types.ListToolsResult(tools=allowed)
+
+
+def with_profile_names(tool: types.Tool) -> types.Tool:
+    """The tool as a caller under a tenants file sees it: its Profile-Key argument takes a profile's name."""
+    properties = tool.input_schema.get("properties", {})
+    if "Profile-Key" not in properties:
+        return tool
+    named = {**properties["Profile-Key"], "description": PROFILE_NAME_DESCRIPTION}
+    schema = {**tool.input_schema, "properties": {**properties, "Profile-Key": named}}
+    return tool.model_copy(update={"input_schema": schema})
+
+
+PROFILE_NAME_DESCRIPTION = (
+    "The name of a profile you may act for (AYRSHARE_LIST_PROFILES lists them); omit for your default profile."
+)
+
+
+def _profile_label(ctx: ServerRequestContext[Any], tenant: Tenant | None, acting: Credentials | None) -> str | None:
+    """Which profile a call acted for, for the audit log: its name under a tenants file, else the account's
+    fingerprint (a key is never logged)."""
+    named = arguments_of(ctx).get("Profile-Key")
+    if tenant is not None:
+        return named if isinstance(named, str) and named in tenant.profiles else tenant.default_profile
+    return f"account:{acting.account_key[:12]}" if acting is not None else None
+
+
+def missing_scope(spec: ToolSpec[Any]) -> str:
+    """Why a signed-in caller cannot call a tool their token's scopes do not cover."""
+    return (
+        f"{spec.name} needs the {spec.scope} scope, which your sign-in does not grant. Sign in again asking for it, "
+        "or ask the server's operator for it (the tenants file may limit your scopes)."
+    )
 
 
 def _http_headers(ctx: ServerRequestContext[Any]) -> Mapping[str, str] | None:

@@ -40,6 +40,7 @@ ENV_ALLOW_UNCONFIRMED_DELETES = "AYRSHARE_ALLOW_UNCONFIRMED_DELETES"
 ENV_TOOLSETS = "AYRSHARE_TOOLSETS"
 ENV_PUBLISH = "AYRSHARE_PUBLISH"
 ENV_MEDIA_DIRS = "AYRSHARE_MEDIA_DIRS"
+ENV_AUDIT = "AYRSHARE_MCP_AUDIT"
 ENV_STATE_SECRET = "AYRSHARE_MCP_STATE_SECRET"  # noqa: S105 - the variable name, not a secret
 ENV_STATE_SECRET_FILE = "AYRSHARE_MCP_STATE_SECRET_FILE"  # noqa: S105 - the variable name
 MIN_STATE_SECRET_BYTES = 32
@@ -96,6 +97,8 @@ class Settings:
     # The folders AYRSHARE_UPLOAD_MEDIA may read from over stdio, resolved (AYRSHARE_MEDIA_DIRS, --media-dir): none
     # by default, so a model cannot upload a file the user never chose to share.
     media_dirs: tuple[Path, ...] = ()
+    # One audit line for every call of a tool that can change something (see `audit`).
+    audit: bool = False
     # Seals confirmation state (2026-07-28 era); shared between replicas behind a load balancer, else random.
     state_secret: bytes | None = field(default=None, repr=False)
     # The environment credentials are read from; a copy, so tests can hand in their own.
@@ -117,6 +120,7 @@ class Settings:
             toolsets=parse_toolsets(env.get(ENV_TOOLSETS, ""), ENV_TOOLSETS),
             unattended=Unattended(allow_deletes=_flag(env, ENV_ALLOW_UNCONFIRMED_DELETES), publish=_publish_mode(env)),
             state_secret=_state_secret(env),
+            audit=_flag(env, ENV_AUDIT),
             media_dirs=parse_media_dirs(env.get(ENV_MEDIA_DIRS, "").split(os.pathsep), ENV_MEDIA_DIRS),
             environ=env,
         )

@@ -19,6 +19,7 @@ from typing import Any, Generic, Literal, TypeVar
 import mcp_types as types
 from pydantic import ValidationError
 
+from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.client import Account, AyrshareClient, AyrshareError, JSONObject
 from ayrshare_mcp.confirmation import Answer, Confirm, Question
 from ayrshare_mcp.credentials import Credentials, CredentialsError
@@ -64,6 +65,9 @@ Handler = Callable[[Account, ArgsT], Awaitable[HandlerAnswer]]
 # The names of the tools the server answering this call serves (set by the server for each call): a tool can say
 # what a client may call next, e.g. whether a delete button could work.
 SERVED_TOOLS: ContextVar[frozenset[str]] = ContextVar("served_tools", default=frozenset())
+# Under a tenants file, the profiles the caller may act for by name, and their default (set by the server for each
+# call); None otherwise.
+PROFILE_NAMES: ContextVar[tuple[tuple[str, ...], str] | None] = ContextVar("profile_names", default=None)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,9 @@ class ToolSpec(Generic[ArgsT]):
     confirmation: Confirmation[ArgsT] | None = None
     # The tool's `_meta` as listed, e.g. the MCP Apps view it renders in ({"ui": {"resourceUri": ...}}).
     meta: dict[str, Any] | None = None
+    # The OAuth scope a caller's token must hold. Reads and deletes follow from the annotations; a tool that writes
+    # says which it is: `scopes.PUBLISH` if it can put anything in public, whatever its arguments, else `scopes.WRITE`.
+    scope: scopes.Scope | None = None
     # What the tool accepts, every constraint included; `tool` advertises it trimmed (see `schema.advertised`).
     accepts: dict[str, Any] = field(init=False, repr=False)
     tool: types.Tool = field(init=False, repr=False)
@@ -138,6 +145,7 @@ class ToolSpec(Generic[ArgsT]):
     def __post_init__(self) -> None:
         if (self.handler is None) == (self.confirmation is None):
             raise TypeError(f"{self.name}: declare either a handler or a confirmation, not both or neither")
+        object.__setattr__(self, "scope", self._needed_scope())
         accepts = input_schema(self.arguments)
         object.__setattr__(self, "accepts", accepts)
         tool = types.Tool(
@@ -155,17 +163,29 @@ class ToolSpec(Generic[ArgsT]):
     def read_only(self) -> bool:
         return bool(self.annotations.read_only_hint)
 
+    def _needed_scope(self) -> scopes.Scope:
+        derived = scopes.READ if self.read_only else scopes.DELETE if self.annotations.destructive_hint else None
+        if derived is not None and self.scope not in (None, derived):
+            raise TypeError(f"{self.name}: its annotations call for the {derived} scope, not {self.scope}")
+        needed = derived or self.scope
+        if needed is None:
+            raise TypeError(f"{self.name}: a tool that writes declares its scope, {scopes.PUBLISH} or {scopes.WRITE}")
+        return needed
+
     async def run(
         self,
         arguments: Mapping[str, Any] | None,
         client: AyrshareClient,
-        credentials: Callable[[], Credentials],
+        credentials: Callable[[str | None], Credentials],
         confirm: Confirm | None = None,
         *,
         unattended: Unattended | None = None,
         redact: Sequence[str] = (),
     ) -> types.CallToolResult | types.InputRequiredResult:
-        """Validate, resolve credentials, confirm, call Ayrshare; every outcome is an envelope, never an exception."""
+        """Validate, resolve credentials, confirm, call Ayrshare; every outcome is an envelope, never an exception.
+
+        `credentials` gives the call's credentials for the profile it names (its Profile-Key argument, if any).
+        """
         try:
             args = self.arguments.model_validate(arguments or {})
         except ValidationError as exc:
@@ -178,7 +198,7 @@ class ToolSpec(Generic[ArgsT]):
                 f"Invalid arguments for {self.name}: a value is nested too deeply or out of range. {NOT_SENT}"
             )
         try:
-            creds = credentials().with_profile_key(args.acting_profile())
+            creds = credentials(args.acting_profile())
         except CredentialsError as exc:
             self._log_failure("no usable credentials")
             return failure(str(exc), redact=redact)

@@ -14,6 +14,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,11 @@ import anyio
 import anyio.abc
 import uvicorn
 from mcp.server import Server
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
 from mcp.server.sse import SseServerTransport
 from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,15 +34,20 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ayrshare_mcp import __version__
-from ayrshare_mcp.access import AccessPolicy, ProvenKeys, load_access_token
+from ayrshare_mcp.access import AccessError, AccessPolicy, ProvenKeys, load_access_token
+from ayrshare_mcp.auth import scopes
+from ayrshare_mcp.auth.config import OAuthConfigError, OAuthSettings, auth_mode
+from ayrshare_mcp.auth.tenants import TenantsError, TenantsFile, tenants_file_path
+from ayrshare_mcp.auth.tokens import OAuthTokenVerifier
 from ayrshare_mcp.credentials import server_key_configured
 from ayrshare_mcp.server import SharedClient, build_server, key_voucher
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.transports.connections import ConnectionLimits, fit_to_descriptors, guarded_protocol
 from ayrshare_mcp.transports.forwarded import ClientAddress
-from ayrshare_mcp.transports.guards import AccessTokenGate, CallerIdentity, HostOriginGuard
+from ayrshare_mcp.transports.guards import HostOriginGuard
 from ayrshare_mcp.transports.options import HttpOptions
 from ayrshare_mcp.transports.quotas import CallerQuotas, Quotas, Vouch
+from ayrshare_mcp.transports.signin import CallerIdentity, SignIn
 
 logger = logging.getLogger(__name__)
 
@@ -56,40 +65,100 @@ NO_SDK_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=Fa
 
 
 def compose(settings: Settings, options: HttpOptions, *, token_file: Path | None = None) -> ASGIApp:
-    """The HTTP server's app as it is served: the access policy, the MCP server, one shared Ayrshare client, and
-    every guard. The one place it is put together, for the command line and the tests alike.
+    """The HTTP server's app as it is served: the access policy, who may sign in, the MCP server, one shared Ayrshare
+    client, and every guard. The one place it is put together, for the command line and the tests alike.
 
     Raises:
-        AccessError: the access configuration is unsafe (see `AccessPolicy.for_http`), or the token unusable.
+        AccessError: the access configuration is unsafe (see `AccessPolicy.for_http`), the token unusable, or the
+            OAuth settings or tenants file missing or wrong.
     """
+    gate = _gate(settings, options, token_file)
     access = AccessPolicy.for_http(
-        token=load_access_token(settings.environ, token_file),
+        token=gate.static_token,
         server_key=server_key_configured(settings.environ),
         sandbox=settings.sandbox,
         public=options.public,
+        tenants=gate.tenants is not None,
     )
     shared = SharedClient(settings)
     proven = ProvenKeys()
     # In the sandbox the emulator takes any key: a successful call proves nothing about who is calling.
-    proves = not settings.sandbox
+    proves = not settings.sandbox and gate.tenants is None
     server = build_server(settings, shared=shared, access=access, proven=proven if proves else None)
     vouch = key_voucher(settings, shared, proven) if proves else None
-    return http_app(server, shared, options, access, proven, vouch)
+    return http_app(server, shared, options, gate, proven, vouch)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Who may call: the static token's holder, people signed in with OAuth, and the tenants file naming them."""
+
+    static_token: str | None = field(default=None, repr=False)
+    oauth: OAuthSettings | None = None
+    tenants: TenantsFile | None = None
+    verifier: TokenVerifier | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self.static_token is not None or self.oauth is not None
+
+    def metadata_routes(self) -> list[Route]:
+        """RFC 9728 protected-resource metadata: where a client learns which authorization server to sign in at."""
+        if self.oauth is None:
+            return []
+        return create_protected_resource_routes(
+            resource_url=AnyHttpUrl(self.oauth.resource),
+            authorization_servers=[AnyHttpUrl(self.oauth.issuer)],
+            scopes_supported=list(scopes.ALL),
+            resource_name="Ayrshare",
+        )
+
+    @property
+    def metadata_url(self) -> str | None:
+        return str(build_resource_metadata_url(AnyHttpUrl(self.oauth.resource))) if self.oauth else None
+
+
+def _gate(settings: Settings, options: HttpOptions, token_file: Path | None) -> Gate:
+    environ = settings.environ
+    try:
+        mode = auth_mode(environ, options.auth)
+        oauth = OAuthSettings.from_environ(environ) if mode == "oauth" else None
+        path = tenants_file_path(environ, options.tenants_file)
+        tenants = TenantsFile(path, environ) if path is not None else None
+    except (OAuthConfigError, TenantsError) as exc:
+        raise AccessError(str(exc)) from None
+    token = load_access_token(environ, token_file)
+    if oauth is not None and tenants is None:
+        raise AccessError(
+            "--auth oauth needs a tenants file (--tenants or AYRSHARE_MCP_TENANTS_FILE) saying which Ayrshare account "
+            "and profiles each person acts for: see docs/hosting.md."
+        )
+    if tenants is not None and token is not None and tenants.current.static_entry is None:
+        raise AccessError(
+            f"An access token is set, and the tenants file {tenants_file_path(environ, options.tenants_file)} has no "
+            "entry for its holder: add a [[people]] entry with static_token = true, or unset the token."
+        )
+    if tenants is not None and token is None and oauth is None:
+        raise AccessError("A tenants file needs callers to sign in: set AYRSHARE_MCP_TOKEN, or serve --auth oauth.")
+    verifier = OAuthTokenVerifier(oauth) if oauth is not None else None
+    return Gate(token, oauth, tenants, verifier)
 
 
 def http_app(
     server: Server[Any],
     shared: SharedClient,
     options: HttpOptions,
-    access: AccessPolicy,
+    gate: Gate,
     proven: ProvenKeys,
     vouch: Vouch | None = None,
 ) -> ASGIApp:
-    """The ASGI app for one HTTP transport, with `/healthz` and every guard in `guards`, `forwarded` and `quotas`."""
+    """The ASGI app for one HTTP transport, with `/healthz` and every guard in `guards`, `forwarded`, `signin` and
+    `quotas`."""
     limits = options.limits
     health = Route(HEALTH_PATH, _health, methods=["GET"])
+    metadata = gate.metadata_routes()
     if options.transport == "sse":
-        app: ASGIApp = _sse_app(server, shared, options, health)
+        app: ASGIApp = _sse_app(server, shared, options, [health, *metadata])
     else:
         # The session manager enters the server lifespan once for the process, which borrows `shared`.
         app = server.streamable_http_app(
@@ -100,7 +169,7 @@ def http_app(
             max_sessions=limits.max_sessions,
             session_idle_timeout=limits.session_idle_timeout,
             host=options.host,
-            custom_starlette_routes=[health],
+            custom_starlette_routes=[health, *metadata],
         )
     quotas = Quotas(
         sessions=limits.max_sessions,
@@ -119,14 +188,22 @@ def http_app(
         max_body=limits.max_body_bytes,
         vouch=vouch,
     )
-    app = CallerIdentity(app, token_required=access.token is not None)
-    if access.token is not None:
-        app = AccessTokenGate(app, access.token, open_paths=[HEALTH_PATH])
+    app = CallerIdentity(app)
+    if gate.closed:
+        open_paths = [HEALTH_PATH, *(route.path for route in metadata)]
+        app = SignIn(
+            app,
+            static_token=gate.static_token,
+            verifier=gate.verifier,
+            tenants=gate.tenants,
+            metadata_url=gate.metadata_url,
+            open_paths=open_paths,
+        )
     app = ClientAddress(app, options.trusted_proxies)
     return HostOriginGuard(app, options.allowed_hosts)
 
 
-def _sse_app(server: Server[Any], shared: SharedClient, options: HttpOptions, health: Route) -> Starlette:
+def _sse_app(server: Server[Any], shared: SharedClient, options: HttpOptions, extra: list[Route]) -> Starlette:
     sse = SseServerTransport(
         SSE_MESSAGES_PATH,
         security_settings=NO_SDK_HOST_CHECK,
@@ -142,7 +219,7 @@ def _sse_app(server: Server[Any], shared: SharedClient, options: HttpOptions, he
     routes = [
         Route(SSE_PATH, _SseConnection(server, sse), methods=["GET"]),
         Mount(SSE_MESSAGES_PATH, app=sse.handle_post_message),
-        health,
+        *extra,
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

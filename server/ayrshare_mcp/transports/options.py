@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from ayrshare_mcp.transports.forwarded import TrustedProxies
@@ -47,6 +48,11 @@ class HttpOptions:
     # The reverse proxies whose X-Forwarded-For / Forwarded headers name the client (--trust-proxy).
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     limits: HttpLimits = field(default_factory=HttpLimits)
+    # How callers sign in: "token" (the static access token only) or "oauth" (OAuth access tokens, and the static
+    # token too if one is set); None: AYRSHARE_MCP_AUTH, else token.
+    auth: str | None = None
+    # Who acts for which Ayrshare account and profiles (--tenants; else AYRSHARE_MCP_TENANTS_FILE).
+    tenants_file: Path | None = None
 
     @property
     def public(self) -> bool:

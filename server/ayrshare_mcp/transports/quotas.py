@@ -34,7 +34,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ayrshare_mcp.access import ProvenKeys
 from ayrshare_mcp.logs import Throttle, untrusted
-from ayrshare_mcp.transports.guards import CALLER, Caller, caller_of, header, respond
+from ayrshare_mcp.transports.guards import header, respond
+from ayrshare_mcp.transports.signin import CALLER, Caller, caller_of
 
 logger = logging.getLogger(__name__)
 THROTTLE = Throttle()

@@ -8,7 +8,7 @@ from typing import Any
 
 from ayrshare_mcp.client import Account, JSONObject
 from ayrshare_mcp.tools.arguments import BaseArguments, ToolArguments
-from ayrshare_mcp.tools.spec import READ, ToolRefusal, ToolSpec
+from ayrshare_mcp.tools.spec import PROFILE_NAMES, READ, ToolRefusal, ToolSpec
 
 SUMMARY = "Linked networks of a profile, and the User Profiles of a Business account."
 
@@ -35,12 +35,21 @@ class ListProfilesArguments(BaseArguments):
 
 
 async def list_profiles(account: Account, args: ListProfilesArguments) -> JSONObject:
+    if (names := PROFILE_NAMES.get()) is not None:
+        return _named_profiles(*names)
     if account.credentials.profile_key:
         raise ToolRefusal(
             "This server acts for one User Profile (a Profile-Key is configured), so it does not list the account's "
             "other profiles. Listing profiles needs the primary profile's API key and no Profile-Key."
         )
     return _documented_fields(await account.list_profiles())
+
+
+def _named_profiles(names: tuple[str, ...], default: str) -> JSONObject:
+    """The profiles a caller signed in under a tenants file may act for: theirs alone, by the names Profile-Key
+    takes. Ayrshare's listing is not asked: it would name the account's other profiles."""
+    profiles: list[Any] = [{"name": name, "default": name == default} for name in names]
+    return {"profiles": profiles, "count": len(profiles)}
 
 
 def _documented_fields(listing: JSONObject) -> JSONObject:

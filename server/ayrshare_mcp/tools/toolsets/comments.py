@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.client import Account, AyrshareAPIError, JSONObject
 from ayrshare_mcp.confirmation import Question
 from ayrshare_mcp.settings import ENV_ALLOW_UNCONFIRMED_DELETES, Unattended
@@ -222,6 +223,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         description="Comment publicly on a post; asks the user first.",
         arguments=PostCommentArguments,
         annotations=WRITE,
+        scope=scopes.PUBLISH,
         confirmation=public_confirmation(comment_going_out, post_comment),
     ),
     ToolSpec(
@@ -230,6 +232,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         description="Reply publicly to a comment; asks the user first.",
         arguments=ReplyCommentArguments,
         annotations=WRITE,
+        scope=scopes.PUBLISH,
         confirmation=public_confirmation(reply_going_out, reply_comment),
     ),
     ToolSpec(

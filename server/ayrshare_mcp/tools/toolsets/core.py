@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.client import Account, JSONObject, schedule_titles
 from ayrshare_mcp.confirmation import Question
 from ayrshare_mcp.settings import ENV_ALLOW_UNCONFIRMED_DELETES, Unattended
@@ -304,6 +305,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         ),
         arguments=AutoScheduleArguments,
         annotations=WRITE,
+        scope=scopes.WRITE,
         handler=create_auto_schedule,
     ),
     ToolSpec(
@@ -315,6 +317,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         ),
         arguments=AutoScheduleArguments,
         annotations=IDEMPOTENT_WRITE,
+        scope=scopes.WRITE,
         handler=set_auto_schedule,
     ),
     ToolSpec(

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import anyio.to_thread
 from pydantic import Field
 
+from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.client import Account, JSONObject
 from ayrshare_mcp.client.storage import content_type_for, put_presigned
 from ayrshare_mcp.confirmation import Question
@@ -196,6 +197,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         ),
         arguments=UploadMediaArguments,
         annotations=WRITE,
+        scope=scopes.PUBLISH,
         confirmation=Confirmation(
             act=_upload,
             question=_question,

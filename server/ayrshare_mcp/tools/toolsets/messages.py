@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
+from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.client import Account, JSONObject
 from ayrshare_mcp.confirmation import Question
 from ayrshare_mcp.tools.arguments import NOT_SENT, ToolArguments
@@ -225,6 +226,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         description=(f"Send a direct message; asks the user first. On X it needs text. {ADD_ON}"),
         arguments=SendMessageArguments,
         annotations=WRITE,
+        scope=scopes.PUBLISH,
         confirmation=public_confirmation(message_out, send_message, check=follows_the_platform_rules),
     ),
     ToolSpec(
@@ -241,6 +243,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         description=f"Change the DM auto-response; asks the user first unless it ends up off. {ADD_ON}",
         arguments=SetAutoResponseArguments,
         annotations=WRITE,
+        scope=scopes.PUBLISH,
         confirmation=Confirmation(
             check=_something_to_change,
             question=auto_response_question,

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.client import (
     Account,
     AyrshareAPIError,
@@ -470,6 +471,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         ),
         arguments=PostArguments,
         annotations=WRITE,
+        scope=scopes.PUBLISH,
         confirmation=Confirmation(
             check=check_before_sending,
             question=ask_before_publishing,
@@ -506,6 +508,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         ),
         arguments=UpdatePostArguments,
         annotations=WRITE,
+        scope=scopes.PUBLISH,
         confirmation=Confirmation(
             question=ask_before_updating, act=update_post, declined=_DECLINED, unattended=refuse_unattended_publish
         ),
@@ -519,6 +522,7 @@ TOOLS: tuple[ToolSpec[Any], ...] = (
         ),
         arguments=PostIdArguments,
         annotations=WRITE,
+        scope=scopes.PUBLISH,
         confirmation=Confirmation(
             check=require_failed,
             question=ask_before_retrying,

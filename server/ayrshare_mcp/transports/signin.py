@@ -1,0 +1,200 @@
+"""Who is calling over HTTP: the holder of the static access token, or a person with an OAuth access token.
+
+Either way the caller presents `Authorization: Bearer <token>` (the scheme in any case, RFC 7235). The static token
+is compared in constant time, first; any other token goes to the OAuth verifier, when `--auth oauth` is on. With a
+tenants file, the caller must be in it (403 otherwise, with a message for the operator), their keys come from it,
+and the Ayrshare key headers are refused: a key never passes through the model or the caller.
+
+A request without a usable token gets 401 with `WWW-Authenticate`, which under OAuth points to this server's
+protected-resource metadata (RFC 9728), where a client finds the authorization server to sign in at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mcp.server.auth.middleware.auth_context import auth_context_var
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken, TokenVerifier
+from starlette.authentication import AuthCredentials
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ayrshare_mcp.access import ProvenKeys
+from ayrshare_mcp.auth import scopes
+from ayrshare_mcp.auth.signed_in import SIGNED_IN, SignedIn, signed_in_of
+from ayrshare_mcp.auth.tenants import TenantsFile
+from ayrshare_mcp.credentials import CREDENTIAL_HEADERS, HEADER_API_KEY
+from ayrshare_mcp.logs import Throttle, untrusted
+from ayrshare_mcp.transports.guards import header, respond
+
+logger = logging.getLogger(__name__)
+THROTTLE = Throttle()
+STATIC_HOLDER = "token-holder"
+
+
+class SignIn:
+    """Requires a usable bearer token on every request but the open paths (`/healthz`, the metadata)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        static_token: str | None,
+        verifier: TokenVerifier | None,
+        tenants: TenantsFile | None,
+        metadata_url: str | None,
+        open_paths: Iterable[str],
+    ) -> None:
+        self._app = app
+        self._static = static_token.encode() if static_token else None
+        self._verifier = verifier
+        self._tenants = tenants
+        challenge = f'Bearer resource_metadata="{metadata_url}"' if metadata_url else 'Bearer realm="ayrshare-mcp"'
+        self._challenge = challenge
+        self._open = frozenset(open_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self._open:
+            await self._app(scope, receive, send)
+            return
+        token = _bearer(scope)
+        signed = await self._signed_in(token) if token else None
+        if signed is None:
+            THROTTLE.warn(
+                logger, "Refused %s %s: missing or unusable access token", scope["method"], untrusted(scope["path"])
+            )
+            await self._unauthorized(send, presented=token is not None)
+            return
+        if isinstance(signed, str):
+            await respond(send, 403, signed)
+            return
+        if self._tenants is not None and (
+            sent := [name for name in CREDENTIAL_HEADERS if header(scope, name.lower().encode())]
+        ):
+            await respond(
+                send,
+                400,
+                f"This server reads Ayrshare keys from its tenants file, so it refuses {', '.join(sent)}. Leave the "
+                "header out, and name a profile with the Profile-Key argument (AYRSHARE_LIST_PROFILES lists yours).",
+            )
+            return
+        scope = {**scope, SIGNED_IN: signed, "auth": AuthCredentials(sorted(signed.scopes))}
+        if signed.user is None:
+            await self._app(scope, receive, send)
+            return
+        # The SDK reads the caller from here: request states are sealed for this person and no other.
+        reset = auth_context_var.set(signed.user)
+        try:
+            await self._app({**scope, "user": signed.user}, receive, send)
+        finally:
+            auth_context_var.reset(reset)
+
+    async def _signed_in(self, token: str) -> SignedIn | str | None:
+        """Who holds `token`; a message for a person the tenants file does not know; None for a bad token."""
+        tenants = self._tenants.current if self._tenants else None
+        if self._static is not None and hmac.compare_digest(token.encode("latin-1", "replace"), self._static):
+            tenant = tenants.static_entry if tenants else None
+            granted: frozenset[str] = frozenset(scopes.ALL)
+            return SignedIn(STATIC_HOLDER, tenant.allowed(granted) if tenant else granted, tenant=tenant)
+        if self._verifier is None:
+            return None
+        access = await self._verifier.verify_token(token)
+        if access is None:
+            return None
+        user = AuthenticatedUser(access)
+        issuer = (access.claims or {}).get("iss")
+        holder = "oauth:" + hashlib.sha256(f"{issuer}\0{access.subject}".encode()).hexdigest()[:32]
+        granted = frozenset(access.scopes) & frozenset(scopes.ALL)
+        if tenants is None:
+            return SignedIn(holder, granted, user)
+        tenant = tenants.person(issuer if isinstance(issuer, str) else None, access.subject, access.claims or {})
+        if tenant is None:
+            THROTTLE.warn(logger, "Refused a signed-in person the tenants file does not name")
+            return (
+                f"You signed in as {untrusted(access.subject or '', 100)} at {untrusted(str(issuer), 200)}, and this "
+                "server's tenants file does not say which Ayrshare account you act for. Ask the server's operator to "
+                "add you (that issuer and subject, or a group you are in) to it."
+            )
+        return SignedIn(holder, tenant.allowed(granted), user, tenant)
+
+    async def _unauthorized(self, send: Send, *, presented: bool) -> None:
+        challenge = self._challenge + (', error="invalid_token"' if presented else "")
+        await respond(
+            send,
+            401,
+            "This server needs Authorization: Bearer <access token>.",
+            [(b"www-authenticate", challenge.encode())],
+        )
+
+
+def _bearer(scope: Scope) -> str | None:
+    scheme, _, presented = (header(scope, b"authorization") or "").strip().partition(" ")
+    token = presented.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a request, as far as can be told: the session owner the SDK binds sessions to (`user`), the access
+    token's holder if one was required, a fingerprint of the Ayrshare key sent (unproven: anyone can invent one),
+    and the client's address."""
+
+    user: AuthenticatedUser = field(repr=False)
+    token_holder: str | None
+    key: str | None
+    address: str
+
+    @property
+    def owner(self) -> str:
+        """The session owner, as one string."""
+        return f"{self.user.access_token.client_id}:{self.user.access_token.subject}"
+
+
+CALLER = "ayrshare_mcp.caller"
+
+
+class CallerIdentity:
+    """Names the caller of every request, so that the SDK binds each session to whoever opened it.
+
+    A person signed in with OAuth is their token's client, issuer and subject. Otherwise a session owner is the
+    access token they passed (one shared token: one name) plus a hash of the Ayrshare and X keys they send. Caller B,
+    holding the token but not caller A's key, cannot use A's session, nor answer the confirmation A is being asked.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            signed = signed_in_of(scope)
+            holder = signed.holder if signed else None
+            user = signed.user if signed and signed.user else _key_holder(scope, holder)
+            api_key = header(scope, HEADER_API_KEY.lower().encode())
+            caller = Caller(
+                user=user,
+                token_holder=holder,
+                key=ProvenKeys.fingerprint(api_key) if api_key and api_key.strip() else None,
+                address=address_of(scope),
+            )
+            scope = {**scope, "user": user, CALLER: caller}
+        await self._app(scope, receive, send)
+
+
+def _key_holder(scope: Scope, holder: str | None) -> AuthenticatedUser:
+    keys = "\0".join((header(scope, name.lower().encode()) or "").strip() for name in CREDENTIAL_HEADERS)
+    subject = hashlib.sha256(keys.encode("latin-1", "replace")).hexdigest()[:32]
+    return AuthenticatedUser(AccessToken(token="", client_id=holder or "open", scopes=[], subject=subject))
+
+
+def caller_of(scope: Scope) -> Caller | None:
+    caller = scope.get(CALLER)
+    return caller if isinstance(caller, Caller) else None
+
+
+def address_of(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
