@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(also AYRSHARE_READ_ONLY=1)",
     )
     parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="log one JSON line (logger ayrshare_mcp.audit) for every call of a tool that can change something: who, "
+        "which tool and profile, how it ended; never the text or a key (also AYRSHARE_MCP_AUDIT=1)",
+    )
+    parser.add_argument(
         "--media-dir",
         action="append",
         default=[],
@@ -95,6 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="file (chmod 600) with the access token HTTP callers must send; default: AYRSHARE_MCP_TOKEN",
+    )
+    serving.add_argument(
+        "--auth",
+        choices=("token", "oauth"),
+        help="how HTTP callers sign in: token (the access token only; the default) or oauth (OAuth access tokens from "
+        "AYRSHARE_MCP_OAUTH_ISSUER, and the access token too if one is set); default: AYRSHARE_MCP_AUTH",
+    )
+    serving.add_argument(
+        "--tenants",
+        type=Path,
+        metavar="PATH",
+        help="file (TOML, chmod 600) saying which Ayrshare account and profiles each caller acts for; reread on "
+        "SIGHUP; default: AYRSHARE_MCP_TENANTS_FILE (see docs/hosting.md)",
     )
 
     limits = parser.add_argument_group(
@@ -215,4 +234,6 @@ def read_command_line(
         sys.stderr.write(f"ayrshare-mcp: the sandbox starts over from its seeded data ({reset(settings.environ)})\n")
     if args.read_only:
         settings = replace(settings, read_only=True)
+    if args.audit:
+        settings = replace(settings, audit=True)
     return settings, args

@@ -66,5 +66,7 @@ def serve_options(args: argparse.Namespace) -> ServeOptions:
         allowed_hosts=tuple(args.allowed_host),
         trusted_proxies=args.trust_proxy,
         limits=limits,
+        auth=args.auth,
+        tenants_file=args.tenants,
     )
     return ServeOptions(transport=args.transport, http=http, token_file=args.token_file)

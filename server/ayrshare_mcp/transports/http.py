@@ -24,6 +24,7 @@ import uvicorn
 from mcp.server import Server
 from mcp.server.auth.provider import TokenVerifier
 from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.sse import SseServerTransport
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
@@ -106,9 +107,14 @@ class Gate:
         """RFC 9728 protected-resource metadata: where a client learns which authorization server to sign in at."""
         if self.oauth is None:
             return []
+        # The SDK's settings keep an issuer's URL as it is written: a slash added to it would be another issuer.
+        urls = AuthSettings(
+            issuer_url=self.oauth.issuer, resource_server_url=self.oauth.resource, validate_token_resource=True
+        )
+        assert urls.resource_server_url is not None  # given just above
         return create_protected_resource_routes(
-            resource_url=AnyHttpUrl(self.oauth.resource),
-            authorization_servers=[AnyHttpUrl(self.oauth.issuer)],
+            resource_url=urls.resource_server_url,
+            authorization_servers=[urls.issuer_url],
             scopes_supported=list(scopes.ALL),
             resource_name="Ayrshare",
         )

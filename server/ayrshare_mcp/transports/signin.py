@@ -14,9 +14,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import signal
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import anyio
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken, TokenVerifier
@@ -58,6 +61,9 @@ class SignIn:
         self._open = frozenset(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan" and self._tenants is not None:
+            await self._serve_rereading(self._tenants, scope, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] in self._open:
             await self._app(scope, receive, send)
             return
@@ -92,6 +98,15 @@ class SignIn:
             await self._app({**scope, "user": signed.user}, receive, send)
         finally:
             auth_context_var.reset(reset)
+
+    async def _serve_rereading(self, tenants: TenantsFile, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app's life, with the tenants file read again on every SIGHUP (where signals can be had: the main
+        thread of a process)."""
+        async with anyio.create_task_group() as tg:
+            if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGHUP"):
+                tg.start_soon(_reread_on_hangup, tenants)
+            await self._app(scope, receive, send)
+            tg.cancel_scope.cancel()
 
     async def _signed_in(self, token: str) -> SignedIn | str | None:
         """Who holds `token`; a message for a person the tenants file does not know; None for a bad token."""
@@ -129,6 +144,12 @@ class SignIn:
             "This server needs Authorization: Bearer <access token>.",
             [(b"www-authenticate", challenge.encode())],
         )
+
+
+async def _reread_on_hangup(tenants: TenantsFile) -> None:
+    with anyio.open_signal_receiver(signal.SIGHUP) as hangups:
+        async for _ in hangups:
+            logger.warning("%s", tenants.reload())
 
 
 def _bearer(scope: Scope) -> str | None:
