@@ -14,7 +14,7 @@ import hmac
 import json
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -210,10 +210,11 @@ def unsigned_token(issuer: TokenIssuer) -> str:
 
 def public_key_pem(issuer: TokenIssuer) -> bytes:
     public = issuer.keys[0].private.public_key()
-    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem: bytes = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return pem
 
 
-FORGERIES = {
+FORGERIES: dict[str, Callable[[TokenIssuer], str]] = {
     "for another audience": lambda issuer: issuer.token(audience="https://other.example.test/mcp"),
     "expired": lambda issuer: issuer.token(expires_in=-5),
     "not yet valid": lambda issuer: issuer.token(not_before=600),
