@@ -21,6 +21,7 @@ import jwt
 import pytest
 import uvicorn
 from mcp import Client
+from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
@@ -43,22 +44,23 @@ WAIT = 10
 
 
 class JwtVerifier:
-    """A resource server's check of the AS's JWTs, as small as it can be: signature (the JWKS, fetched once),
-    issuer, audience and expiry."""
+    """A resource server's check of the AS's JWTs, as small as it can be: signature (the JWKS, fetched again for an
+    unknown key), issuer, audience and expiry."""
 
     def __init__(self, auth: AuthorizationServer, resource: str) -> None:
         self.auth = auth
         self.resource = resource
-        self.keys: jwt.PyJWKSet | None = None
+        self.keys: dict[str, jwt.PyJWK] = {}
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        if self.keys is None:
-            async with httpx2.AsyncClient() as http:
-                self.keys = jwt.PyJWKSet.from_dict((await http.get(self.auth.jwks_uri)).json())
         try:
-            key = self.keys[jwt.get_unverified_header(token)["kid"]]
+            kid = jwt.get_unverified_header(token)["kid"]
+            if kid not in self.keys:
+                async with httpx2.AsyncClient() as http:
+                    published = jwt.PyJWKSet.from_dict((await http.get(self.auth.jwks_uri)).json())
+                self.keys = {str(key.key_id): key for key in published.keys}
             claims = jwt.decode(
-                token, key, algorithms=["RS256"], audience=self.resource, issuer=self.auth.issuer,
+                token, self.keys[kid], algorithms=["RS256"], audience=self.resource, issuer=self.auth.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )  # fmt: skip
         except (jwt.PyJWTError, KeyError):
@@ -75,10 +77,16 @@ class JwtVerifier:
 
 
 @asynccontextmanager
-async def resource_server(auth: AuthorizationServer, sock: socket.socket) -> AsyncIterator[str]:
-    """A test-only MCP server on `sock` that trusts `auth`, with one tool that says who called; yields its URL."""
+async def resource_server(
+    auth: AuthorizationServer, sock: socket.socket, *, advertised: list[str] | None = None
+) -> AsyncIterator[str]:
+    """A test-only MCP server on `sock` that trusts `auth`, with one tool that says who called; yields its URL.
+
+    `advertised`: the scopes its metadata lists, which the SDK's AuthSettings also requires of every token."""
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
-    settings = AuthSettings(issuer_url=auth.issuer, resource_server_url=url, validate_token_resource=True)
+    settings = AuthSettings(
+        issuer_url=auth.issuer, resource_server_url=url, validate_token_resource=True, required_scopes=advertised
+    )
     server: MCPServer[Any] = MCPServer("resource", token_verifier=JwtVerifier(auth, url), auth=settings)
 
     @server.tool()
@@ -208,6 +216,47 @@ async def test_a_forged_token_carries_the_issuers_signature_and_whatever_the_att
     assert claims["sub"] == "mallory"
 
 
+async def published_kids(auth: AuthorizationServer) -> list[str]:
+    async with httpx2.AsyncClient() as http:
+        return [key["kid"] for key in (await http.get(auth.jwks_uri)).json()["keys"]]
+
+
+@pytest.mark.anyio
+async def test_after_a_key_rotation_the_server_signs_with_the_new_key_and_sign_ins_and_refresh_tokens_live_on() -> None:
+    with bind() as sock:
+        resource = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+        async with authorization_server(resource=resource) as auth, resource_server(auth, sock) as url:
+            first_kid, dave, storage = auth.kid, auth.person("dave"), MemoryTokenStorage()
+            provider = auth.oauth_client(url, dave, storage=storage)
+            with anyio.fail_after(WAIT):
+                async with httpx2.AsyncClient(auth=provider) as http:
+                    await whoami(http, url)
+                    both = await auth.rotate_keys(keep_previous=True)
+                    published_both = await published_kids(auth)
+                    only = await auth.rotate_keys()
+                    published_only = await published_kids(auth)
+                    provider.context.token_expiry_time = time.time() - 3600
+                    assert (await whoami(http, url))["sub"] == "dave"
+            machine_token = await auth.client_credentials_token(resource=resource)
+    assert published_both == [both, first_kid]
+    assert published_only == [only]
+    assert storage.tokens is not None
+    assert jwt.get_unverified_header(storage.tokens.access_token)["kid"] == only  # refreshed after both rotations
+    assert dave.sign_ins == 1
+    assert jwt.get_unverified_header(machine_token.access_token)["kid"] == only
+
+
+@pytest.mark.anyio
+async def test_claims_set_while_the_server_runs_go_into_the_next_tokens() -> None:
+    async with authorization_server(claims={MACHINE: {"groups": ["before"]}}) as auth:
+        with anyio.fail_after(WAIT):
+            before = await auth.client_credentials_token(resource="https://mcp.example.test/mcp")
+            await auth.set_claims(MACHINE, {"groups": ["after"]})
+            after = await auth.client_credentials_token(resource="https://mcp.example.test/mcp")
+    assert jwt.decode(before.access_token, options={"verify_signature": False})["groups"] == ["before"]
+    assert jwt.decode(after.access_token, options={"verify_signature": False})["groups"] == ["after"]
+
+
 @pytest.mark.anyio
 async def test_the_rig_fails_the_test_with_the_servers_stderr_when_the_server_dies() -> None:
     with pytest.raises(BaseExceptionGroup) as raised:  # noqa: PT012
@@ -216,3 +265,27 @@ async def test_the_rig_fails_the_test_with_the_servers_stderr_when_the_server_di
             with anyio.fail_after(WAIT):
                 await anyio.sleep_forever()  # until the rig notices
     assert raised.group_contains(AuthorizationServerError, match="died")
+
+
+@pytest.mark.anyio
+async def test_the_sdk_machine_client_gets_the_scopes_the_resource_advertises_not_the_ones_it_names() -> None:
+    # The SDK asks for the resource's scopes_supported (or, without them, the AS's: openid too, which a machine
+    # client may not hold, so the token request fails with invalid_scope); its scope= argument is overwritten.
+    with bind() as sock:
+        resource = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+        async with (
+            authorization_server(resource=resource) as auth,
+            resource_server(auth, sock, advertised=["ayrshare:read"]) as url,
+        ):
+            machine = ClientCredentialsOAuthProvider(
+                url,
+                MemoryTokenStorage(),
+                auth.machine.client_id,
+                auth.machine.client_secret,
+                scope="ayrshare:publish",
+                issuer=auth.issuer,
+            )
+            with anyio.fail_after(WAIT):
+                async with httpx2.AsyncClient(auth=machine) as http:
+                    seen = await whoami(http, url)
+    assert seen == {"sub": MACHINE, "scopes": ["ayrshare:read"], "groups": None}

@@ -125,6 +125,7 @@ class Person:
     sub: str
     scopes: frozenset[str] | None = None
     sign_ins: int = 0
+    server_log: bytearray = field(default_factory=bytearray, repr=False)
     _result: AuthorizationCodeResult | None = field(default=None, repr=False)
 
     async def redirect_handler(self, authorization_url: str) -> None:
@@ -145,18 +146,19 @@ class Person:
                 response = await http.get(target)
         raise AuthorizationServerError(f"sign-in as {self.sub!r} did not finish in {MAX_STEPS} steps: a prompt loops")
 
+    async def _interact(self, http: httpx2.AsyncClient, page: httpx2.Response, form: dict[str, str]) -> httpx2.Response:
+        """Answer the interaction `page` shows (login or consent) by posting `form` to it."""
+        if page.status_code != 200 or not page.url.path.startswith("/interaction/"):
+            raise AuthorizationServerError(
+                f"sign-in stopped at {page.url.path} ({page.status_code}); the AS said:\n{self.server_log.decode()}"
+            )
+        return await http.post(page.url, data=form)
+
     async def callback_handler(self) -> AuthorizationCodeResult:
         if self._result is None:
             raise AuthorizationServerError("the callback came before any sign-in finished")
         result, self._result = self._result, None
         return result
-
-    @staticmethod
-    async def _interact(http: httpx2.AsyncClient, page: httpx2.Response, form: dict[str, str]) -> httpx2.Response:
-        """Answer the interaction `page` shows (login or consent) by posting `form` to it."""
-        if page.status_code != 200 or not page.url.path.startswith("/interaction/"):
-            raise AuthorizationServerError(f"sign-in stopped at {page.url.path}: {page.status_code} {page.text[:500]}")
-        return await http.post(page.url, data=form)
 
 
 def _code_from(redirect: str) -> AuthorizationCodeResult:
@@ -222,7 +224,6 @@ class AuthorizationServer:
     introspection_client: Credentials
     admin: Credentials
     documents: DocumentHost
-    claims: Mapping[str, Mapping[str, Any]]
     pid: int
     _stderr: bytearray
 
@@ -263,9 +264,28 @@ class AuthorizationServer:
         form = {"token": token} | ({"token_type_hint": token_type_hint} if token_type_hint else {})
         await self._post(str(self.metadata["revocation_endpoint"]), form, self.admin, expect_json=False)
 
+    async def rotate_keys(self, *, keep_previous: bool = False) -> str:
+        """Sign with a new key from now on, and publish it in the JWKS alone (or before the previous one, with
+        `keep_previous`); returns its `kid`. `mint` signs with it too. Clients, grants and tokens live on."""
+        key, kid = rsa.generate_private_key(public_exponent=65537, key_size=2048), f"rig-{secrets.token_hex(4)}"
+        keys = [_jwk(key, kid)] + ([_jwk(self.signing_key, self.kid)] if keep_previous else [])
+        await self._rig("keys", {"keys": keys})
+        self.signing_key, self.kid = key, kid
+        return kid
+
+    async def set_claims(self, sub: str, claims: Mapping[str, Any]) -> None:
+        """`sub`'s extra access-token claims from now on (tokens already issued keep theirs)."""
+        await self._rig("claims", {sub: dict(claims)})
+
+    async def _rig(self, route: str, body: Mapping[str, Any]) -> None:
+        async with httpx2.AsyncClient(timeout=WAIT) as http:
+            answer = await http.post(f"{self.issuer}/rig/{route}", json=body)
+        if answer.status_code != 200:
+            raise AuthorizationServerError(f"/rig/{route}: {answer.status_code} {answer.text[:500]}\n{self.log}")
+
     def person(self, sub: str, scopes: Sequence[str] | None = None) -> Person:
         """Someone who signs in as `sub`, granting a client at most `scopes` (None: whatever it asks)."""
-        return Person(sub, frozenset(scopes) if scopes is not None else None)
+        return Person(sub, frozenset(scopes) if scopes is not None else None, server_log=self._stderr)
 
     def oauth_client(
         self,
@@ -345,14 +365,13 @@ async def authorization_server(
     machine, introspector, admin = (
         Credentials(name, f"{secret}-{name}") for name in (MACHINE, RESOURCE_SERVER, RIG_ADMIN)
     )
-    subject_claims = {sub: dict(values) for sub, values in (claims or {}).items()}
     config = {
-        "signing_key": RSAAlgorithm.to_jwk(signing_key, as_dict=True) | {"kid": kid, "alg": "RS256", "use": "sig"},
+        "signing_key": _jwk(signing_key, kid),
         "cookie_key": secrets.token_hex(16),
         "token_format": token_format,
         "default_resource": resource,
         "scopes": list(scopes),
-        "claims": subject_claims,
+        "claims": {sub: dict(values) for sub, values in (claims or {}).items()},
         "access_token_ttl": access_token_ttl,
         "admin_client_id": RIG_ADMIN,
         "clients": [
@@ -376,13 +395,17 @@ async def authorization_server(
                     introspection_client=introspector,
                     admin=admin,
                     documents=host,
-                    claims=subject_claims,
                     pid=pid,
                     _stderr=stderr,
                 )
                 if b"server_error" in stderr:
                     raise AuthorizationServerError(f"the authorization server failed inside:\n{stderr.decode()}")
             tg.cancel_scope.cancel()
+
+
+def _jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
+    """A private signing key as the JWK oidc-provider takes."""
+    return dict(RSAAlgorithm.to_jwk(key, as_dict=True)) | {"kid": kid, "alg": "RS256", "use": "sig"}
 
 
 def _confidential(client: Credentials, *, grant_types: list[str], scope: str | None = None) -> dict[str, Any]:

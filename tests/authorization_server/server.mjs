@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 
 // Installed by tests/node-tools.sh beside the other Node tools, not in a node_modules this file's folder would find.
+import { createMemoryAdapter } from '../.node/oidc/node_modules/oidc-provider/lib/adapters/memory_adapter.js';
 import Provider from '../.node/oidc/node_modules/oidc-provider/lib/index.js';
 
 const config = JSON.parse(process.argv[2]);
@@ -48,8 +49,10 @@ async function fetchDocument(url, options) {
 }
 
 const configuration = {
+  // oidc-provider's own in-memory store, made once: each Provider would make its own, and the one a key rotation
+  // starts must still know the clients, grants and tokens.
+  adapter: createMemoryAdapter(),
   clients: config.clients,
-  jwks: { keys: [config.signing_key] },
   cookies: { keys: [config.cookie_key] },
   scopes: [...OIDC_SCOPES, ...config.scopes],
   findAccount(ctx, id) {
@@ -83,11 +86,11 @@ const configuration = {
   },
 };
 
-function readForm(req) {
+function readBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString())));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
     req.on('error', reject);
   });
 }
@@ -128,7 +131,7 @@ async function interact(provider, req, res) {
     answer(res, 200, { uid: details.uid, prompt: details.prompt.name, params: details.params });
     return;
   }
-  const form = await readForm(req);
+  const form = new URLSearchParams(await readBody(req));
   const sub = form.get('sub');
   if (!sub) {
     answer(res, 400, { error: 'invalid_request', error_description: 'post sub=<the subject who signs in>' });
@@ -147,24 +150,44 @@ async function interact(provider, req, res) {
   await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: true });
 }
 
-const server = createServer();
-server.listen(0, '127.0.0.1', () => {
-  const issuer = `http://127.0.0.1:${server.address().port}`;
-  const provider = new Provider(issuer, configuration);
-  for (const event of ['server_error', 'grant.error', 'authorization.error', 'introspection.error',
-    'revocation.error', 'registration_create.error', 'end_session.error']) {
+const LOGGED = ['server_error', 'grant.error', 'authorization.error', 'introspection.error', 'revocation.error',
+  'registration_create.error', 'end_session.error'];
+
+function start(issuer, keys) {
+  const provider = new Provider(issuer, { ...configuration, jwks: { keys } });
+  for (const event of LOGGED) {
     provider.on(event, (ctx, error) => process.stderr.write(`${event}: ${error?.stack ?? error} ${error?.error_description ?? ''}\n`));
   }
-  const callback = provider.callback();
+  return { provider, callback: provider.callback() };
+}
+
+// The rig's own routes, for what a test changes while the AS runs: POST /rig/keys {"keys": [JWK, ...]} starts
+// signing with the first key and publishes them all (clients, grants and tokens live on: oidc-provider's memory
+// adapter is one per process); POST /rig/claims {"SUB": {...}} sets subjects' extra claims.
+async function rig(current, req, res) {
+  const body = JSON.parse(await readBody(req));
+  if (req.url === '/rig/keys') {
+    Object.assign(current, start(current.provider.issuer, body.keys));
+  } else if (req.url === '/rig/claims') {
+    Object.assign(config.claims, body);
+  } else {
+    answer(res, 404, { error: 'no such rig route' });
+    return;
+  }
+  answer(res, 200, {});
+}
+
+const server = createServer();
+server.listen(0, '127.0.0.1', () => {
+  const current = start(`http://127.0.0.1:${server.address().port}`, [config.signing_key]);
   server.on('request', (req, res) => {
-    if (req.url.startsWith('/interaction/')) {
-      interact(provider, req, res).catch((error) => {
-        process.stderr.write(`interaction: ${error.stack}\n`);
-        answer(res, 400, { error: error.error ?? 'invalid_request', error_description: error.message });
-      });
-    } else {
-      callback(req, res);
-    }
+    const handled = req.url.startsWith('/interaction/') ? interact(current.provider, req, res)
+      : req.url.startsWith('/rig/') && req.method === 'POST' ? rig(current, req, res)
+        : current.callback(req, res);
+    Promise.resolve(handled).catch((error) => {
+      process.stderr.write(`${req.url}: ${error.stack}\n`);
+      answer(res, 400, { error: error.error ?? 'invalid_request', error_description: error.message });
+    });
   });
-  process.stdout.write(`${JSON.stringify({ issuer })}\n`);
+  process.stdout.write(`${JSON.stringify({ issuer: current.provider.issuer })}\n`);
 });
