@@ -13,6 +13,7 @@ import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import anyio
@@ -20,6 +21,7 @@ import httpx2
 import jwt
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from mcp import Client
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
 from mcp.client.streamable_http import streamable_http_client
@@ -209,11 +211,15 @@ async def test_an_opaque_token_is_active_to_introspection_until_it_is_revoked() 
 async def test_a_forged_token_carries_the_issuers_signature_and_whatever_the_attack_needs() -> None:
     async with authorization_server() as auth:
         forged = auth.mint({"sub": "mallory", "aud": "https://elsewhere.test"})
+        expired = auth.mint({"sub": "mallory", "aud": "https://elsewhere.test"}, lifetime=timedelta(minutes=-5))
         async with httpx2.AsyncClient() as http:
             keys = jwt.PyJWKSet.from_dict((await http.get(auth.jwks_uri)).json())
     key = keys[jwt.get_unverified_header(forged)["kid"]]
     claims = jwt.decode(forged, key, algorithms=["RS256"], audience="https://elsewhere.test", issuer=auth.issuer)
     assert claims["sub"] == "mallory"
+    with pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(expired, key, algorithms=["RS256"], audience="https://elsewhere.test")
+    assert auth.public_key_pem == key.key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
 async def published_kids(auth: AuthorizationServer) -> list[str]:

@@ -45,6 +45,7 @@ from pydantic import AnyUrl
 from starlette.types import Receive, Scope, Send
 
 from ayrshare_mcp.emulator import bind
+from tests.support import PROCESS_WAIT, WAIT
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "server.mjs"
@@ -59,9 +60,6 @@ RESOURCE_SERVER = "resource-server"
 RIG_ADMIN = "rig-admin"
 # Where a person's browser would be sent back: the SDK needs a redirect URI, and nothing listens there.
 REDIRECT_URI = "http://127.0.0.1:9/callback"
-# Each step waits this long at most (the rig answers in milliseconds), and the whole start this long.
-WAIT = 5
-START_WAIT = 30
 # Login, then consent: a few redirects each. More steps than this is a prompt that keeps coming back.
 MAX_STEPS = 12
 
@@ -90,7 +88,6 @@ class Token:
     access_token: str
     scopes: frozenset[str]
     expires_in: int
-    refresh_token: str | None = None
 
 
 class MemoryTokenStorage:
@@ -240,6 +237,13 @@ class AuthorizationServer:
         return str(self.metadata["introspection_endpoint"])
 
     @property
+    def public_key_pem(self) -> bytes:
+        """The signing key's public half as PEM: the HMAC secret of the key-confusion attack (HS256 over it)."""
+        return self.signing_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    @property
     def log(self) -> str:
         """What the AS wrote to stderr so far: its errors, for a failing test's message."""
         return self._stderr.decode(errors="replace")
@@ -253,7 +257,7 @@ class AuthorizationServer:
         if resource is not None:
             form["resource"] = resource
         answer = await self._post(self.token_endpoint, form, client or self.machine)
-        return Token(answer["access_token"], frozenset(answer.get("scope", "").split()), answer["expires_in"], None)
+        return Token(answer["access_token"], frozenset(answer.get("scope", "").split()), answer["expires_in"])
 
     async def introspect(self, token: str, *, client: Credentials | None = None) -> dict[str, Any]:
         """RFC 7662: what the AS says of `token`, asked as the resource server's introspection client."""
@@ -321,8 +325,9 @@ class AuthorizationServer:
         headers: Mapping[str, Any] | None = None,
     ) -> str:
         """A JWT signed with the AS's own key, as it would sign an access token: `iss`, `iat`, `exp` (`lifetime`
-        from now), `jti` and the `kid` header are filled in unless `claims`/`headers` give them. For the attacks
-        only the issuer's key can make: expired, not yet valid, another audience, another issuer."""
+        from now; negative for one already expired), `jti` and the `kid` header are filled in unless `claims` or
+        `headers` give them. For the attacks only the issuer's key can make: expired, not yet valid (`nbf`), another
+        audience, another issuer, an unknown `kid`."""
         now = datetime.now(UTC)
         payload = {"iss": self.issuer, "iat": now, "exp": now + lifetime, "jti": secrets.token_hex(8), **claims}
         header = {"kid": self.kid, "typ": "at+jwt", **(headers or {})}
@@ -435,7 +440,7 @@ async def _node(config: Mapping[str, Any], ca_file: Path) -> AsyncIterator[tuple
         assert process.stderr is not None
         tg.start_soon(_drain, process.stderr, stderr)
         try:
-            with anyio.fail_after(START_WAIT):
+            with anyio.fail_after(PROCESS_WAIT):
                 line = await _first_line(process.stdout)
         except (TimeoutError, anyio.EndOfStream) as error:
             process.kill()
