@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -275,20 +277,21 @@ def _errlog(errlog: Any) -> Iterator[Any]:
 
 @asynccontextmanager
 async def serving_here(
-    args: list[str], env: Mapping[str, str], *, log_level: str = "INFO"
+    args: list[str], env: Mapping[str, str], *, log_level: str = "INFO", sock: socket.socket | None = None
 ) -> AsyncIterator[tuple[None, str, Log]]:
     """`ayrshare-mcp ARGS` served in this process as the command line composes it (the same parsing, settings,
     access policy, guards and connection limits), on a loopback port bound first; yields like `serving`, with no
     process, once it listens. Its log, through the server's own filter, is `Log`.
 
-    For what does not need the process boundary: signals, exit codes, stdout and process-wide limits do.
+    For what does not need the process boundary: signals, exit codes, stdout and process-wide limits do. `sock`: a
+    socket bound already, when the environment must name the server's own URL (an OAuth resource).
     """
     if "AYRSHARE_API_KEY" in env and "AYRSHARE_MCP_TOKEN" not in env:
         env = {**env, "AYRSHARE_MCP_TOKEN": TOKEN}
     settings, parsed = read_command_line([*args, "--log-level", log_level], dict(env))
     options = serve_options(parsed)
     stop = anyio.Event()
-    with bind() as sock, captured_logs(parsed.log_level) as log:
+    with contextlib.nullcontext(sock) if sock else bind() as sock, captured_logs(parsed.log_level) as log:
         app = compose(settings, options.http, token_file=options.token_file)
         async with anyio.create_task_group() as tg:
             await tg.start(partial(serve_http, app, options.http, sock=sock, stop=stop))

@@ -48,8 +48,8 @@ class AuthServerError(Exception):
 
 @dataclass
 class JwksCache:
-    """The authorization server's signing keys, fetched from `url` when missing, too old, or when a token names a
-    key not seen yet (at most once per `refetch_seconds`)."""
+    """The authorization server's signing keys, fetched from `url` when missing or too old, and again when a token
+    names a key not seen yet, at most once per `refetch_seconds`."""
 
     url: str
     fetch: Callable[[str], Any]
@@ -58,13 +58,17 @@ class JwksCache:
     clock: Callable[[], float] = time.monotonic
     _keys: dict[str | None, jwt.PyJWK] = field(default_factory=dict)
     _fetched_at: float | None = None
-    _tried_at: float | None = None
+    _refetched_at: float | None = None
     _lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     async def key(self, kid: str | None) -> jwt.PyJWK | None:
         """The signing key named `kid` (a key set of one key may leave it out), or None."""
         async with self._lock:
-            if self._stale() or (self._find(kid) is None and self._may_refetch()):
+            if self._stale():
+                await self._refresh()
+            elif self._find(kid) is None and self._may_refetch():
+                # A key set just rotated: its first token fetches it at once; made-up kids fetch it no more often.
+                self._refetched_at = self.clock()
                 await self._refresh()
             return self._find(kid)
 
@@ -77,10 +81,9 @@ class JwksCache:
         return self._fetched_at is None or self.clock() - self._fetched_at > self.max_age
 
     def _may_refetch(self) -> bool:
-        return self._tried_at is None or self.clock() - self._tried_at >= self.refetch_seconds
+        return self._refetched_at is None or self.clock() - self._refetched_at >= self.refetch_seconds
 
     async def _refresh(self) -> None:
-        self._tried_at = self.clock()
         try:
             document = await self.fetch(self.url)
         except AuthServerError as exc:
@@ -168,7 +171,8 @@ class OAuthTokenVerifier:
         )
         if answer.get("active") is not True:
             raise _Refused("the authorization server says it is not active")
-        claims = {"iss": settings.issuer, **answer}
+        # A machine's token (client credentials) is its own subject; introspection may leave `sub` out for one.
+        claims = {"iss": settings.issuer, "sub": answer.get("client_id"), **answer}
         if claims.get("iss") != settings.issuer:
             raise _Refused("InvalidIssuerError")
         if settings.audience not in _audiences(claims.get("aud")):
