@@ -41,7 +41,7 @@ from tests.support import (
     serving_here,
 )
 from tests.test_confirmations import RawModernClient, deletes, the_question_was_asked
-from tests.token_issuer import RESOURCE, TokenIssuer, rsa_key, token_issuer
+from tests.token_issuer import ALL_SCOPES, RESOURCE, TokenIssuer, rsa_key, token_issuer
 
 pytestmark = pytest.mark.anyio
 
@@ -49,7 +49,7 @@ GLOBEX_KEY = "CANARY-PROFILE-GLOBEX-2b7c9e"
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
 DELETE = "AYRSHARE_DELETE_DELETE_POST"
 LIST_PROFILES = "AYRSHARE_LIST_PROFILES"
-TOOLSETS = "core,account"
+TOOLSETS = "core,account,analytics,comments"
 
 
 def tenants_file(folder: Path, issuer: str) -> Path:
@@ -277,6 +277,19 @@ async def test_a_person_sees_only_the_tools_their_scopes_allow(hosted: Hosted) -
 
     readable = {spec.name for spec in served(tuple(TOOLSETS.split(","))) if spec.scope == scopes.READ}
     assert listed == readable
+
+
+async def test_a_person_is_offered_only_the_prompts_whose_every_tool_they_may_call(hosted: Hosted) -> None:
+    reader, writer = (hosted.issuer.token(scope=scope) for scope in ("ayrshare:read", ALL_SCOPES))
+    offered = {}
+    for name, token in (("reader", reader), ("writer", writer)):
+        async with http_session(hosted.url, headers=hosted.bearer(token)) as client:
+            offered[name] = {prompt.name for prompt in (await client.list_prompts()).prompts}
+            if name == "reader":
+                with pytest.raises(Exception, match="triage_comments"):
+                    await client.get_prompt("triage_comments", {})
+
+    assert offered == {"reader": {"weekly_report"}, "writer": {"weekly_report", "triage_comments"}}
 
 
 async def test_a_call_outside_the_tokens_scopes_is_refused_naming_the_scope_and_nothing_is_sent(

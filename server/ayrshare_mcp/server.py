@@ -43,7 +43,7 @@ from ayrshare_mcp.credentials import (
     every_configured_secret,
     resolve_credentials,
 )
-from ayrshare_mcp.prompts import get_prompt, served_prompts
+from ayrshare_mcp.prompts import PromptSpec, get_prompt, served_prompts
 from ayrshare_mcp.settings import Settings
 from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, instructions, served
 from ayrshare_mcp.tools.catalog import app_only, views
@@ -252,15 +252,28 @@ def build_server(
             proven.prove(api_key)
         return with_notice(result, "sandbox", SANDBOX_NOTICE) if settings.sandbox else result
 
+    def prompts_for(ctx: ServerRequestContext[AppState]) -> dict[str, PromptSpec]:
+        """The prompts a caller is offered: those whose every tool their sign-in allows."""
+        signed = _signed_in(ctx)
+        if signed is None:
+            return offered
+        return {name: spec for name, spec in offered.items() if all(can_call(signed, tool) for tool in spec.tools)}
+
+    def can_call(signed: SignedIn, tool: str) -> bool:
+        return tool in served_tools and served_tools[tool].scope in signed.scopes
+
     async def list_prompts(
         ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
-        return prompt_listing
+        mine = prompts_for(ctx)
+        if mine is offered:
+            return prompt_listing
+        return types.ListPromptsResult(prompts=[prompt.prompt for prompt in mine.values()])
 
     async def prompt(
         ctx: ServerRequestContext[AppState], params: types.GetPromptRequestParams
     ) -> types.GetPromptResult:
-        return get_prompt(offered, params.name, params.arguments)
+        return get_prompt(prompts_for(ctx), params.name, params.arguments)
 
     def input_schema(name: str) -> dict[str, Any] | None:
         return served_tools[name].tool.input_schema if name in served_tools else None
