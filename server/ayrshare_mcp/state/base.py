@@ -11,6 +11,8 @@ class StateUnavailable(Exception):
     """The shared state (Redis) did not answer in time or refused: what depends on it must not go ahead."""
 
     def __init__(self, where: str) -> None:
+        # Where Redis is (scheme, host and port, or socket), never its password.
+        self.where = where
         self.message = (
             f"Refused: the shared state in Redis ({where}, from AYRSHARE_MCP_REDIS_URL) is unreachable, so this "
             "server cannot know whether another replica already did this. Nothing was sent. Check that Redis is "

@@ -59,7 +59,8 @@ _BUDGET_FIELDS = ("window_started", "used", "limit", "blocked_until", "quota_unt
 class LockBusy(StateUnavailable):
     """A lock stayed held by another call for longer than any holder may keep it."""
 
-    def __init__(self) -> None:
+    def __init__(self, where: str) -> None:
+        self.where = where
         self.message = (
             "Refused: another call (perhaps on another replica) is still sending the same thing, for longer than it "
             "should take. Nothing was sent by this call; check whether the other one went out before trying again."
@@ -144,7 +145,7 @@ class RedisState:
             while not await self._call(lambda: self._redis.set(name, token, nx=True, px=_ms(seconds))):  # noqa: ASYNC110
                 await anyio.sleep(LOCK_POLL_SECONDS)
             return
-        raise LockBusy()
+        raise LockBusy(self._where)
 
     async def _free(self, name: str, token: str) -> None:
         try:

@@ -87,8 +87,8 @@ def repeat_keys(outgoing: Outgoing) -> list[tuple[str, str]]:
     return keys
 
 
-def _networks_of(keys: list[tuple[str, str]], sent: Callable[[str], bool]) -> list[str]:
-    return list(dict.fromkeys(platform for platform, key in keys if sent(key)))
+async def _networks_of(keys: list[tuple[str, str]], sent: Callable[[str], Awaitable[bool]]) -> list[str]:
+    return list(dict.fromkeys([platform for platform, key in keys if await sent(key)]))
 
 
 def _repeat(outgoing: Outgoing, platforms: Sequence[str]) -> ToolRefusal:
@@ -105,7 +105,7 @@ async def refuse_repeat(account: Account, outgoing: Outgoing) -> None:
     Raises:
         ToolRefusal: it is a repeat on one or more of its networks; nothing was sent.
     """
-    if sent := _networks_of(repeat_keys(outgoing), account.already_submitted):
+    if sent := await _networks_of(repeat_keys(outgoing), account.already_submitted):
         raise _repeat(outgoing, sent)
 
 
@@ -124,7 +124,11 @@ async def send_once(account: Account, outgoing: Outgoing, send: Callable[[], Awa
             return await send()
     except AyrshareDuplicatePost as repeat:
         refused_key = repeat.idempotency_key
-        sent = _networks_of(keys, account.already_submitted) or _networks_of(keys, lambda key: key == refused_key)
+
+        async def refused(key: str) -> bool:
+            return key == refused_key
+
+        sent = await _networks_of(keys, account.already_submitted) or await _networks_of(keys, refused)
         raise _repeat(outgoing, sent) from None
 
 
