@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,9 @@ def redis_server() -> Iterator[RunningRedis]:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         running = RunningRedis(process, socket)
         try:
-            anyio.run(_answers_ping, running)
+            # On a thread of its own: a fixture may be set up while the test's event loop runs on this one.
+            with ThreadPoolExecutor(1) as thread:
+                thread.submit(anyio.run, _answers_ping, running).result()
             yield running
         finally:
             running.stop()

@@ -182,12 +182,9 @@ class AyrshareClient:
             await self._take_in_budget(bucket, publishes=_publishes(operation))
             self._refuse_if_rate_limited(bucket, operation)
             try:
-                answer = await self._attempt(operation, credentials, bucket, deadline)
+                return await self._attempt(operation, credentials, bucket, deadline)
             except _Failed as failed:
                 failure = failed.failure
-            else:
-                await self._share_budget(bucket)
-                return answer
             if failure.rate_limited:
                 # Other calls for this profile wait too, rather than each earning its own 429.
                 self.rate_limits.pause(bucket, failure.retry_after or self._policy.backoff(attempt, 1.0))
@@ -399,6 +396,7 @@ class AyrshareClient:
             raise _Failed(retry.maybe_sent(self._unreachable(exc))) from None
         logger.debug("%s -> %s in %.3f ms", operation.name, status, (time.perf_counter() - started) * 1000)
         self.rate_limits.observe(bucket, headers)
+        await self._share_budget(bucket)
         try:
             return parse_answer(
                 status,
