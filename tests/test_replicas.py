@@ -81,7 +81,7 @@ def deletes(emulator: RunningEmulator) -> list[Any]:
     return [request.body for request in emulator.app.received("/post", method="DELETE")]
 
 
-def yes() -> dict[str, types.ElicitResult]:
+def yes() -> types.InputResponses:
     return {"confirm": types.ElicitResult(action="accept", content={"confirm": True})}
 
 
