@@ -30,6 +30,7 @@ from tests.support import (
     User,
     http_session,
     posts_sent,
+    run_cli,
     server_env,
     serving,
     serving_here,
@@ -180,3 +181,70 @@ async def test_with_redis_gone_a_create_is_refused_saying_so_and_a_read_still_wo
     assert posts_sent(emulator) == []
     assert read["successful"] is True
     assert again["successful"] is True
+
+
+async def test_with_redis_gone_an_approval_is_refused_saying_so_and_nothing_is_deleted(
+    emulator: RunningEmulator, home: Path, own_redis: RunningRedis
+) -> None:
+    emulator.seed_post(schedule_date=LATER)
+    args = {"deleteAllScheduled": True}
+    async with replicas(serving_here, emulator, home, own_redis.url) as (a, _), AsyncExitStack() as stack:
+        client = await modern(a, stack, elicitation=User())
+        with anyio.fail_after(WAIT):
+            asked = await client.session.call_tool(DELETE, args, allow_input_required=True)
+            assert isinstance(asked, types.InputRequiredResult)
+            own_redis.stop()
+            answered = await client.session.call_tool(
+                DELETE, args, input_responses=yes(), request_state=asked.request_state, allow_input_required=True
+            )
+
+    assert isinstance(answered, types.CallToolResult)
+    refused = envelope_of(answered)
+    assert refused["successful"] is False
+    assert "Redis" in refused["error"]
+    assert "unreachable" in refused["error"]
+    assert deletes(emulator) == []
+
+
+async def test_an_unreachable_redis_is_logged_once_not_per_call_and_its_password_never(
+    emulator: RunningEmulator, home: Path, own_redis: RunningRedis
+) -> None:
+    url = own_redis.url.replace("unix://", "unix://:CANARY-REDIS-PASSWORD@")
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_REDIS_URL=url)
+    own_redis.stop()
+    with anyio.fail_after(PROCESS_WAIT):
+        async with serving_here(["--transport", "streamable-http"], env) as (_, a, log), AsyncExitStack() as stack:
+            client = await modern(a, stack)
+            with anyio.fail_after(WAIT):
+                reads = [await call(client, HISTORY, {}) for _ in range(3)]
+
+    assert all(read["successful"] for read in reads)
+    assert log.count(b"is unreachable") == 1, log
+    assert "CANARY" not in log.decode()
+
+
+async def test_check_says_redis_answers_when_it_is_configured(
+    emulator: RunningEmulator, home: Path, redis_url: str
+) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_REDIS_URL=redis_url)
+
+    code, stdout, stderr = await run_cli("check", env=env)
+
+    assert code == 0, stdout
+    assert f"Redis at {redis_url} answers" in stdout
+    assert "CANARY" not in stdout + stderr
+
+
+async def test_check_fails_with_a_fix_when_redis_is_unreachable_and_never_shows_its_password(
+    emulator: RunningEmulator, home: Path, own_redis: RunningRedis
+) -> None:
+    own_redis.stop()
+    url = own_redis.url.replace("unix://", "unix://:CANARY-REDIS-PASSWORD@")
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_REDIS_URL=url)
+
+    code, stdout, stderr = await run_cli("check", env=env)
+
+    assert code == 1
+    assert f"Redis at {own_redis.url} (AYRSHARE_MCP_REDIS_URL) is unreachable" in stdout
+    assert "fix: Start Redis" in stdout
+    assert "CANARY" not in stdout + stderr

@@ -47,7 +47,7 @@ MIN_STATE_SECRET_BYTES = 32
 # process remembers alone.
 ENV_REDIS_URL = "AYRSHARE_MCP_REDIS_URL"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
-# "Used once" is remembered per process: replicas sharing a secret could each accept one answer within this time.
+# "Used once" is remembered per process, or across replicas that share Redis (AYRSHARE_MCP_REDIS_URL).
 DEFAULT_CONFIRMATION_SECONDS = 120.0
 SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
