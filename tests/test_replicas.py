@@ -43,6 +43,7 @@ MODERN = "2026-07-28"
 DELETE = "AYRSHARE_DELETE_DELETE_POST"
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
 CREATE = "AYRSHARE_CREATE_POST"
+SET_SCHEDULE = "AYRSHARE_POST_SET_AUTO_SCHEDULE"
 SCHEDULED_POST = {"post": "Launch day: we are live!", "platforms": ["linkedin"], "scheduleDate": "2030-01-01T09:00:00Z"}
 LATER = datetime(2030, 1, 1, 9, tzinfo=UTC)
 
@@ -171,6 +172,7 @@ async def test_with_redis_gone_a_create_is_refused_saying_so_and_a_read_still_wo
         own_redis.stop()
         with anyio.fail_after(WAIT):
             created = await call(client, CREATE, SCHEDULED_POST)
+            scheduled = await call(client, SET_SCHEDULE, {"schedule": ["13:05Z"], "title": "weekdays"})
             read = await call(client, HISTORY, {})
             again = await call(client, HISTORY, {})
 
@@ -179,6 +181,10 @@ async def test_with_redis_gone_a_create_is_refused_saying_so_and_a_read_still_wo
     assert "unreachable" in created["error"]
     assert "Nothing was sent" in created["error"]
     assert posts_sent(emulator) == []
+    # Not only creates: nothing that changes anything but a delete goes without the shared budget.
+    assert scheduled["successful"] is False
+    assert "Redis" in scheduled["error"]
+    assert emulator.app.received("/auto-schedule/set") == []
     assert read["successful"] is True
     assert again["successful"] is True
 
