@@ -61,6 +61,8 @@ MAX_ANSWER_BYTES = 10_000_000
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 # How long a profile's linked networks (GET /user) are trusted for checking a post before it is sent.
 USER_FRESH_SECONDS = 300.0
+# What of a GET /user answer is kept for those checks: the profile's name for a question, its linked networks.
+USER_FIELDS_KEPT = ("title", "activeSocialAccounts")
 # How long a post's idempotencyKey is remembered as submitted here (a derived key changes with the UTC day), and
 # how many accounts' facts (keys submitted, approvals honoured) are kept at most.
 SUBMITTED_SECONDS = 86_400.0
@@ -220,7 +222,9 @@ class AyrshareClient:
 
     async def remember_user(self, credentials: Credentials, user: JSONObject) -> None:
         try:
-            await self._state.put(_USER + credentials.account_key, json.dumps(user), USER_FRESH_SECONDS)
+            # Only what the checks before publishing read: the rest (email, display names) need not sit in Redis.
+            kept = {name: user[name] for name in USER_FIELDS_KEPT if name in user}
+            await self._state.put(_USER + credentials.account_key, json.dumps(kept), USER_FRESH_SECONDS)
         except StateUnavailable as unavailable:
             self._reached_state(unavailable)
 

@@ -3,7 +3,7 @@ sent at most once, and the same words to the same target are not sent twice with
 
 A tool declares what would go out as an `Outgoing` and gets its `Confirmation` from `public_confirmation`:
 - nothing is asked about a repeat: the same text (normalised as for posts, see `post_keys`) to the same target on a
-  network it already went to from this process within 24 hours is refused first;
+  network it already went to from this server (or a replica sharing its Redis) within 24 hours is refused first;
 - the question shows the text with hidden characters marked, the networks, the target and the profile, and a yes is
   bound to all of them but the profile's display name (the account itself is bound by the confirmation's state);
 - with nobody to ask, `AYRSHARE_PUBLISH` decides: `direct` sends, `approval` refuses, since Ayrshare has no approval
