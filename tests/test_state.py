@@ -184,3 +184,12 @@ def test_a_redis_url_is_described_without_its_password() -> None:
 
 async def _gone(state: SharedState, key: str) -> bool:
     return await state.get(key) is None
+
+
+async def test_a_store_closed_when_its_last_borrower_left_answers_when_borrowed_again(redis_url: str) -> None:
+    # SSE borrows the server's client (and its state) per connection: closing must not end the store for good.
+    store = RedisState(redis_url)
+    await store.ping()
+    await store.aclose()
+    assert await store.claim("spent:after-close", 5)
+    await store.aclose()
