@@ -23,11 +23,15 @@ from tests.envelope import call, envelope_of
 from tests.redis_server import RunningRedis
 from tests.support import (
     API_KEY,
+    BEARER,
     PROCESS_WAIT,
+    RAW_ACCEPT,
+    RAW_INITIALIZE,
     WAIT,
     Log,
     RunningEmulator,
     User,
+    client_from,
     http_session,
     posts_sent,
     run_cli,
@@ -254,3 +258,21 @@ async def test_check_fails_with_a_fix_when_redis_is_unreachable_and_never_shows_
     assert f"Redis at {own_redis.url} (AYRSHARE_MCP_REDIS_URL) is unreachable" in stdout
     assert "fix: Start Redis" in stdout
     assert "CANARY" not in stdout + stderr
+
+
+@LAUNCHERS
+async def test_a_2025_era_session_lives_on_one_replica_only_so_those_clients_need_sticky_routing(
+    launch: Launcher, emulator: RunningEmulator, home: Path, redis_url: str
+) -> None:
+    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+    async with replicas(launch, emulator, home, redis_url) as (a, b), client_from(None, headers=BEARER) as http:
+        with anyio.fail_after(WAIT):
+            opened = await http.post(a + "/mcp", json=RAW_INITIALIZE, headers=RAW_ACCEPT)
+            session = {**RAW_ACCEPT, "Mcp-Session-Id": opened.headers.get("mcp-session-id", "none")}
+            on_a = await http.post(a + "/mcp", json=ping, headers=session)
+            on_b = await http.post(b + "/mcp", json=ping, headers=session)
+
+    assert opened.status_code == 200
+    assert on_a.status_code == 200
+    # A session is held in one replica's memory: the deployment guide says to route these by Mcp-Session-Id.
+    assert on_b.status_code == 404
