@@ -44,10 +44,11 @@ class RunningRedis:
 
 
 @contextmanager
-def redis_server() -> Iterator[RunningRedis]:
-    """redis-server on a Unix socket (no TCP port to collide with another test's), persisting nothing."""
+def redis_server(socket: Path | None = None) -> Iterator[RunningRedis]:
+    """redis-server on a Unix socket (no TCP port to collide with another test's), persisting nothing; on `socket`
+    when given (a Redis coming back where one was), else in a folder of its own."""
     with tempfile.TemporaryDirectory(prefix="ayrshare-redis-") as folder:
-        socket = Path(folder) / "redis.sock"
+        socket = socket or Path(folder) / "redis.sock"
         command = [REDIS_SERVER, "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700"]
         command += ["--save", "", "--appendonly", "no", "--dir", folder, "--loglevel", "warning"]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

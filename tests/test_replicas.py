@@ -20,7 +20,7 @@ import pytest
 from mcp import Client
 
 from tests.envelope import call, envelope_of
-from tests.redis_server import RunningRedis
+from tests.redis_server import RunningRedis, redis_server
 from tests.support import (
     API_KEY,
     BEARER,
@@ -231,6 +231,28 @@ async def test_an_unreachable_redis_is_logged_once_not_per_call_and_its_password
     assert all(read["successful"] for read in reads)
     assert log.count(b"is unreachable") == 1, log
     assert "CANARY" not in log.decode()
+
+
+async def test_when_redis_comes_back_publishing_is_allowed_again_and_that_is_logged_once(
+    emulator: RunningEmulator, home: Path, own_redis: RunningRedis
+) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_REDIS_URL=own_redis.url)
+    async with serving_here(["--transport", "streamable-http", "--toolsets", "all"], env) as (_, a, log):
+        async with AsyncExitStack() as stack:
+            client = await modern(a, stack)
+            own_redis.stop()
+            with anyio.fail_after(WAIT):
+                assert (await call(client, HISTORY, {}))["successful"] is True
+        with redis_server(own_redis.socket), anyio.fail_after(WAIT):
+            async with AsyncExitStack() as stack:
+                client = await modern(a, stack)
+                reads = [await call(client, HISTORY, {}) for _ in range(2)]
+                created = await call(client, SET_SCHEDULE, {"schedule": ["13:05Z"], "title": "weekdays"})
+
+    assert all(read["successful"] for read in reads)
+    assert created["successful"] is True, created
+    assert log.count(b"is unreachable") == 1
+    assert log.count(b"Redis answers again") == 1, log
 
 
 async def test_check_says_redis_answers_when_it_is_configured(
