@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from ayrshare_mcp.emulator import Ayrshare, EmulatorApp, bind, serve
+from tests.redis_server import RunningRedis, redis_server
 from tests.support import API_KEY, OTHER_API_KEY, RunningEmulator
 
 
@@ -58,3 +59,24 @@ def pictures(tmp_path: Path) -> Path:
     folder = tmp_path / "Pictures"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture(scope="session")
+def session_redis() -> Iterator[RunningRedis]:
+    """One real redis-server for this test process (each xdist worker has its own)."""
+    with redis_server() as running:
+        yield running
+
+
+@pytest.fixture
+def redis_url(session_redis: RunningRedis) -> str:
+    """The URL of a real, empty Redis."""
+    session_redis.flush()
+    return session_redis.url
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RunningRedis]:
+    """A real Redis of this test's own, which the test may stop."""
+    with redis_server() as running:
+        yield running

@@ -111,3 +111,36 @@ async def test_a_plain_http_base_url_beyond_this_machine_is_warned_about(home: P
     _, _, stderr = await run_cli("tools", "--summary", env={"HOME": str(home), "AYRSHARE_BASE_URL": url})
 
     assert ("plain http:// to another machine" in stderr) is warned
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis://cache.internal:6379/0", "rediss://:CANARY-PW@cache.internal:6380", "unix:///run/redis/redis.sock"],
+)
+def test_a_redis_url_over_tcp_tls_or_a_socket_is_taken_as_given(url: str) -> None:
+    settings = Settings.from_environ({"AYRSHARE_MCP_REDIS_URL": f" {url} "})
+    assert settings.redis_url == url
+    assert "CANARY" not in repr(settings)
+
+
+def test_without_a_redis_url_everything_stays_in_this_process() -> None:
+    assert Settings.from_environ({}).redis_url is None
+    assert Settings.from_environ({"AYRSHARE_MCP_REDIS_URL": "  "}).redis_url is None
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://:CANARY-PW@cache.internal:6379", "must start with redis://, rediss:// (TLS) or unix://"),
+        ("redis://:CANARY-PW@cache.internal:port", "not a valid URL"),
+        ("redis://:CANARY-PW@:6379", "must name the Redis host"),
+        ("unix://:CANARY-PW@relative.sock", "full path"),
+        ("redis://:CANARY-PW@cache internal", "space or control character"),
+    ],
+)
+def test_an_unusable_redis_url_says_what_it_must_be_without_echoing_its_password(url: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_environ({"AYRSHARE_MCP_REDIS_URL": url})
+    assert problem in str(raised.value)
+    assert "AYRSHARE_MCP_REDIS_URL" in str(raised.value)
+    assert "CANARY" not in str(raised.value)

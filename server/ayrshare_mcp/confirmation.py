@@ -6,7 +6,7 @@ answer and that state. The SDK's `RequestStateBoundary` seals the state (AES-GCM
 client cannot forge it; it expires with the confirmation window (`settings.confirmation_seconds`), is bound to the
 tool, its arguments and the Ayrshare account (a hash of key and profile key), names the question the person saw (if
 the question would differ now, say because the post was moved meanwhile, the person is asked again), and is
-accepted once.
+accepted once: by this process, or with a shared state (Redis) by every replica sharing it.
 
 When the client declared it cannot ask a person, the answer is "nobody to ask", and the tool does what the operator
 chose for that case (see `settings.Unattended`). When what it declared is not known (a stateless server forgets a
@@ -29,10 +29,12 @@ from mcp.server import ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from ayrshare_mcp.state import MemoryState, SharedState
+
 ANSWER_KEY = "confirm"
 STATE_PREFIX = "confirm-v3:"
-# Long enough for a person to read and answer the question; short enough that an approval cannot be saved for later.
-# "Once" is remembered per process: replicas sharing a secret could each accept one answer within this time.
+# A spent state is kept by its hash: a short key that shows nothing of the question.
+SPENT = "spent:"
 
 
 @dataclass(frozen=True)
@@ -90,20 +92,22 @@ def request_state_boundary(
 
 
 class SpentStates:
-    """The request states already answered, remembered until they expire, so each approval is used once."""
+    """The request states already answered, remembered until they expire, so each approval is used once: in this
+    process, or in the state replicas share."""
 
-    def __init__(self, window: float, clock: Callable[[], float] = anyio.current_time) -> None:
-        self._window, self._clock = window, clock
-        self._spent: dict[str, float] = {}
+    def __init__(self, window: float, state: SharedState | None = None) -> None:
+        self._window = window
+        self._state = state or MemoryState()
 
-    def spend(self, state: str) -> bool:
-        """Mark `state` used; False when it already was."""
-        now = self._clock()
-        self._spent = {known: until for known, until in self._spent.items() if until > now}
-        if state in self._spent:
-            return False
-        self._spent[state] = now + self._window
-        return True
+    async def spend(self, state: str) -> bool:
+        """Mark `state` used; False when it already was.
+
+        Raises:
+            StateUnavailable: the shared state cannot say, so the approval is not used.
+        """
+        # SET NX with the approval's own lifetime: an expired state is refused by the boundary anyway.
+        digest = hashlib.sha256(state.encode()).hexdigest()
+        return await self._state.claim(SPENT + digest, self._window)
 
 
 def confirmer(
@@ -126,7 +130,7 @@ class _Confirmer:
         if not _can_elicit(ctx.session.client_capabilities):
             return Answer.NOBODY_TO_ASK
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
-            return _answer_from_retry(self._params, question, self._spent)
+            return await _answer_from_retry(self._params, question, self._spent)
         if not ctx.session.can_send_request:
             return Answer.NOBODY_TO_ASK
         # As long as a 2026-era approval lives: a yes is for now, not for whenever.
@@ -151,14 +155,14 @@ def _can_elicit(capabilities: types.ClientCapabilities) -> bool:
     return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
-def _answer_from_retry(
+async def _answer_from_retry(
     params: types.CallToolRequestParams, question: Question, spent: SpentStates
 ) -> Answer | types.InputRequiredResult:
     # By now the boundary has verified the state it sealed and handed back its plaintext, which names the question
     # it was issued for: a yes counts only if the question asked again now is the one the person saw.
     state, answer = params.request_state, (params.input_responses or {}).get(ANSWER_KEY)
     asked = _state_prefix(question)
-    if state and state.startswith(asked) and isinstance(answer, types.ElicitResult) and spent.spend(state):
+    if state and state.startswith(asked) and isinstance(answer, types.ElicitResult) and await spent.spend(state):
         return _accepted(answer)
     request = types.ElicitRequest(
         params=types.ElicitRequestFormParams(message=question.message, requested_schema=question.schema())

@@ -1,6 +1,7 @@
 """The MCP server: advertises the tool catalog, routes calls to it, and picks each call's credentials.
 
-The process has one pooled Ayrshare client (`SharedClient`), shared by every session on every transport.
+The process has one pooled Ayrshare client (`SharedClient`), shared by every session on every transport, and one
+state (`state`): what the client and the confirmations remember between calls, in this process or in Redis.
 
 A toolset with an MCP Apps view (the calendar) makes the server advertise the `io.modelcontextprotocol/ui`
 extension, serve the view as a `ui://` resource, and serve the tools the view calls; those its toolsets do not
@@ -45,6 +46,7 @@ from ayrshare_mcp.credentials import (
 )
 from ayrshare_mcp.prompts import PromptSpec, get_prompt, served_prompts
 from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.state import open_state
 from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, instructions, served
 from ayrshare_mcp.tools.catalog import app_only, views
 from ayrshare_mcp.tools.envelope import with_notice
@@ -68,6 +70,8 @@ class SharedClient:
     def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None) -> None:
         self._settings = settings
         self._transport = transport or _sandbox_transport(settings)
+        # Connected on first use, and only with AYRSHARE_MCP_REDIS_URL set; else this process's memory.
+        self.state = open_state(settings.redis_url)
         self._lock = anyio.Lock()
         self._borrowers = 0
         self._client: AyrshareClient | None = None
@@ -78,8 +82,9 @@ class SharedClient:
         async with self._lock:
             if self._client is None:
                 self._client = await self._stack.enter_async_context(
-                    AyrshareClient.connect(self._settings, transport=self._transport)
+                    AyrshareClient.connect(self._settings, transport=self._transport, state=self.state)
                 )
+                self._stack.push_async_callback(self.state.aclose)
             self._borrowers += 1
             client = self._client
         try:
@@ -168,7 +173,7 @@ def build_server(
     resource_listing = types.ListResourcesResult(resources=[resource for resource, _ in pages.values()])
     offered = served_prompts(settings.toolsets, read_only=settings.read_only)
     prompt_listing = types.ListPromptsResult(prompts=[prompt.prompt for prompt in offered.values()])
-    spent = SpentStates(settings.confirmation_seconds)
+    spent = SpentStates(settings.confirmation_seconds, shared.state)
     if settings.audit:
         audit.enable()
 

@@ -44,7 +44,11 @@ ENV_AUDIT = "AYRSHARE_MCP_AUDIT"
 ENV_STATE_SECRET = "AYRSHARE_MCP_STATE_SECRET"  # noqa: S105 - the variable name, not a secret
 ENV_STATE_SECRET_FILE = "AYRSHARE_MCP_STATE_SECRET_FILE"  # noqa: S105 - the variable name
 MIN_STATE_SECRET_BYTES = 32
-# "Used once" is remembered per process: replicas sharing a secret could each accept one answer within this time.
+# Where replicas share what they remember between calls (confirmations, rate budgets, publish locks); unset: each
+# process remembers alone.
+ENV_REDIS_URL = "AYRSHARE_MCP_REDIS_URL"
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+# "Used once" is remembered per process, or across replicas that share Redis (AYRSHARE_MCP_REDIS_URL).
 DEFAULT_CONFIRMATION_SECONDS = 120.0
 SANDBOX_BASE_URL = "http://sandbox.ayrshare.invalid/api"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -101,6 +105,9 @@ class Settings:
     audit: bool = False
     # Seals confirmation state (2026-07-28 era); shared between replicas behind a load balancer, else random.
     state_secret: bytes | None = field(default=None, repr=False)
+    # The Redis that replicas share (AYRSHARE_MCP_REDIS_URL); None keeps everything in this process. It may hold a
+    # password: never shown.
+    redis_url: str | None = field(default=None, repr=False)
     # The environment credentials are read from; a copy, so tests can hand in their own.
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
 
@@ -121,6 +128,7 @@ class Settings:
             unattended=Unattended(allow_deletes=_flag(env, ENV_ALLOW_UNCONFIRMED_DELETES), publish=_publish_mode(env)),
             state_secret=_state_secret(env),
             audit=_flag(env, ENV_AUDIT),
+            redis_url=_redis_url(env),
             media_dirs=parse_media_dirs(env.get(ENV_MEDIA_DIRS, "").split(os.pathsep), ENV_MEDIA_DIRS),
             environ=env,
         )
@@ -237,6 +245,28 @@ def _state_secret(env: Mapping[str, str]) -> bytes | None:
             "output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
     return secret.encode()
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get(ENV_REDIS_URL, "").strip()
+    if not raw or is_unfilled(raw):
+        return None
+    example = "e.g. redis://redis.internal:6379/0, rediss://:PASSWORD@host:6380 or unix:///run/redis/redis.sock"
+    # The value is never quoted back: it may carry a password.
+    if any(character.isspace() or ord(character) < 0x20 or ord(character) == 0x7F for character in raw):
+        raise ConfigError(f"{ENV_REDIS_URL} contains a space or control character: set it to the URL alone, {example}.")
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        raise ConfigError(f"{ENV_REDIS_URL} is not a valid URL (check its port): {example}.") from None
+    if parts.scheme not in REDIS_SCHEMES:
+        raise ConfigError(f"{ENV_REDIS_URL} must start with redis://, rediss:// (TLS) or unix://, {example}.")
+    if parts.scheme == "unix" and not parts.path.startswith("/"):
+        raise ConfigError(f"{ENV_REDIS_URL} must name the socket's full path after unix://, {example}.")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ConfigError(f"{ENV_REDIS_URL} must name the Redis host, {example}.")
+    return raw
 
 
 def _publish_mode(env: Mapping[str, str]) -> PublishMode:

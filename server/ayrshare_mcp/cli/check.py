@@ -22,7 +22,8 @@ from ayrshare_mcp.credentials import (
 )
 from ayrshare_mcp.secret_files import SecretFileError, check_private_file
 from ayrshare_mcp.server import SharedClient
-from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.settings import ENV_REDIS_URL, Settings
+from ayrshare_mcp.state import StateUnavailable, open_state
 from ayrshare_mcp.tools.envelope import redact
 
 
@@ -62,6 +63,8 @@ async def _check(settings: Settings) -> list[Finding]:
     if not settings.sandbox:
         findings.append(Finding(True, f"API key: from the {credentials.source}, ending {masked(credentials.api_key)}."))
         findings.append(_x_pair_finding(credentials))
+    if settings.redis_url:
+        findings.append(await _redis_finding(settings.redis_url))
     async with SharedClient(settings).borrow() as client:
         findings.append(await _ask_ayrshare(client, Credentials(credentials.api_key), "the API key"))
         if credentials.profile_key:
@@ -69,6 +72,25 @@ async def _check(settings: Settings) -> list[Finding]:
         else:
             findings.append(Finding(True, "Profile key: none configured; calls act for the primary profile."))
     return findings
+
+
+async def _redis_finding(url: str) -> Finding:
+    # Imported here: a server without Redis never loads its client.
+    from ayrshare_mcp.state.redis_store import describe_url
+
+    state = open_state(url)
+    try:
+        await state.ping()
+    except StateUnavailable:
+        return Finding(
+            False,
+            f"Redis at {describe_url(url)} ({ENV_REDIS_URL}) is unreachable: confirmations and publishing would be "
+            "refused.",
+            "Start Redis or check the URL's host, port and password, and that this machine may reach it.",
+        )
+    finally:
+        await state.aclose()
+    return Finding(True, f"Redis at {describe_url(url)} answers: replicas pointed at it share one state.")
 
 
 def _x_pair_finding(credentials: Credentials) -> Finding:

@@ -121,14 +121,14 @@ class Sender(Protocol):
     call_timeout: float
 
     async def send(self, operation: Operation, credentials: Credentials, deadline: float) -> JSONObject: ...
-    def remember_user(self, credentials: Credentials, user: JSONObject) -> None: ...
-    def recent_user(self, credentials: Credentials) -> JSONObject | None: ...
+    async def remember_user(self, credentials: Credentials, user: JSONObject) -> None: ...
+    async def recent_user(self, credentials: Credentials) -> JSONObject | None: ...
     def submitting(self, credentials: Credentials, idempotency_key: str) -> AbstractAsyncContextManager[None]: ...
-    def already_submitted(self, credentials: Credentials, idempotency_key: str) -> bool: ...
+    async def already_submitted(self, credentials: Credentials, idempotency_key: str) -> bool: ...
     def one_hold_at_a_time(self, credentials: Credentials) -> AbstractAsyncContextManager[None]: ...
-    def holds_for_approval(self, credentials: Credentials) -> bool | None: ...
-    def saw_approvals(self, credentials: Credentials, *, held: bool) -> None: ...
-    def rate_headroom(self, credentials: Credentials) -> int | None: ...
+    async def holds_for_approval(self, credentials: Credentials) -> bool | None: ...
+    async def saw_approvals(self, credentials: Credentials, *, held: bool) -> None: ...
+    async def rate_headroom(self, credentials: Credentials) -> int | None: ...
 
 
 class Account:
@@ -171,7 +171,7 @@ class Account:
 
     async def get_user(self) -> JSONObject:
         user = await self._send(USER())
-        self._client.remember_user(self.credentials, user)
+        await self._client.remember_user(self.credentials, user)
         return user
 
     async def recent_user(self) -> JSONObject | None:
@@ -179,7 +179,7 @@ class Account:
 
         For checks and questions before publishing, not a gate: when /user cannot be read quickly, it is unknown.
         """
-        user = self._client.recent_user(self.credentials)
+        user = await self._client.recent_user(self.credentials)
         if user is None:
             soon = min(self.deadline, anyio.current_time() + USER_LOOKUP_SECONDS)
             try:
@@ -205,31 +205,31 @@ class Account:
         async with self._client.submitting(self.credentials, key):
             return await self._send(operation)
 
-    def already_submitted(self, key: str) -> bool:
+    async def already_submitted(self, key: str) -> bool:
         """Whether `key` (an idempotencyKey, or a key `submitting_once` was given) was submitted for this account
         from here within the last day."""
-        return self._client.already_submitted(self.credentials, key)
+        return await self._client.already_submitted(self.credentials, key)
 
     def submitting_once(self, key: str) -> AbstractAsyncContextManager[None]:
         """Hold the one submission of `key` for this account: a concurrent one waits, and a later one within the day
         is refused (AyrshareDuplicatePost) unless the first surely created nothing."""
         return self._client.submitting(self.credentials, key)
 
-    def holds_for_approval(self) -> bool | None:
+    async def holds_for_approval(self) -> bool | None:
         """Whether Ayrshare holds this account's posts for approval, as last seen (False: it ignored
         requiresApproval within the hour); None when not known."""
-        return self._client.holds_for_approval(self.credentials)
+        return await self._client.holds_for_approval(self.credentials)
 
-    def saw_approvals(self, *, held: bool) -> None:
-        self._client.saw_approvals(self.credentials, held=held)
+    async def saw_approvals(self, *, held: bool) -> None:
+        await self._client.saw_approvals(self.credentials, held=held)
 
     def one_hold_at_a_time(self) -> AbstractAsyncContextManager[None]:
         """Unattended creates for this account, each with its check and cancel, one at a time."""
         return self._client.one_hold_at_a_time(self.credentials)
 
-    def rate_headroom(self) -> int | None:
+    async def rate_headroom(self) -> int | None:
         """Requests this account may still send in the current rate-limit window; None when not known."""
-        return self._client.rate_headroom(self.credentials)
+        return await self._client.rate_headroom(self.credentials)
 
     async def validate_post(self, body: Mapping[str, Any]) -> JSONObject:
         return await self._send(VALIDATE_POST(json=body))

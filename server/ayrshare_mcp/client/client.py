@@ -6,6 +6,10 @@ answers, so its callers only see success or an `AyrshareError`. It knows nothing
 Time has three layers: connecting gets `connect_timeout`; each attempt (connect, send, read the answer) gets
 `attempt_timeout`; the whole operation, retries and waits included, ends by the deadline its `Account` was given.
 So a timed-out read of a repeatable operation can be retried within the call, and nothing outlives the call.
+
+What it remembers between calls (each profile's rate budget, its /user answer, posts submitted, whether it honours
+approval, the publish locks) lives in the `state` it is given: this process's, or Redis shared by replicas. With Redis
+unreachable, nothing that changes anything is sent (`StateUnavailable`), and reads go on with this process's memory.
 """
 
 from __future__ import annotations
@@ -13,10 +17,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.cookiejar
+import json
 import logging
 import ssl
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
@@ -42,9 +46,10 @@ from ayrshare_mcp.client.errors import (
     AyrshareRateLimited,
     AyrshareTimeoutError,
 )
-from ayrshare_mcp.client.rate_limits import RateLimits, monthly_quota_reset
+from ayrshare_mcp.client.rate_limits import RATE_WINDOW_SECONDS, RateLimits, monthly_quota_reset
 from ayrshare_mcp.credentials import Credentials
 from ayrshare_mcp.settings import MAX_UPSTREAM_CONNECTIONS, Settings
+from ayrshare_mcp.state import MemoryState, SharedState, StateUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +61,8 @@ MAX_ANSWER_BYTES = 10_000_000
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 # How long a profile's linked networks (GET /user) are trusted for checking a post before it is sent.
 USER_FRESH_SECONDS = 300.0
+# What of a GET /user answer is kept for those checks: the profile's name for a question, its linked networks.
+USER_FIELDS_KEPT = ("title", "activeSocialAccounts")
 # How long a post's idempotencyKey is remembered as submitted here (a derived key changes with the UTC day), and
 # how many accounts' facts (keys submitted, approvals honoured) are kept at most.
 SUBMITTED_SECONDS = 86_400.0
@@ -63,7 +70,18 @@ SUBMITTED_SECONDS = 86_400.0
 # change, and a post held for an account that no longer holds them would go out before it is cancelled.
 HELD_APPROVALS_SECONDS = 86_400.0
 IGNORED_APPROVALS_SECONDS = 3_600.0
-MAX_REMEMBERED = 10_000
+# A publish lock outlives any holder that is still working (a create, then a look at the post and its cancel, each
+# with a call's time), so that only a holder that died loses it.
+LOCK_CALLS = 4
+# The kinds of records in the state, each followed by an account_key (a hash) or a hash of one with a post's key.
+_BUDGET, _USER, _SUBMITTED, _SUBMITTING, _HOLDING, _APPROVALS = (
+    "budget:",
+    "user:",
+    "submitted:",
+    "submitting:",
+    "holding:",
+    "approvals:",
+)
 
 
 @functools.cache
@@ -87,28 +105,31 @@ class AyrshareClient:
         call_timeout: float,
         attempt_timeout: float,
         policy: retry.RetryPolicy | None = None,
+        state: SharedState | None = None,
     ) -> None:
         self._open_http = open_http
         self._client: httpx2.AsyncClient | None = None
         self.call_timeout = call_timeout
         self._attempt_timeout = min(attempt_timeout, call_timeout)
         self._policy = policy or retry.RetryPolicy()
-        self.rate_limits = RateLimits()
-        # The last GET /user answer per account, and when it came.
-        self._users: dict[str, tuple[float, JSONObject]] = {}
-        # Posts submitted (by account and idempotencyKey), and when; and the lock each create holds meanwhile.
-        self._submitted: OrderedDict[str, float] = OrderedDict()
-        self._submitting = _KeyedLocks()
-        self._holding = _KeyedLocks()
-        # Per account: whether Ayrshare was seen to hold a post for approval (not every plan has approvals), and when.
-        self._approvals: OrderedDict[str, tuple[bool, float]] = OrderedDict()
+        self._state = state or MemoryState()
+        # Shared budgets are kept in wall-clock time, which every replica reads alike.
+        self.rate_limits = RateLimits(clock=time.time) if self._state.shared else RateLimits()
+        self._lock_seconds = LOCK_CALLS * call_timeout
+        # Whether the shared state answered last time: a change is logged once, not per call.
+        self._state_reachable = True
 
     @classmethod
     @asynccontextmanager
     async def connect(
-        cls, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
+        cls,
+        settings: Settings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        state: SharedState | None = None,
     ) -> AsyncIterator[AyrshareClient]:
-        """The client for the life of the server; `transport` swaps the network (sandbox).
+        """The client for the life of the server; `transport` swaps the network (sandbox), `state` is where it
+        remembers between calls (this process by default).
 
         The pooled HTTP client opens on first use: building it loads the TLS trust store, which a host that only
         lists tools should not wait for.
@@ -128,7 +149,11 @@ class AyrshareClient:
 
         policy = retry.RetryPolicy(max_retries=settings.max_retries, base_delay=settings.retry_base_delay)
         client = cls(
-            open_http, call_timeout=settings.call_timeout, attempt_timeout=settings.attempt_timeout, policy=policy
+            open_http,
+            call_timeout=settings.call_timeout,
+            attempt_timeout=settings.attempt_timeout,
+            policy=policy,
+            state=state,
         )
         try:
             yield client
@@ -156,6 +181,7 @@ class AyrshareClient:
         bucket = credentials.account_key
         attempt = 0
         while True:
+            await self._take_in_budget(bucket, publishes=_publishes(operation))
             self._refuse_if_rate_limited(bucket, operation)
             try:
                 return await self._attempt(operation, credentials, bucket, deadline)
@@ -166,6 +192,7 @@ class AyrshareClient:
                 self.rate_limits.pause(bucket, failure.retry_after or self._policy.backoff(attempt, 1.0))
             if failure.monthly_quota_spent:
                 self.rate_limits.quota_spent(bucket, monthly_quota_reset(datetime.now(UTC)))
+            await self._share_budget(bucket)
             decision = retry.decide(
                 failure,
                 repeatable=operation.endpoint.repeatable,
@@ -193,76 +220,151 @@ class AyrshareClient:
             return AyrshareRateLimited(wait, used=used, limit=limit, answer=error) if wait > 0 else error
         return error
 
-    def remember_user(self, credentials: Credentials, user: JSONObject) -> None:
-        now = anyio.current_time()
-        # One entry per account that called recently: a server for many callers must not keep every one it saw.
-        self._users = {bucket: seen for bucket, seen in self._users.items() if now - seen[0] <= USER_FRESH_SECONDS}
-        self._users[credentials.account_key] = (now, user)
+    async def remember_user(self, credentials: Credentials, user: JSONObject) -> None:
+        try:
+            # Only what the checks before publishing read: the rest (email, display names) need not sit in Redis.
+            kept = {name: user[name] for name in USER_FIELDS_KEPT if name in user}
+            await self._state.put(_USER + credentials.account_key, json.dumps(kept), USER_FRESH_SECONDS)
+        except StateUnavailable as unavailable:
+            self._reached_state(unavailable)
+
+    async def recent_user(self, credentials: Credentials) -> JSONObject | None:
+        """The GET /user answer for this account from the last 5 minutes; None when there is none (or the shared
+        state cannot say: a lookup is only a check before publishing, never a gate)."""
+        try:
+            seen = await self._state.get(_USER + credentials.account_key)
+        except StateUnavailable as unavailable:
+            self._reached_state(unavailable)
+            return None
+        user = json.loads(seen) if seen is not None else None
+        return user if isinstance(user, dict) else None
 
     @asynccontextmanager
     async def submitting(self, credentials: Credentials, idempotency_key: str) -> AsyncIterator[None]:
-        """Hold the one create of this post (by account and idempotencyKey) in this process: a concurrent one waits,
-        and one after it is refused unless the first surely created nothing. At most once must not rest on Ayrshare
-        deduplicating concurrent requests atomically, which it does not document.
+        """Hold the one create of this post (by account and idempotencyKey) wherever the state is shared: a
+        concurrent one waits, and one after it is refused unless the first surely created nothing. At most once must
+        not rest on Ayrshare deduplicating concurrent requests atomically, which it does not document.
 
         Raises:
             AyrshareDuplicatePost: this post was already submitted from here.
+            StateUnavailable: the shared state cannot be reached, so nothing is sent.
         """
         name = _submission(credentials, idempotency_key)
-        async with self._submitting.hold(name):
-            if self._was_submitted(name):
+        async with self._state.lock(_SUBMITTING + name, self._lock_seconds):
+            if await self._was_submitted(name):
                 raise AyrshareDuplicatePost(idempotency_key)
             try:
                 yield
             except BaseException as exc:
                 if not _created_nothing(exc):
-                    self._remember(self._submitted, name, anyio.current_time())
+                    await self._record_submitted(name)
                 raise
-            self._remember(self._submitted, name, anyio.current_time())
+            await self._record_submitted(name)
 
-    def already_submitted(self, credentials: Credentials, idempotency_key: str) -> bool:
+    async def already_submitted(self, credentials: Credentials, idempotency_key: str) -> bool:
         """Whether this account submitted `idempotency_key` from here within the last day: asked before a person is,
-        so that nobody is asked about what `submitting` would refuse."""
-        return self._was_submitted(_submission(credentials, idempotency_key))
+        so that nobody is asked about what `submitting` would refuse.
+
+        Raises:
+            StateUnavailable: the shared state cannot be reached (what asks is about to publish).
+        """
+        return await self._was_submitted(_submission(credentials, idempotency_key))
 
     def one_hold_at_a_time(self, credentials: Credentials) -> AbstractAsyncContextManager[None]:
         """Hold this account's unattended creates one at a time, each with its check and cancel: the rate-limit
         headroom each one counts on is then not spent by another meanwhile."""
-        return self._holding.hold(credentials.account_key)
+        return self._state.lock(_HOLDING + credentials.account_key, self._lock_seconds)
 
-    def _was_submitted(self, name: str) -> bool:
-        when = self._submitted.get(name)
-        return when is not None and anyio.current_time() - when < SUBMITTED_SECONDS
+    async def _was_submitted(self, name: str) -> bool:
+        return await self._state.get(_SUBMITTED + name) is not None
 
-    def holds_for_approval(self, credentials: Credentials) -> bool | None:
+    async def _record_submitted(self, name: str) -> None:
+        # Recorded even as the call is cancelled: what was sent must be known to have been.
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._state.put(_SUBMITTED + name, "1", SUBMITTED_SECONDS)
+            except StateUnavailable as unavailable:
+                self._reached_state(unavailable)
+                logger.warning(
+                    "A submitted post could not be recorded in the shared state; its idempotencyKey still "
+                    "stands at Ayrshare."
+                )
+
+    async def holds_for_approval(self, credentials: Credentials) -> bool | None:
         """Whether Ayrshare was seen to hold a post for approval for this account within the last day (True), or to
-        ignore requiresApproval within the last hour (False); None when not known."""
-        seen = self._approvals.get(credentials.account_key)
-        if seen is None:
-            return None
-        held, when = seen
+        ignore requiresApproval within the last hour (False); None when not known.
+
+        Raises:
+            StateUnavailable: the shared state cannot be reached (what asks is about to publish).
+        """
+        seen = await self._state.get(_APPROVALS + credentials.account_key)
+        return None if seen is None else seen == "held"
+
+    async def saw_approvals(self, credentials: Credentials, *, held: bool) -> None:
         lasts = HELD_APPROVALS_SECONDS if held else IGNORED_APPROVALS_SECONDS
-        return held if anyio.current_time() - when < lasts else None
+        try:
+            await self._state.put(_APPROVALS + credentials.account_key, "held" if held else "ignored", lasts)
+        except StateUnavailable as unavailable:
+            self._reached_state(unavailable)
 
-    def saw_approvals(self, credentials: Credentials, *, held: bool) -> None:
-        self._remember(self._approvals, credentials.account_key, (held, anyio.current_time()))
+    async def rate_headroom(self, credentials: Credentials) -> int | None:
+        """Requests this account may still send in the current rate-limit window, as last seen; None if unknown.
 
-    def rate_headroom(self, credentials: Credentials) -> int | None:
-        """Requests this account may still send in the current rate-limit window, as last seen; None if unknown."""
+        Raises:
+            StateUnavailable: the shared state cannot be reached (what asks is about to publish).
+        """
+        await self._take_in_budget(credentials.account_key, publishes=True)
         return self.rate_limits.headroom(credentials.account_key)
 
-    @staticmethod
-    def _remember(memory: OrderedDict[str, Any], name: str, value: Any) -> None:
-        memory[name] = value
-        memory.move_to_end(name)
-        while len(memory) > MAX_REMEMBERED:
-            memory.popitem(last=False)
+    async def _take_in_budget(self, bucket: str, *, publishes: bool) -> None:
+        """What other replicas learnt of this profile's budget, taken in before deciding whether to send.
 
-    def recent_user(self, credentials: Credentials) -> JSONObject | None:
-        seen = self._users.get(credentials.account_key)
-        if seen is None or anyio.current_time() - seen[0] > USER_FRESH_SECONDS:
-            return None
-        return seen[1]
+        Raises:
+            StateUnavailable: the shared state cannot be reached and the operation would change something; a read
+            goes on with what this process learnt alone.
+        """
+        if not self._state.shared:
+            return
+        try:
+            budget = await self._state.budget(_BUDGET + bucket)
+        except StateUnavailable as unavailable:
+            self._reached_state(unavailable)
+            if publishes:
+                raise
+            return
+        self._reached_state(None)
+        if budget is not None:
+            self.rate_limits.adopt(bucket, budget)
+
+    async def _share_budget(self, bucket: str) -> None:
+        """Tell the other replicas what Ayrshare just said of this profile's budget; never fails the call, which has
+        been sent."""
+        budget = self.rate_limits.snapshot(bucket) if self._state.shared else None
+        if budget is None:
+            return
+        lasts = max(budget.blocked_until, budget.window_started + RATE_WINDOW_SECONDS, budget.quota_until) - time.time()
+        with anyio.CancelScope(shield=True):
+            try:
+                merged = await self._state.merge_budget(_BUDGET + bucket, budget, max(1.0, lasts))
+            except StateUnavailable as unavailable:
+                self._reached_state(unavailable)
+                return
+        self.rate_limits.adopt(bucket, merged)
+
+    def _reached_state(self, unavailable: StateUnavailable | None) -> None:
+        """Log, once per change, that the shared state stopped (or started again) answering."""
+        reachable = unavailable is None
+        if reachable == self._state_reachable:
+            return
+        self._state_reachable = reachable
+        if unavailable is None:
+            logger.warning("Redis answers again: confirmations and publishing are allowed, the rate budget is shared.")
+        else:
+            logger.warning(
+                "Redis at %s is unreachable: confirmations and anything that would publish are refused until it "
+                "answers; reads go on, counting the rate budget in this process alone.",
+                unavailable.where,
+            )
 
     def _refuse_if_rate_limited(self, bucket: str, operation: Operation) -> None:
         until = self.rate_limits.quota_spent_until(bucket)
@@ -298,6 +400,7 @@ class AyrshareClient:
             raise _Failed(retry.maybe_sent(self._unreachable(exc))) from None
         logger.debug("%s -> %s in %.3f ms", operation.name, status, (time.perf_counter() - started) * 1000)
         self.rate_limits.observe(bucket, headers)
+        await self._share_budget(bucket)
         try:
             return parse_answer(
                 status,
@@ -380,29 +483,14 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
-class _KeyedLocks:
-    """One lock per name, kept only while someone holds it or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[anyio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[None]:
-        lock, holders = self._locks.get(name, (anyio.Lock(), 0))
-        self._locks[name] = (lock, holders + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, holders = self._locks[name]
-            if holders <= 1:
-                del self._locks[name]
-            else:
-                self._locks[name] = (lock, holders - 1)
-
-
 def _submission(credentials: Credentials, idempotency_key: str) -> str:
     return hashlib.sha256(f"{credentials.account_key}\0{idempotency_key}".encode()).hexdigest()
+
+
+def _publishes(operation: Operation) -> bool:
+    """Whether an operation could put something in public or change it: not a read, and not a delete (a delete
+    cancels a post nobody read, which must go ahead even with the shared state gone)."""
+    return operation.endpoint.changes and operation.method != "DELETE"
 
 
 def _created_nothing(exc: BaseException) -> bool:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import anyio
 
 from ayrshare_mcp.client.retry import MAX_PAUSE_SECONDS
+from ayrshare_mcp.state import Budget
 
 RATE_WINDOW_SECONDS = 300.0
 # When Ayrshare's monthly post quotas reset (its help center): the 1st of each month, at 00:07 UTC.
@@ -115,6 +116,31 @@ class RateLimits:
         self._forget_the_idle()
         state = self._buckets.setdefault(bucket, _Bucket())
         state.blocked_until = max(state.blocked_until, self.clock() + min(seconds, MAX_PAUSE_SECONDS))
+
+    def snapshot(self, bucket: str) -> Budget | None:
+        """What is known of this profile's budget, for replicas sharing it (times on this instance's clock)."""
+        state, quota = self._buckets.get(bucket), self._quota_spent.get(bucket)
+        if state is None and quota is None:
+            return None
+        state = state or _Bucket()
+        return Budget(
+            window_started=state.window_started or 0.0,
+            used=state.used,
+            limit=state.limit,
+            blocked_until=state.blocked_until,
+            quota_until=quota.timestamp() if quota else 0.0,
+        )
+
+    def adopt(self, bucket: str, shared: Budget) -> None:
+        """Take in what another replica learnt of this profile's budget: the later window, the longer pauses."""
+        budget = (self.snapshot(bucket) or Budget()).merged(shared)
+        if budget.limit or budget.blocked_until:
+            self._forget_the_idle()
+            state = self._buckets.setdefault(bucket, _Bucket())
+            state.window_started = budget.window_started or None
+            state.used, state.limit, state.blocked_until = budget.used, budget.limit, budget.blocked_until
+        if budget.quota_until:
+            self.quota_spent(bucket, datetime.fromtimestamp(budget.quota_until, UTC))
 
 
 def _reset_header(headers: Mapping[str, str]) -> float | None:

@@ -34,7 +34,7 @@ NOBODY_TO_ASK = "Nobody could be asked to confirm this post"
 ASK_INSTEAD = f"Ask the user from a client that can confirm (or the operator may choose {ENV_PUBLISH}=direct)."
 
 
-def held_body(account: Account, body: JSONObject) -> JSONObject:
+async def held_body(account: Account, body: JSONObject) -> JSONObject:
     """The post held for approval. Until this account has been seen to honour approvals it is also scheduled at
     least a day ahead, so that a plan without them cannot make it public before it is cancelled.
 
@@ -43,13 +43,13 @@ def held_body(account: Account, body: JSONObject) -> JSONObject:
         account ignored requiresApproval lately, its slot would be Ayrshare's choice, or the rate limit leaves no
         room to check the post and cancel it.
     """
-    honoured = account.holds_for_approval()
+    honoured = await account.holds_for_approval()
     if honoured is False:
         raise ToolRefusal(
             f"{NOBODY_TO_ASK}, and this Ayrshare account did not hold the last such post for approval "
             f"(requiresApproval may not be part of its plan), so none is created. {ASK_INSTEAD} Nothing was sent."
         )
-    headroom = account.rate_headroom()
+    headroom = await account.rate_headroom()
     if headroom is not None and headroom <= REQUESTS_AFTER_A_HOLD:
         raise ToolRefusal(
             f"{NOBODY_TO_ASK}, and Ayrshare's rate limit leaves this profile {headroom} request(s) in the current "
@@ -93,7 +93,7 @@ async def require_held(account: Account, answer: JSONObject) -> None:
             f"Ayrshare published the post on {', '.join(outcome.published)} although it was sent to wait for approval "
             "(requiresApproval may not be part of this Ayrshare plan), and nobody could be asked to confirm it"
         )
-        account.saw_approvals(held=False)
+        await account.saw_approvals(held=False)
         await _cancel(account, outcome, answer, why, public=True)
     if not outcome.awaiting_approval and outcome.post_id is not None:
         try:
@@ -101,7 +101,7 @@ async def require_held(account: Account, answer: JSONObject) -> None:
         except AyrshareError:
             post = {}
         outcome.awaiting_approval = post.get("status") == AWAITING_APPROVAL
-    account.saw_approvals(held=outcome.awaiting_approval)
+    await account.saw_approvals(held=outcome.awaiting_approval)
     if outcome.awaiting_approval:
         return
     why = (

@@ -3,7 +3,7 @@ sent at most once, and the same words to the same target are not sent twice with
 
 A tool declares what would go out as an `Outgoing` and gets its `Confirmation` from `public_confirmation`:
 - nothing is asked about a repeat: the same text (normalised as for posts, see `post_keys`) to the same target on a
-  network it already went to from this process within 24 hours is refused first;
+  network it already went to from this server (or a replica sharing its Redis) within 24 hours is refused first;
 - the question shows the text with hidden characters marked, the networks, the target and the profile, and a yes is
   bound to all of them but the profile's display name (the account itself is bound by the confirmation's state);
 - with nobody to ask, `AYRSHARE_PUBLISH` decides: `direct` sends, `approval` refuses, since Ayrshare has no approval
@@ -87,8 +87,8 @@ def repeat_keys(outgoing: Outgoing) -> list[tuple[str, str]]:
     return keys
 
 
-def _networks_of(keys: list[tuple[str, str]], sent: Callable[[str], bool]) -> list[str]:
-    return list(dict.fromkeys(platform for platform, key in keys if sent(key)))
+async def _networks_of(keys: list[tuple[str, str]], sent: Callable[[str], Awaitable[bool]]) -> list[str]:
+    return list(dict.fromkeys([platform for platform, key in keys if await sent(key)]))
 
 
 def _repeat(outgoing: Outgoing, platforms: Sequence[str]) -> ToolRefusal:
@@ -105,7 +105,7 @@ async def refuse_repeat(account: Account, outgoing: Outgoing) -> None:
     Raises:
         ToolRefusal: it is a repeat on one or more of its networks; nothing was sent.
     """
-    if sent := _networks_of(repeat_keys(outgoing), account.already_submitted):
+    if sent := await _networks_of(repeat_keys(outgoing), account.already_submitted):
         raise _repeat(outgoing, sent)
 
 
@@ -124,7 +124,11 @@ async def send_once(account: Account, outgoing: Outgoing, send: Callable[[], Awa
             return await send()
     except AyrshareDuplicatePost as repeat:
         refused_key = repeat.idempotency_key
-        sent = _networks_of(keys, account.already_submitted) or _networks_of(keys, lambda key: key == refused_key)
+
+        async def refused(key: str) -> bool:
+            return key == refused_key
+
+        sent = await _networks_of(keys, account.already_submitted) or await _networks_of(keys, refused)
         raise _repeat(outgoing, sent) from None
 
 

@@ -24,6 +24,7 @@ from ayrshare_mcp.client import Account, AyrshareClient, AyrshareError, JSONObje
 from ayrshare_mcp.confirmation import Answer, Confirm, Question
 from ayrshare_mcp.credentials import Credentials, CredentialsError
 from ayrshare_mcp.settings import Unattended
+from ayrshare_mcp.state import StateUnavailable
 from ayrshare_mcp.tools.arguments import NOT_SENT, BaseArguments, describe_invalid_arguments
 from ayrshare_mcp.tools.envelope import OUTPUT_SCHEMA, failure, redact, success
 from ayrshare_mcp.tools.schema import advertised, input_schema
@@ -215,6 +216,9 @@ class ToolSpec(Generic[ArgsT]):
         except AyrshareError as exc:
             self._log_failure(exc.status_and_code())
             return failure(exc.explain(), exc.body, redact=redact)
+        except StateUnavailable as exc:
+            self._log_failure("shared state unreachable")
+            return failure(exc.message)
         except Exception as exc:  # the tool boundary: a bug must still reach the model as a readable tool error
             logger.exception("%s failed unexpectedly", self.name)
             return failure(unexpected(self, exc), redact=redact)

@@ -206,7 +206,7 @@ async def create_post(account: Account, args: PostArguments, clearance: Clearanc
     body.setdefault("idempotencyKey", derived_key(account.credentials.account_key, body, datetime.now(UTC).date()))
     if clearance.by == "nobody":
         async with account.one_hold_at_a_time():
-            body = held_body(account, body)
+            body = await held_body(account, body)
             answer = await _created(account, body)
             await finish(require_held, account, answer)
         result = require_every_network(answer, body=body)
