@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from ayrshare_mcp.access import AccessError
 from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.tools import served
+from ayrshare_mcp.transports.signin import MAX_FAILED_SIGN_INS
 from tests.envelope import call, fail, succeed
 from tests.support import (
     API_KEY,
@@ -140,9 +143,16 @@ async def hosted(module_emulator: RunningEmulator, tmp_path_factory: pytest.Temp
             yield Hosted(url, issuer, log, http)
 
 
-async def status_with(hosted: Hosted, token: str | None) -> int:
+_ADDRESSES = itertools.count(1)
+
+
+async def status_with(hosted: Hosted, token: str | None, *, source: str | None = None) -> int:
+    """The status of a tools/list sent with `token`, from a loopback address of its own unless `source` is given:
+    an address that sends many bad tokens is turned away for a minute, which would spill into the next test."""
     headers = hosted.bearer(token) if token is not None else {}
-    answer = await hosted.http.post(hosted.url + "/mcp", json=LIST_TOOLS, headers={**headers, **ACCEPT})
+    number = next(_ADDRESSES)
+    async with client_from(source or f"127.1.{number // 250}.{number % 250 + 1}") as http:
+        answer = await http.post(hosted.url + "/mcp", json=LIST_TOOLS, headers={**headers, **ACCEPT})
     return answer.status_code
 
 
@@ -239,7 +249,7 @@ async def test_a_forged_or_misdirected_token_is_refused(hosted: Hosted, forgery:
 
 async def test_tokens_naming_unknown_keys_refetch_the_key_set_at_most_once_in_a_while(hosted: Hosted) -> None:
     before = hosted.issuer.jwks_fetches
-    for n in range(20):
+    for n in range(15):
         assert await status_with(hosted, hosted.issuer.token(key=rsa_key(f"made-up-{n}"))) == 401
 
     assert hosted.issuer.jwks_fetches - before <= 1
@@ -445,3 +455,75 @@ async def test_a_tenants_file_others_can_read_is_refused_at_start(
     with pytest.raises(AccessError, match="chmod 600"):
         async with serving_here(["--transport", "streamable-http", "--tenants", str(path)], env):
             pass
+
+
+# --- found by the attack on this change ---------------------------------------------------------------------------
+
+
+async def test_an_address_sending_made_up_tokens_is_turned_away_before_they_cost_introspections(hosted: Hosted) -> None:
+    before = hosted.issuer.introspections
+    statuses = [await status_with(hosted, "made-up-" + str(n), source="127.2.0.1") for n in range(40)]
+
+    assert hosted.issuer.introspections - before == MAX_FAILED_SIGN_INS
+    assert statuses[:MAX_FAILED_SIGN_INS] == [401] * MAX_FAILED_SIGN_INS
+    assert set(statuses[MAX_FAILED_SIGN_INS:]) == {429}
+    assert await status_with(hosted, hosted.issuer.token(), source="127.2.0.2") == 200
+
+
+async def test_an_introspected_refresh_token_is_not_accepted_as_an_access_token(hosted: Hosted) -> None:
+    token = hosted.issuer.opaque_token()
+    hosted.issuer.opaque[token]["token_type"] = "refresh_token"
+
+    assert await status_with(hosted, token) == 401
+
+
+async def test_a_key_header_sent_twice_with_an_empty_first_copy_is_still_refused(hosted: Hosted) -> None:
+    headers = [
+        *hosted.bearer(hosted.issuer.token()).items(),
+        *ACCEPT.items(),
+        ("X-Ayrshare-Api-Key", ""),
+        ("X-Ayrshare-Api-Key", "CANARY-SMUGGLED-KEY-11aa22bb"),
+    ]
+    answer = await hosted.http.post(hosted.url + "/mcp", json=LIST_TOOLS, headers=headers)
+
+    assert answer.status_code == 400
+
+
+async def test_an_audit_line_for_a_refused_profile_names_the_profile_asked_for(
+    hosted: Hosted, emulator: RunningEmulator
+) -> None:
+    target = "refused-" + uuid.uuid4().hex[:8]
+    async with http_session(hosted.url, headers=hosted.bearer(hosted.issuer.token())) as client:
+        await client.call_tool(DELETE, {"id": target, "Profile-Key": "globex-inc"})
+
+    logged = hosted.log.decode().splitlines()
+    lines = [json.loads(line.split("ayrshare_mcp.audit: ", 1)[1]) for line in logged if "ayrshare_mcp.audit: " in line]
+    assert [(line["profile"], line["result"]) for line in lines if line.get("id") == target] == [
+        ("globex-inc", "error")
+    ]
+
+
+@pytest.mark.parametrize(
+    "named", ["ACME-CORP", "acme-corp\u200b", "acme\u2011corp", " acme-corp", "primary", "", "main-brand\n"]
+)
+async def test_profile_name_look_alikes_are_refused_before_anything_is_sent(
+    hosted: Hosted, emulator: RunningEmulator, named: str
+) -> None:
+    async with http_session(hosted.url, headers=hosted.bearer(hosted.issuer.token())) as client:
+        envelope = await call(client, HISTORY, {"Profile-Key": named})
+
+    assert envelope["successful"] is False
+    assert emulator.app.requests == []
+
+
+async def test_another_person_cannot_use_a_persons_2025_session(hosted: Hosted) -> None:
+    ids: list[str] = []
+    alice = hosted.bearer(hosted.issuer.token())
+    async with http_session(hosted.url, headers=alice, mode="legacy", session_ids=ids) as client:
+        await client.list_tools()
+        carol = hosted.bearer(hosted.issuer.token("carol", groups=["social"]))
+        headers = {**carol, **ACCEPT, "Mcp-Session-Id": ids[0], "MCP-Protocol-Version": "2025-11-25"}
+        body = {"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}}
+        answer = await hosted.http.post(hosted.url + "/mcp", json=body, headers=headers)
+
+    assert answer.status_code == 404

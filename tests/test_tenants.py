@@ -134,6 +134,17 @@ def test_a_reread_that_fails_keeps_the_tenants_read_before(tmp_path: Path) -> No
     assert tenants.current.person(ISSUER, "alice", {}) is not None
 
 
+def test_a_reread_that_drops_the_static_tokens_entry_keeps_the_tenants_read_before(tmp_path: Path) -> None:
+    path = written(tmp_path, GOOD + STATIC)
+    tenants = TenantsFile(path, ENVIRON, static_token=True)
+    path.write_text(GOOD)
+
+    said = tenants.reload()
+
+    assert "no entry for its holder" in said
+    assert tenants.current.static_entry is not None
+
+
 async def test_sighup_rereads_the_tenants_file_of_a_running_server(emulator: RunningEmulator, tmp_path: Path) -> None:
     path = written(tmp_path, GOOD)
     env = server_env(emulator, tmp_path, AYRSHARE_MCP_TOKEN=TOKEN, **ENVIRON)
@@ -203,6 +214,23 @@ async def test_keys_older_than_the_maximum_age_are_dropped_when_the_authorizatio
     clock.now = 301
 
     assert await cache.key("k1") is None
+
+
+async def test_an_authorization_server_that_fails_is_not_asked_again_for_every_token() -> None:
+    clock = _Clock()
+    fetches = []
+
+    async def fetch(url: str) -> Any:
+        fetches.append(clock.now)
+        raise AuthServerError("down")
+
+    cache = JwksCache("https://auth.example.test/jwks", fetch, max_age=300, refetch_seconds=30, clock=clock)
+    for _ in range(20):
+        assert await cache.key("k1") is None
+    clock.now = 31
+    assert await cache.key("k1") is None
+
+    assert fetches == [0, 31]
 
 
 @pytest.mark.parametrize("kty", ["oct"])

@@ -374,7 +374,8 @@ def _profile_label(ctx: ServerRequestContext[Any], tenant: Tenant | None, acting
     fingerprint (a key is never logged)."""
     named = arguments_of(ctx).get("Profile-Key")
     if tenant is not None:
-        return named if isinstance(named, str) and named in tenant.profiles else tenant.default_profile
+        # The name asked for, even one refused: an attempt on another's profile must show as one.
+        return named[:64] if isinstance(named, str) else tenant.default_profile
     return f"account:{acting.account_key[:12]}" if acting is not None else None
 
 

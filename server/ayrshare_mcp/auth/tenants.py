@@ -335,10 +335,21 @@ def _usable_key(value: str) -> bool:
 class TenantsFile:
     """The tenants in force: read at start, read again on SIGHUP (a bad file keeps the ones before it)."""
 
-    def __init__(self, path: Path, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, path: Path, environ: Mapping[str, str] | None = None, *, static_token: bool = False) -> None:
         self._path = path
         self._environ = os.environ if environ is None else environ
-        self.current = load_tenants(path, self._environ)
+        # With a static token set, the file must say whom it acts as, at start and on every reread.
+        self._static_token = static_token
+        self.current = self._read()
+
+    def _read(self) -> Tenants:
+        tenants = load_tenants(self._path, self._environ)
+        if self._static_token and tenants.static_entry is None:
+            raise TenantsError(
+                f"An access token is set, and the tenants file {self._path} has no entry for its holder: add a "
+                "[[people]] entry with static_token = true, or unset the token."
+            )
+        return tenants
 
     def reload(self) -> str:
         """Read the file again; what happened, for the log.
@@ -346,7 +357,7 @@ class TenantsFile:
         The old tenants stay in force when the new file is unusable.
         """
         try:
-            self.current = load_tenants(self._path, self._environ)
+            self.current = self._read()
         except TenantsError as exc:
             return f"Kept the tenants read before: {exc}"
         return f"Read the tenants file {self._path} again: {len(self.current.people)} entries."

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ THROTTLE = Throttle()
 
 # Key types whose algorithm follows from the key: public-key signatures only, so no shared secret can forge a token.
 SIGNING_KEY_TYPES = frozenset({"RSA", "EC", "OKP"})
+# What an introspection answer's token_type may say (RFC 7662 section 2.2; "Bearer" as some servers spell it).
+ACCESS_TOKEN_TYPES = frozenset({"access_token", "bearer"})
 # An authorization server's metadata, key set or introspection answer is small; more is refused unread.
 MAX_DOCUMENT_BYTES = 256 * 1024
 FETCH_SECONDS = 5.0
@@ -59,11 +62,14 @@ class JwksCache:
     _keys: dict[str | None, jwt.PyJWK] = field(default_factory=dict)
     _fetched_at: float | None = None
     _refetched_at: float | None = None
+    _failed_at: float | None = None
     _lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     async def key(self, kid: str | None) -> jwt.PyJWK | None:
         """The signing key named `kid` (a key set of one key may leave it out), or None."""
         async with self._lock:
+            if self._failed_lately():
+                return self._find(kid)
             if self._stale():
                 await self._refresh()
             elif self._find(kid) is None and self._may_refetch():
@@ -83,17 +89,23 @@ class JwksCache:
     def _may_refetch(self) -> bool:
         return self._refetched_at is None or self.clock() - self._refetched_at >= self.refetch_seconds
 
+    def _failed_lately(self) -> bool:
+        """Whether a fetch failed within `refetch_seconds`: an authorization server that is down is not asked again
+        for every request, each waiting on the last."""
+        return self._failed_at is not None and self.clock() - self._failed_at < self.refetch_seconds
+
     async def _refresh(self) -> None:
         try:
             document = await self.fetch(self.url)
         except AuthServerError as exc:
+            self._failed_at = self.clock()
             if self._stale():
                 # Keys older than the maximum age are not trusted any more, whatever the reason for not renewing.
                 self._keys, self._fetched_at = {}, None
             THROTTLE.warn(logger, "Could not fetch the authorization server's signing keys: %s", exc)
             return
         self._keys = _signing_keys(document)
-        self._fetched_at = self.clock()
+        self._fetched_at, self._failed_at = self.clock(), None
 
 
 def _signing_keys(document: object) -> dict[str | None, jwt.PyJWK]:
@@ -119,6 +131,7 @@ class OAuthTokenVerifier:
         self._jwks: JwksCache | None = None
         self._metadata: dict[str, Any] | None = None
         self._metadata_lock = anyio.Lock()
+        self._discovery_failed_at: float | None = None
 
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
@@ -171,6 +184,9 @@ class OAuthTokenVerifier:
         )
         if answer.get("active") is not True:
             raise _Refused("the authorization server says it is not active")
+        if str(answer.get("token_type", "access_token")).lower() not in ACCESS_TOKEN_TYPES:
+            # A refresh token is active too, and lives far longer: it belongs at the token endpoint only.
+            raise _Refused("it is not an access token")
         # A machine's token (client credentials) is its own subject; introspection may leave `sub` out for one.
         claims = {"iss": settings.issuer, "sub": answer.get("client_id"), **answer}
         if claims.get("iss") != settings.issuer:
@@ -193,10 +209,18 @@ class OAuthTokenVerifier:
         return self._jwks
 
     async def _discovered(self) -> dict[str, Any]:
-        """The authorization server's metadata (RFC 8414, else OpenID Connect discovery), for the issuer exactly."""
+        """The authorization server's metadata (RFC 8414, else OpenID Connect discovery), for the issuer exactly;
+        after a failure, not asked again for `jwks_refetch_seconds`."""
         async with self._metadata_lock:
             if self._metadata is None:
-                self._metadata = await discover(self._http, self._settings.issuer)
+                now = time.monotonic()
+                if self._discovery_failed_at and now - self._discovery_failed_at < self._settings.jwks_refetch_seconds:
+                    raise AuthServerError("its metadata could not be fetched a moment ago")
+                try:
+                    self._metadata = await discover(self._http, self._settings.issuer)
+                except AuthServerError:
+                    self._discovery_failed_at = now
+                    raise
             return self._metadata
 
 
@@ -233,7 +257,7 @@ def metadata_urls(issuer: str) -> tuple[str, ...]:
 
 def _access_token(token: str, claims: Mapping[str, Any], settings: OAuthSettings) -> AccessToken:
     expires = claims.get("exp")
-    if not isinstance(expires, int | float) or expires <= time.time():
+    if not isinstance(expires, int | float) or not math.isfinite(expires) or expires <= time.time():
         raise _Refused("ExpiredSignatureError")
     subject = claims.get("sub")
     client_id = claims.get("client_id") or claims.get("azp") or subject

@@ -129,20 +129,15 @@ def _gate(settings: Settings, options: HttpOptions, token_file: Path | None) -> 
     try:
         mode = auth_mode(environ, options.auth)
         oauth = OAuthSettings.from_environ(environ) if mode == "oauth" else None
+        token = load_access_token(environ, token_file)
         path = tenants_file_path(environ, options.tenants_file)
-        tenants = TenantsFile(path, environ) if path is not None else None
+        tenants = TenantsFile(path, environ, static_token=token is not None) if path is not None else None
     except (OAuthConfigError, TenantsError) as exc:
         raise AccessError(str(exc)) from None
-    token = load_access_token(environ, token_file)
     if oauth is not None and tenants is None:
         raise AccessError(
             "--auth oauth needs a tenants file (--tenants or AYRSHARE_MCP_TENANTS_FILE) saying which Ayrshare account "
             "and profiles each person acts for: see docs/hosting.md."
-        )
-    if tenants is not None and token is not None and tenants.current.static_entry is None:
-        raise AccessError(
-            f"An access token is set, and the tenants file {tenants_file_path(environ, options.tenants_file)} has no "
-            "entry for its holder: add a [[people]] entry with static_token = true, or unset the token."
         )
     if tenants is not None and token is None and oauth is None:
         raise AccessError("A tenants file needs callers to sign in: set AYRSHARE_MCP_TOKEN, or serve --auth oauth.")

@@ -16,6 +16,7 @@ import hmac
 import logging
 import signal
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -37,6 +38,10 @@ from ayrshare_mcp.transports.guards import header, respond
 logger = logging.getLogger(__name__)
 THROTTLE = Throttle()
 STATIC_HOLDER = "token-holder"
+# An address whose requests carried this many unusable tokens within the window is refused (429) until it ends.
+MAX_FAILED_SIGN_INS = 20
+FAILURE_WINDOW_SECONDS = 60.0
+MAX_REMEMBERED = 10_000
 
 
 class SignIn:
@@ -59,6 +64,7 @@ class SignIn:
         challenge = f'Bearer resource_metadata="{metadata_url}"' if metadata_url else 'Bearer realm="ayrshare-mcp"'
         self._challenge = challenge
         self._open = frozenset(open_paths)
+        self._failures = _Failures()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan" and self._tenants is not None:
@@ -68,7 +74,19 @@ class SignIn:
             await self._app(scope, receive, send)
             return
         token = _bearer(scope)
+        address = address_of(scope)
+        if token and self._failures.spent(address):
+            THROTTLE.warn(logger, "Refused a request: too many failed sign-ins from its address")
+            await respond(
+                send,
+                429,
+                "Too many requests with unusable access tokens from this address: wait a minute, then sign in again.",
+                [(b"retry-after", str(int(FAILURE_WINDOW_SECONDS)).encode())],
+            )
+            return
         signed = await self._signed_in(token) if token else None
+        if signed is None and token:
+            self._failures.add(address)
         if signed is None:
             THROTTLE.warn(
                 logger, "Refused %s %s: missing or unusable access token", scope["method"], untrusted(scope["path"])
@@ -78,8 +96,10 @@ class SignIn:
         if isinstance(signed, str):
             await respond(send, 403, signed)
             return
+        named = {key for key, _ in scope["headers"]}
+        # Present at all, whatever the value and however often: an empty first copy must not hide a second.
         if self._tenants is not None and (
-            sent := [name for name in CREDENTIAL_HEADERS if header(scope, name.lower().encode())]
+            sent := [name for name in CREDENTIAL_HEADERS if name.lower().encode() in named]
         ):
             await respond(
                 send,
@@ -113,6 +133,8 @@ class SignIn:
         tenants = self._tenants.current if self._tenants else None
         if self._static is not None and hmac.compare_digest(token.encode("latin-1", "replace"), self._static):
             tenant = tenants.static_entry if tenants else None
+            if tenants is not None and tenant is None:
+                return None  # a tenants file in force names nobody for the token: it grants nothing
             granted: frozenset[str] = frozenset(scopes.ALL)
             return SignedIn(STATIC_HOLDER, tenant.allowed(granted) if tenant else granted, tenant=tenant)
         if self._verifier is None:
@@ -144,6 +166,26 @@ class SignIn:
             "This server needs Authorization: Bearer <access token>.",
             [(b"www-authenticate", challenge.encode())],
         )
+
+
+class _Failures:
+    """Sign-ins that failed, per client address, in the current minute: each costs a check, maybe a request to the
+    authorization server (introspection), so an address that keeps sending bad tokens is not checked again for a
+    while. At most `MAX_REMEMBERED` addresses are remembered."""
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()
+
+    def spent(self, address: str) -> bool:
+        started, count = self._seen.get(address, (0.0, 0))
+        return count >= MAX_FAILED_SIGN_INS and anyio.current_time() - started < FAILURE_WINDOW_SECONDS
+
+    def add(self, address: str) -> None:
+        now = anyio.current_time()
+        started, count = self._seen.pop(address, (now, 0))
+        self._seen[address] = (started, count + 1) if now - started < FAILURE_WINDOW_SECONDS else (now, 1)
+        while len(self._seen) > MAX_REMEMBERED:
+            self._seen.popitem(last=False)
 
 
 async def _reread_on_hangup(tenants: TenantsFile) -> None:
