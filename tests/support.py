@@ -211,9 +211,13 @@ def client_from(source: str | None, **options: Any) -> httpx2.AsyncClient:
 
 
 @asynccontextmanager
-async def stdio_session(env: Mapping[str, str], *, errlog: Any = None, mode: str = "auto") -> AsyncIterator[Client]:
-    """The server as a host runs it: `python -m ayrshare_mcp` in a subprocess, spoken to over stdin/stdout."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "ayrshare_mcp"], env=child_env(env))
+async def stdio_session(
+    env: Mapping[str, str], *, errlog: Any = None, mode: str = "auto", measured: bool = True
+) -> AsyncIterator[Client]:
+    """The server as a host runs it: `python -m ayrshare_mcp` in a subprocess, spoken to over stdin/stdout; if not
+    `measured`, left out of the run's coverage (see `serving`)."""
+    environ = child_env(env, measured=measured)
+    params = StdioServerParameters(command=sys.executable, args=["-m", "ayrshare_mcp"], env=environ)
     with _errlog(errlog) as log:
         async with Client(stdio_client(params, errlog=log), mode=mode) as client:
             yield client
