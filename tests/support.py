@@ -213,19 +213,23 @@ def client_from(source: str | None, **options: Any) -> httpx2.AsyncClient:
 
 
 @asynccontextmanager
-async def stdio_session(env: Mapping[str, str], *, errlog: Any = None, mode: str = "auto") -> AsyncIterator[Client]:
-    """The server as a host runs it: `python -m ayrshare_mcp` in a subprocess, spoken to over stdin/stdout."""
-    params = StdioServerParameters(command=sys.executable, args=["-m", "ayrshare_mcp"], env=child_env(env))
+async def stdio_session(
+    env: Mapping[str, str], *, errlog: Any = None, mode: str = "auto", measured: bool = True
+) -> AsyncIterator[Client]:
+    """The server as a host runs it: `python -m ayrshare_mcp` in a subprocess, spoken to over stdin/stdout; if not
+    `measured`, left out of the run's coverage (see `serving`)."""
+    environ = child_env(env, measured=measured)
+    params = StdioServerParameters(command=sys.executable, args=["-m", "ayrshare_mcp"], env=environ)
     with _errlog(errlog) as log:
         async with Client(stdio_client(params, errlog=log), mode=mode) as client:
             yield client
 
 
-def child_env(env: Mapping[str, str]) -> dict[str, str]:
-    """What a host passes: only what it is told to, plus the basics a Python process needs."""
+def child_env(env: Mapping[str, str], *, measured: bool = True) -> dict[str, str]:
+    """What a host passes: only what it is told to, plus the basics a Python process needs. Unless not `measured`,
+    the test run's coverage measures the process too (see [tool.coverage.run] in pyproject.toml)."""
     basics = {name: os.environ[name] for name in ("PATH", "SYSTEMROOT", "LANG") if name in os.environ}
-    # The test run's coverage measures the server processes too (see [tool.coverage.run] in pyproject.toml).
-    coverage = {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
+    coverage = {name: value for name, value in os.environ.items() if measured and name.startswith("COVERAGE_")}
     return {**basics, **coverage, **env}
 
 
@@ -371,10 +375,12 @@ async def serving(
     *,
     log_level: str = "INFO",
     launcher: Sequence[str] = (sys.executable, "-m", "ayrshare_mcp"),
+    measured: bool = True,
 ) -> AsyncIterator[tuple[anyio.abc.Process, str, Log]]:
     """`ayrshare-mcp ARGS --port P` as a process, yielded once uvicorn listens: the process, its URL, and its
     stderr so far (kept being read, so a chatty server never blocks on a full pipe). `launcher` is the command
-    that runs `ayrshare-mcp` (see tests/descriptors.py for one that limits its files).
+    that runs `ayrshare-mcp` (see tests/descriptors.py for one that limits its files). A process not `measured`
+    is left out of the run's coverage: measuring one costs about half a second of CPU.
 
     A server with a key of its own gets the test `TOKEN` unless `env` names another (it would not start without).
     """
@@ -393,7 +399,9 @@ async def serving(
                 listening.set()
         log.end()
 
-    async with await anyio.open_process(command, env=child_env(env), stderr=subprocess.PIPE) as process:
+    async with await anyio.open_process(
+        command, env=child_env(env, measured=measured), stderr=subprocess.PIPE
+    ) as process:
         assert process.stderr
         async with anyio.create_task_group() as tg:
             tg.start_soon(collect, process.stderr)

@@ -78,6 +78,7 @@ async def test_a_call_that_fails_prints_the_error_envelope_and_exits_1(home: Pat
         (("call", "AYRSHARE_NOPE", "{}"), "no tool 'AYRSHARE_NOPE'; the tools are: AYRSHARE_CREATE_AUTO_SCHEDULE"),
         (("call", HISTORY, "{limit: 5}"), "not valid JSON"),
         (("call", HISTORY, "[1]"), "must be a JSON object"),
+        (("--trust-proxy", "nowhere", "tools"), "'nowhere' is not an IP address or network; give the proxies'"),
     ],
 )
 async def test_a_malformed_call_exits_2_with_what_to_type_instead(
@@ -237,7 +238,8 @@ async def test_the_console_script_itself_runs_a_call_and_exits_with_its_code(hom
     command = [sys.executable, "-m", "ayrshare_mcp", "--sandbox", "call", "AYRSHARE_DELETE_DELETE_POST", '{"id": "x"}']
 
     with anyio.fail_after(PROCESS_WAIT):
-        result = await anyio.run_process(command, env=child_env({"HOME": str(home)}), check=False)
+        environ = child_env({"HOME": str(home)}, measured=False)
+        result = await anyio.run_process(command, env=environ, check=False)
 
     assert result.returncode == 1
     assert json.loads(result.stdout)["successful"] is False

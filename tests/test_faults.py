@@ -334,7 +334,7 @@ async def test_a_cancelled_call_aborts_its_upstream_request(emulator: RunningEmu
     env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with stdio_session(env, mode=mode) as client:
+        async with stdio_session(env, mode=mode, measured=False) as client:
             await client.list_tools()
             async with anyio.create_task_group() as tg:
                 tg.start_soon(client.call_tool, HISTORY, {})

@@ -4,6 +4,7 @@ and what they leave in the log. Each was seen to succeed before its defence was 
 
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -705,3 +706,50 @@ async def test_a_vouch_asks_about_the_key_the_caller_is_known_by_not_a_second_on
     assert answer.status_code == 503
     assert asked.header("authorization") == "Bearer CANARY-INVENTED-FIRST-abcdef"
     assert b"Ayrshare accepted the key" not in log
+
+
+# --- making room: what gives way is ended as its owner would end it ------------------------------------------------
+# The floods in test_lockout.py reach these too, in a process of their own; here each is seen in this process.
+
+
+async def test_a_session_that_gives_way_at_its_holders_quota_is_ended_so_the_sdk_forgets_it_too(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    env = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY)
+    args = ["--transport", "streamable-http", "--max-sessions-per-caller", "2"]
+
+    with anyio.fail_after(WAIT):
+        async with serving_here(args, env) as (_, url, _), client_from(None, headers=BEARER) as http:
+            opened = [await open_session(http, url, "") for _ in range(3)]  # the server's key, as a token holder
+            alive = [await session_alive(http, url, "", session) for _, session in opened]
+
+    assert [status for status, _ in opened] == [200] * 3
+    # Forgotten by the quotas alone, the first would still answer: the SDK was told, with a DELETE.
+    assert alive == [False, True, True], "the holder's longest-idle session gave way to its newest"
+
+
+# The SDK closes an SSE connection's streams only when its response returns, so one the server ends is left to the
+# garbage collector, which warns: collected, and that warning allowed, within this test.
+@pytest.mark.filterwarnings("ignore:Unclosed <MemoryObject:ResourceWarning")
+async def test_an_sse_stream_that_gives_way_is_closed_and_a_caller_with_no_key_is_refused_when_nobody_can(
+    emulator: RunningEmulator, home: Path
+) -> None:
+    args = ["--transport", "sse", "--max-sessions", "4"]  # unproven callers get half: 2 streams
+
+    async def stream_from(source: str, key: str, open_: AsyncExitStack) -> httpx2.Response:
+        http = await open_.enter_async_context(client_from(source, timeout=WAIT))
+        headers = {"X-Ayrshare-Api-Key": key} if key else {}
+        return await open_.enter_async_context(http.stream("GET", url + "/sse", headers=headers))
+
+    with anyio.fail_after(WAIT):
+        async with serving_here(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as open_:
+            first = await stream_from(ELSEWHERE, "CANARY-INVENTED-SSE-1", open_)
+            second = await stream_from(ELSEWHERE, "CANARY-INVENTED-SSE-2", open_)
+            newcomer = await stream_from("127.0.0.3", "CANARY-INVENTED-SSE-3", open_)
+            closed = b"".join([chunk async for chunk in first.aiter_bytes()])  # ends only if the server ended it
+            keyless = await stream_from("127.0.0.4", "", open_)
+    gc.collect()
+
+    assert [first.status_code, second.status_code, newcomer.status_code] == [200, 200, 200]
+    assert b"event: endpoint" in closed, "the stream had begun, and was then ended whole"
+    assert keyless.status_code == 503, "each address now holds one: nobody holds more than a newcomer would"

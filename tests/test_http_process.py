@@ -72,7 +72,7 @@ async def test_a_call_in_flight_at_shutdown_still_gets_its_answer(emulator: Runn
             answers.append(await succeed(client, "AYRSHARE_GET_POST_HISTORY", {}))
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(["--transport", "streamable-http"], env) as (process, url, _):
+        async with serving(["--transport", "streamable-http"], env, measured=False) as (process, url, _):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(call, url)
                 await emulator.app.wait_for_requests(1)

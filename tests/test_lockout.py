@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import signal
 import sys
-from contextlib import AsyncExitStack
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests.support import (
     OTHER_API_KEY,
     PROCESS_WAIT,
     TOKEN,
+    Log,
     RunningEmulator,
     client_from,
     fill_the_unproven_half,
@@ -41,6 +43,12 @@ HISTORY = "AYRSHARE_GET_POST_HISTORY"
 LIMITED = (sys.executable, str(Path(__file__).with_name("descriptors.py")))
 FLOODERS = [f"127.0.0.{n}" for n in range(2, 7)]
 VICTIM = "127.0.0.9"
+
+
+def target(args: list[str], env: Mapping[str, str]) -> AbstractAsyncContextManager[tuple[anyio.abc.Process, str, Log]]:
+    """The server process a flood meets, left out of the run's coverage: the rules it puts to the test are measured
+    in process (test_quotas.py, test_http_attacks.py), and measuring thirteen floods cost 8 s of the suite's CPU."""
+    return serving(args, env, measured=False)
 
 
 def port_of(url: str) -> int:
@@ -128,7 +136,7 @@ async def test_invented_keys_from_many_addresses_cannot_lock_a_new_caller_out_of
     args = ["--transport", "streamable-http", "--max-sessions", "10", "--max-sessions-per-address", "4"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, env) as (_, url, log), AsyncExitStack() as clients:
+        async with target(args, env) as (_, url, log), AsyncExitStack() as clients:
             codes = []
             for n, source in enumerate(FLOODERS * 4):
                 http = await clients.enter_async_context(client_from(source))
@@ -151,7 +159,7 @@ async def test_a_caller_with_a_real_key_is_held_to_its_quota_and_others_from_its
     args = ["--transport", "streamable-http", "--max-sessions", "20", "--max-sessions-per-caller", "5"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, env) as (_, url, _), client_from(None) as http:
+        async with target(args, env) as (_, url, _), client_from(None) as http:
             async with session_from(None, url, API_KEY) as first:
                 await succeed(first, HISTORY, {})  # the key is proven: its sessions are its own, not the address's
             flood = [await open_session(http, url, API_KEY) for _ in range(30)]
@@ -173,7 +181,7 @@ async def test_concurrent_initializes_cannot_race_past_the_address_quota(emulato
 
     with anyio.fail_after(PROCESS_WAIT):
         async with (
-            serving(args, env) as (_, url, _),
+            target(args, env) as (_, url, _),
             client_from(None, limits=httpx2.Limits(max_connections=50)) as http,
         ):
             async with anyio.create_task_group() as tg:
@@ -194,7 +202,7 @@ async def test_sse_streams_from_many_addresses_cannot_lock_a_new_caller_out(
     args = ["--transport", "sse", "--max-sessions", "20", "--max-sessions-per-address", "3"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, env) as (_, url, _), AsyncExitStack() as open_:
+        async with target(args, env) as (_, url, _), AsyncExitStack() as open_:
             statuses = []
             for n, source in enumerate(FLOODERS * 3):
                 http = await open_.enter_async_context(client_from(source, timeout=30))
@@ -221,7 +229,7 @@ async def test_idle_connections_from_many_addresses_cannot_lock_out_a_client_tha
     ]  # fmt: skip
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, env) as (_, url, _), client_from(VICTIM) as http:
+        async with target(args, env) as (_, url, _), client_from(VICTIM) as http:
             flood = [await half_sent(url, source) for source in FLOODERS * 10]
             statuses = []
             for _ in range(25):
@@ -242,7 +250,7 @@ async def test_token_holders_sending_invented_keys_cannot_lock_another_token_hol
     with_token = {"Authorization": f"Bearer {TOKEN}"}
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, env) as (_, url, _), client_from(None, headers=with_token) as http:
+        async with target(args, env) as (_, url, _), client_from(None, headers=with_token) as http:
             flood = [await initialize(http, url, f"INVENTED-{n}") for n in range(30)]
             async with http_session(url, mode="legacy") as colleague:  # the server's key, as a team shares it
                 await succeed(colleague, HISTORY, {})
@@ -260,7 +268,7 @@ async def test_a_token_holder_opening_sessions_never_ends_another_token_holders_
 
     with anyio.fail_after(PROCESS_WAIT):
         async with (
-            serving(args, env) as (_, url, _),
+            target(args, env) as (_, url, _),
             client_from(None, headers=with_token) as victim,
             client_from("127.0.0.2", headers=with_token) as attacker,
         ):
@@ -279,7 +287,7 @@ async def test_a_caller_with_a_real_key_gets_in_when_unproven_callers_fill_their
     args = ["--transport", "streamable-http", "--max-sessions", "10"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, log), AsyncExitStack() as clients:
+        async with target(args, server_env(emulator, home)) as (_, url, log), AsyncExitStack() as clients:
             for source in FLOODERS:  # one session each: nobody holds more than a newcomer would
                 http = await clients.enter_async_context(client_from(source))
                 assert await initialize(http, url, "") == 200
@@ -297,7 +305,7 @@ async def test_in_the_sandbox_a_successful_call_proves_no_key(home: Path) -> Non
 
     with anyio.fail_after(PROCESS_WAIT):
         async with (
-            serving(args, env) as (_, url, _),
+            target(args, env) as (_, url, _),
             session_from("127.0.0.2", url, "CANARY-INVENTED-KEY-A1") as first,
             client_from("127.0.0.3") as http,
         ):
@@ -311,7 +319,7 @@ async def test_a_server_for_one_session_admits_a_caller_with_its_own_key(emulato
     args = ["--transport", "streamable-http", "--max-sessions", "1"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, _), client_from(None) as http:
+        async with target(args, server_env(emulator, home)) as (_, url, _), client_from(None) as http:
             status = await initialize(http, url, "CANARY-FIRST-KEY-1234")
 
     assert status == 200
@@ -324,7 +332,7 @@ async def test_ipv4_clients_behind_a_dual_stack_proxy_are_separate_callers(
     args = ["--transport", "streamable-http", "--trust-proxy", "127.0.0.1", "--max-sessions-per-address", "3"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, _), client_from(None) as proxy:
+        async with target(args, server_env(emulator, home)) as (_, url, _), client_from(None) as proxy:
             _, mine = await open_session(proxy, url, "VICTIM-KEY-1", X_Forwarded_For="::ffff:198.51.100.7")
             others = [
                 await initialize(proxy, url, f"OTHER-KEY-{n}", X_Forwarded_For="::ffff:203.0.113.9") for n in range(4)
@@ -345,7 +353,7 @@ async def test_invented_keys_from_one_network_cannot_spend_the_vouches_that_admi
     args = ["--transport", "streamable-http", "--max-sessions", "4"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
+        async with target(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
             await fill_the_unproven_half(url, clients)
             attacker = await clients.enter_async_context(client_from("127.0.0.7"))
             flood = [await initialize(attacker, url, f"CANARY-INVENTED-{n:04d}-xyz") for n in range(60)]
@@ -365,7 +373,7 @@ async def test_a_slow_ayrshare_does_not_let_a_few_invented_keys_keep_a_real_one_
     args = ["--transport", "streamable-http", "--max-sessions", "4"]
 
     with anyio.fail_after(PROCESS_WAIT):
-        async with serving(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
+        async with target(args, server_env(emulator, home)) as (_, url, _), AsyncExitStack() as clients:
             await fill_the_unproven_half(url, clients)
             emulator.app.latency = 0.8
             attackers = [await clients.enter_async_context(client_from(f"127.0.1.{n}")) for n in range(1, 5)]

@@ -85,7 +85,7 @@ async def test_keys_from_the_environment_never_leak_from_the_process(emulator: R
         AYRSHARE_MAX_RETRIES="1",
     )
     with tempfile.TemporaryFile("w+") as log, anyio.fail_after(PROCESS_WAIT):
-        async with stdio_session(env, errlog=log) as client:
+        async with stdio_session(env, errlog=log, measured=False) as client:
             results = await drive_every_path(client, emulator)
         log.seek(0)
         stderr = log.read()

@@ -27,7 +27,8 @@ INITIALIZED = b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n'
 async def test_stdout_carries_nothing_but_json_rpc_even_with_debug_logging(
     emulator: RunningEmulator, home: Path
 ) -> None:
-    env = child_env(server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_LOG_LEVEL="DEBUG"))
+    environ = server_env(emulator, home, AYRSHARE_API_KEY=API_KEY, AYRSHARE_MCP_LOG_LEVEL="DEBUG")
+    env = child_env(environ, measured=False)
     command = [sys.executable, "-m", "ayrshare_mcp"]
     with anyio.fail_after(PROCESS_WAIT):
         async with await anyio.open_process(command, env=env, stderr=subprocess.PIPE) as process:
