@@ -39,7 +39,6 @@ from ayrshare_mcp.access import AccessError, AccessPolicy, ProvenKeys, load_acce
 from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.auth.config import OAuthConfigError, OAuthSettings, auth_mode
 from ayrshare_mcp.auth.tenants import TenantsError, TenantsFile, tenants_file_path
-from ayrshare_mcp.auth.tokens import OAuthTokenVerifier
 from ayrshare_mcp.credentials import server_key_configured
 from ayrshare_mcp.server import SharedClient, build_server, key_voucher
 from ayrshare_mcp.settings import Settings
@@ -141,7 +140,12 @@ def _gate(settings: Settings, options: HttpOptions, token_file: Path | None) -> 
         )
     if tenants is not None and token is None and oauth is None:
         raise AccessError("A tenants file needs callers to sign in: set AYRSHARE_MCP_TOKEN, or serve --auth oauth.")
-    verifier = OAuthTokenVerifier(oauth) if oauth is not None else None
+    verifier = None
+    if oauth is not None:
+        # Only a server that checks OAuth tokens loads the JOSE library: every other one starts without it.
+        from ayrshare_mcp.auth.tokens import OAuthTokenVerifier
+
+        verifier = OAuthTokenVerifier(oauth)
     return Gate(token, oauth, tenants, verifier)
 
 
