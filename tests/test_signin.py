@@ -17,7 +17,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,8 +40,10 @@ from tests.support import (
     RunningEmulator,
     client_from,
     http_session,
+    memory_client,
     server_env,
     serving_here,
+    settings_for,
 )
 from tests.test_confirmations import RawModernClient, deletes, the_question_was_asked
 from tests.token_issuer import ALL_SCOPES, RESOURCE, TokenIssuer, rsa_key, token_issuer
@@ -527,3 +529,18 @@ async def test_another_person_cannot_use_a_persons_2025_session(hosted: Hosted) 
         answer = await hosted.http.post(hosted.url + "/mcp", json=body, headers=headers)
 
     assert answer.status_code == 404
+
+
+async def test_a_call_on_this_machine_is_audited_as_local_with_the_account_as_a_fingerprint(
+    emulator: RunningEmulator, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = replace(settings_for(emulator, home, AYRSHARE_API_KEY=API_KEY), audit=True)
+    with caplog.at_level("INFO", logger="ayrshare_mcp.audit"):
+        async with memory_client(settings) as client:
+            await call(client, DELETE, {"id": "local-1"})
+
+    lines = [json.loads(record.getMessage()) for record in caplog.records if record.name == "ayrshare_mcp.audit"]
+    assert len(lines) == 1
+    assert lines[0]["caller"] == "local"
+    assert lines[0]["profile"].startswith("account:")
+    assert CANARY not in json.dumps(lines)

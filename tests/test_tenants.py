@@ -21,7 +21,7 @@ from tests.token_issuer import rsa_key
 pytestmark = pytest.mark.anyio
 
 ISSUER = "https://auth.example.test"
-ENVIRON = {"AGENCY_KEY": API_KEY, "ACME_KEY": PROFILE_KEY}
+ENVIRON = {"AGENCY_KEY": API_KEY, "ACME_KEY": PROFILE_KEY, "SPACED_KEY": "CANARY KEY WITH SPACES"}
 GOOD = f"""
 [accounts.agency]
 api_key = {{ env = "AGENCY_KEY" }}
@@ -86,6 +86,40 @@ MISTAKES = {
         GOOD + GOOD[GOOD.index("[[people]]") :].replace('name = "alice"', 'name = "al"'),
         "same issuer and subject",
     ),
+    "an unknown top-level key": ("owner = 'me'\n" + GOOD, "unknown keys ['owner']"),
+    "an empty group claim": ("group_claim = ' '\n" + GOOD, "group_claim"),
+    "an account with no profiles": (
+        GOOD.replace('acme-corp = { env = "ACME_KEY" }\nmain-brand = "primary"', ""),
+        "at least one entry",
+    ),
+    "an unknown account key": (
+        GOOD.replace("[accounts.agency.profiles]", 'plan = "pro"\n[accounts.agency.profiles]'),
+        "unknown keys ['plan']",
+    ),
+    "a key with a space in it": (GOOD.replace("AGENCY_KEY", "SPACED_KEY"), "not usable"),
+    "a key file that is not there": (
+        GOOD.replace('{ env = "AGENCY_KEY" }', '{ file = "/nonexistent/key" }'),
+        "Cannot read",
+    ),
+    "a person that is not a table": ("people = ['alice']\n" + GOOD.split("[[people]]")[0], "must be a table"),
+    "static_token that is not a boolean": (
+        GOOD.replace('name = "alice"', 'name = "alice"\nstatic_token = "yes"'),
+        "true or false",
+    ),
+    "an entry both static and a person": (
+        GOOD.replace('name = "alice"', 'name = "alice"\nstatic_token = true'),
+        "not both",
+    ),
+    "profiles that are not a list": (
+        GOOD.replace('profiles = ["acme-corp", "main-brand"]', 'profiles = "acme-corp"'),
+        "profiles must list",
+    ),
+    "a default profile not in the list": (
+        GOOD.replace('name = "alice"', 'name = "alice"\ndefault_profile = "other-one"'),
+        "default_profile",
+    ),
+    "an empty name": (GOOD.replace('name = "alice"', 'name = ""'), "name must be a non-empty string"),
+    "two static entries": (GOOD + STATIC + STATIC.replace('"scripts"', '"scripts-2"'), "only one entry"),
     "not TOML": ("[[people]\nname=", "not valid TOML"),
     "nested absurdly deep": ("x = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
 }
@@ -99,6 +133,24 @@ def test_a_mistake_in_the_tenants_file_is_refused_naming_where_and_no_key(tmp_pa
 
     assert said in str(refused.value)
     assert CANARY not in str(refused.value)
+
+
+def test_a_group_claim_given_as_one_string_matches_and_the_x_pair_comes_with_the_account(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "[accounts.agency.profiles]",
+        'x_pair = { key = { env = "X_KEY" }, secret = { env = "X_SECRET" } }\n[accounts.agency.profiles]',
+    ) + ALICE.replace('subject = "alice"', 'group = "social"').replace('name = "alice"', 'name = "social"')
+    environ = {**ENVIRON, "X_KEY": "CANARY-X-KEY-3e9a7c5b1d", "X_SECRET": "CANARY-X-SECRET-6f2d8a4c0e"}
+    tenants = load_tenants(written(tmp_path, text), environ)
+
+    member = tenants.person(ISSUER, "bob", {"groups": "social"})
+    assert member is not None
+    assert member.name == "social"
+    credentials = member.credentials(None)
+    assert credentials.x_pair is not None
+    assert credentials.x_pair.api_key == "CANARY-X-KEY-3e9a7c5b1d"
+    assert tenants.person(None, "alice", {}) is None
+    assert tenants.person(ISSUER, "bob", {"groups": 42}) is None
 
 
 def test_a_tenants_file_others_can_read_is_refused(tmp_path: Path) -> None:

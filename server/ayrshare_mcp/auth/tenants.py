@@ -137,11 +137,6 @@ class Tenants:
         groups = _groups(claims.get(self.group_claim))
         return next((tenant for tenant in signed_in if tenant.group is not None and tenant.group in groups), None)
 
-    def secrets(self) -> tuple[str, ...]:
-        """Every key the file leads to, for redaction."""
-        values = {secret for tenant in self.people for secret in tenant.account.secrets()}
-        return tuple(sorted(values, key=len, reverse=True))
-
 
 def _groups(claim: object) -> frozenset[str]:
     if isinstance(claim, str):

@@ -146,9 +146,9 @@ class SignIn:
         issuer = (access.claims or {}).get("iss")
         holder = "oauth:" + hashlib.sha256(f"{issuer}\0{access.subject}".encode()).hexdigest()[:32]
         granted = frozenset(access.scopes) & frozenset(scopes.ALL)
-        if tenants is None:
-            return SignedIn(holder, granted, user)
-        tenant = tenants.person(issuer if isinstance(issuer, str) else None, access.subject, access.claims or {})
+        # OAuth needs a tenants file (see `http.compose`): without one, nobody signed in is known.
+        named_issuer = issuer if isinstance(issuer, str) else None
+        tenant = tenants.person(named_issuer, access.subject, access.claims or {}) if tenants is not None else None
         if tenant is None:
             THROTTLE.warn(logger, "Refused a signed-in person the tenants file does not name")
             return (
