@@ -20,6 +20,7 @@ from typing import Any
 import anyio
 import anyio.abc
 import httpx2
+import pytest
 import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.session import ClientRequestContext
@@ -73,6 +74,22 @@ class RunningEmulator:
         fields.setdefault("text", "Hello from the tests")
         fields.setdefault("platforms", ["twitter", "facebook"])
         return self.service.add_post(self.service.profile(api_key, profile_key), **fields)
+
+
+def one_emulator_per_module() -> tuple[Any, Any]:
+    """The fixtures of a module whose servers outlive a test: the module's event loop, and its one emulator, reset
+    before each test. Use: `anyio_backend, emulator = one_emulator_per_module()`."""
+
+    @pytest.fixture(scope="module")
+    def anyio_backend() -> str:
+        return "asyncio"
+
+    @pytest.fixture
+    def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
+        module_emulator.app.reset()
+        return module_emulator
+
+    return anyio_backend, emulator
 
 
 def server_env(emulator: RunningEmulator, home: Path, **extra: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.emulator.comments import seed_comment
 from ayrshare_mcp.settings import Settings
 from tests.envelope import fail, succeed
+from tests.modern import RawModernClient, the_question_was_asked
 from tests.oracle import POST_ID, Operation
 from tests.support import (
     API_KEY,
@@ -22,11 +23,11 @@ from tests.support import (
     RunningEmulator,
     User,
     client_from,
+    one_emulator_per_module,
     server_env,
     serving_here,
     with_every_toolset,
 )
-from tests.test_confirmations import RawModernClient, the_question_was_asked
 
 pytestmark = pytest.mark.anyio
 
@@ -39,15 +40,7 @@ GET, POST, REPLY, DELETE = (
 
 
 # One emulator for the module (the raw 2026-07-28 attacks share one server process); each test resets it.
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
-    module_emulator.app.reset()
-    return module_emulator
+anyio_backend, emulator = one_emulator_per_module()
 
 
 def a_published_post(emulator: RunningEmulator, profile_key: str | None = None, post_id: str | None = None) -> str:

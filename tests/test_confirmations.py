@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client
 from mcp.client.session import ClientRequestContext
@@ -21,15 +20,16 @@ from mcp.types import ElicitRequestParams, ElicitResult
 
 from ayrshare_mcp.server import build_server
 from tests.envelope import call, fail, succeed
+from tests.modern import RawModernClient, the_question_was_asked
 from tests.support import (
     API_KEY,
-    BEARER,
     OTHER_API_KEY,
     WAIT,
     RunningEmulator,
     User,
     client_from,
     http_session,
+    one_emulator_per_module,
     server_env,
     serving_here,
     settings_for,
@@ -41,19 +41,10 @@ DELETE = "AYRSHARE_DELETE_DELETE_POST"
 ERAS = pytest.mark.parametrize("mode", ["auto", "legacy"])  # 2026-07-28 and the 2025-11-25 handshake
 BULK_FORMS = pytest.mark.parametrize("form", ["bulk", "deleteAllScheduled"])
 NOBODY = "this client cannot ask one"
-MODERN = "2026-07-28"
 
 
 # One emulator and one server process for the raw 2026-07-28 attacks; each test starts from a reset emulator.
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
-    module_emulator.app.reset()
-    return module_emulator
+anyio_backend, emulator = one_emulator_per_module()
 
 
 def pending_posts(emulator: RunningEmulator, count: int, api_key: str = API_KEY) -> list[str]:
@@ -178,47 +169,6 @@ async def test_a_stateless_server_that_forgot_what_a_legacy_client_declared_refu
 
 
 # --- the 2026-07-28 requestState: sealed, bound, short-lived, used once ----------------------------------------
-
-
-class RawModernClient:
-    """Speaks 2026-07-28 JSON-RPC over HTTP by hand, so a test can send what no honest client would."""
-
-    def __init__(self, http: httpx2.AsyncClient, url: str, headers: dict[str, str] | None = None) -> None:
-        self._http, self._url, self._headers = http, url + "/mcp", headers or {}
-
-    async def call(self, name: str, args: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        meta = {
-            "io.modelcontextprotocol/protocolVersion": MODERN,
-            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
-        }
-        body = {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "tools/call",
-            "params": {"name": name, "arguments": args, "_meta": meta, **extra},
-        }
-        headers = {
-            **BEARER,
-            **self._headers,
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": MODERN,
-            "Mcp-Method": "tools/call",
-            "Mcp-Name": name,
-        }
-        answer = await self._http.post(self._url, json=body, headers=headers)
-        payload: dict[str, Any] = answer.json()
-        return payload
-
-    async def answer(self, name: str, args: dict[str, Any], state: str, yes: bool = True) -> dict[str, Any]:
-        reply = {"action": "accept", "content": {"confirm": yes}}
-        return await self.call(name, args, requestState=state, inputResponses={"confirm": reply})
-
-
-def the_question_was_asked(payload: dict[str, Any]) -> str:
-    result = payload["result"]
-    assert result["resultType"] == "input_required", payload
-    state: str = result["requestState"]
-    return state
 
 
 @pytest.fixture(scope="module")

@@ -30,50 +30,24 @@ from mcp.client.streamable_http import streamable_http_client
 from ayrshare_mcp.emulator import bind
 from tests.authorization_server import MACHINE, AuthorizationServer, MemoryTokenStorage, authorization_server
 from tests.envelope import envelope_of, fail, succeed
-from tests.support import API_KEY, CANARY, PROFILE_KEY, TOKEN, RunningEmulator, client_from, server_env, serving_here
-from tests.test_signin import ACCEPT, LIST_TOOLS
+from tests.modern import ACCEPT, LIST_TOOLS
+from tests.support import CANARY, PROFILE_KEY, TOKEN, RunningEmulator, client_from, server_env, serving_here
+from tests.team import GLOBEX_KEY, KEYS, person, static_token_holder, tenants_file
 
 pytestmark = [pytest.mark.hosting, pytest.mark.anyio]
 
 WAIT = 15
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
 DELETE = "AYRSHARE_DELETE_DELETE_POST"
-GLOBEX_KEY = "CANARY-PROFILE-GLOBEX-2b7c9e"
 
 
-def tenants_file(folder: Path, issuer: str) -> Path:
-    path = folder / "tenants.toml"
-    path.write_text(
-        f"""
-[accounts.agency]
-api_key = {{ env = "AGENCY_KEY" }}
-[accounts.agency.profiles]
-acme-corp = {{ env = "ACME_KEY" }}
-globex-inc = {{ env = "GLOBEX_KEY" }}
-
-[[people]]
-name = "alice"
-issuer = "{issuer}"
-subject = "alice"
-account = "agency"
-profiles = ["acme-corp"]
-
-[[people]]
-name = "machines"
-issuer = "{issuer}"
-subject = "{MACHINE}"
-account = "agency"
-profiles = ["globex-inc"]
-
-[[people]]
-name = "scripts"
-static_token = true
-account = "agency"
-profiles = ["acme-corp"]
-"""
+def the_team(folder: Path, issuer: str) -> Path:
+    return tenants_file(
+        folder,
+        person("alice", issuer, ["acme-corp"]),
+        person("machines", issuer, ["globex-inc"], subject=MACHINE),
+        static_token_holder(["acme-corp"]),
     )
-    path.chmod(0o600)
-    return path
 
 
 @dataclass
@@ -108,11 +82,9 @@ async def hosted(
                 AYRSHARE_MCP_OAUTH_CLIENT_SECRET=auth.introspection_client.client_secret,
                 AYRSHARE_MCP_TOKEN=TOKEN,
                 AYRSHARE_MCP_STATE_SECRET="CANARY-STATE-SECRET-0123456789abcdef0123456789",
-                AGENCY_KEY=API_KEY,
-                ACME_KEY=PROFILE_KEY,
-                GLOBEX_KEY=GLOBEX_KEY,
+                **KEYS,
             )
-            tenants = str(tenants_file(folder, auth.issuer))
+            tenants = str(the_team(folder, auth.issuer))
             args = ["--transport", "streamable-http", "--auth", "oauth", "--tenants", tenants, "--toolsets", "core"]
             async with serving_here(args, env, sock=first) as (_, url, _):
                 teams = [Team(url, auth)]

@@ -31,6 +31,7 @@ from tests.support import (
     client_from,
     fill_the_unproven_half,
     http_session,
+    one_emulator_per_module,
     open_session,
     run_cli,
     server_env,
@@ -46,15 +47,7 @@ ELSEWHERE = "127.0.0.2"
 
 
 # One emulator and a few servers serve the whole module; each test starts from a reset emulator.
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
-    module_emulator.app.reset()
-    return module_emulator
+anyio_backend, emulator = one_emulator_per_module()
 
 
 @asynccontextmanager

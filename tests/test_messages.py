@@ -17,6 +17,7 @@ from mcp.types import ElicitRequestParams, ElicitResult
 from ayrshare_mcp.emulator import Fault
 from ayrshare_mcp.emulator.messages import DEFAULT_AUTO_RESPONSE, receive
 from tests.envelope import fail, succeed
+from tests.modern import RawModernClient, the_question_was_asked
 from tests.support import (
     API_KEY,
     PROFILE_KEY,
@@ -30,7 +31,6 @@ from tests.support import (
     serving_here,
     with_every_toolset,
 )
-from tests.test_confirmations import RawModernClient, the_question_was_asked
 
 pytestmark = pytest.mark.anyio
 

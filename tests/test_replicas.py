@@ -20,6 +20,7 @@ import pytest
 from mcp import Client
 
 from tests.envelope import call, envelope_of
+from tests.modern import MODERN
 from tests.redis_server import RunningRedis, redis_server
 from tests.support import (
     API_KEY,
@@ -43,7 +44,6 @@ from tests.support import (
 pytestmark = pytest.mark.anyio
 
 STATE_SECRET = "CANARY-STATE-SECRET-0123456789abcdefghijklmnop"
-MODERN = "2026-07-28"
 DELETE = "AYRSHARE_DELETE_DELETE_POST"
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
 CREATE = "AYRSHARE_CREATE_POST"

@@ -31,6 +31,7 @@ from ayrshare_mcp.auth import scopes
 from ayrshare_mcp.tools import served
 from ayrshare_mcp.transports.signin import MAX_FAILED_SIGN_INS
 from tests.envelope import call, fail, succeed
+from tests.modern import ACCEPT, LIST_TOOLS, RawModernClient, the_question_was_asked
 from tests.support import (
     API_KEY,
     CANARY,
@@ -41,57 +42,30 @@ from tests.support import (
     client_from,
     http_session,
     memory_client,
+    one_emulator_per_module,
     server_env,
     serving_here,
     settings_for,
 )
-from tests.test_confirmations import RawModernClient, deletes, the_question_was_asked
+from tests.team import GLOBEX_KEY, KEYS, person, static_token_holder, tenants_file
+from tests.test_confirmations import deletes
 from tests.token_issuer import ALL_SCOPES, RESOURCE, TokenIssuer, rsa_key, token_issuer
 
 pytestmark = pytest.mark.anyio
 
-GLOBEX_KEY = "CANARY-PROFILE-GLOBEX-2b7c9e"
 HISTORY = "AYRSHARE_GET_POST_HISTORY"
 DELETE = "AYRSHARE_DELETE_DELETE_POST"
 LIST_PROFILES = "AYRSHARE_LIST_PROFILES"
 TOOLSETS = "core,account,analytics,comments"
 
 
-def tenants_file(folder: Path, issuer: str) -> Path:
-    path = folder / "tenants.toml"
-    path.write_text(
-        f"""
-[accounts.agency]
-api_key = {{ env = "AGENCY_KEY" }}
-[accounts.agency.profiles]
-acme-corp = {{ env = "ACME_KEY" }}
-globex-inc = {{ env = "GLOBEX_KEY" }}
-main-brand = "primary"
-
-[[people]]
-name = "alice"
-issuer = "{issuer}"
-subject = "alice"
-account = "agency"
-profiles = ["acme-corp", "main-brand"]
-
-[[people]]
-name = "social-team"
-issuer = "{issuer}"
-group = "social"
-account = "agency"
-profiles = ["globex-inc", "acme-corp"]
-
-[[people]]
-name = "scripts"
-static_token = true
-account = "agency"
-profiles = ["main-brand"]
-scopes = ["ayrshare:read"]
-"""
+def the_team(folder: Path, issuer: str) -> Path:
+    return tenants_file(
+        folder,
+        person("alice", issuer, ["acme-corp", "main-brand"]),
+        person("social-team", issuer, ["globex-inc", "acme-corp"], group="social"),
+        static_token_holder(["main-brand"], scopes=["ayrshare:read"]),
     )
-    path.chmod(0o600)
-    return path
 
 
 @dataclass
@@ -105,15 +79,7 @@ class Hosted:
         return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
-def emulator(module_emulator: RunningEmulator) -> RunningEmulator:
-    module_emulator.app.reset()
-    return module_emulator
+anyio_backend, emulator = one_emulator_per_module()
 
 
 @pytest.fixture(scope="module")
@@ -128,9 +94,7 @@ async def hosted(module_emulator: RunningEmulator, tmp_path_factory: pytest.Temp
             AYRSHARE_MCP_OAUTH_CLIENT_ID="ayrshare-mcp",
             AYRSHARE_MCP_OAUTH_CLIENT_SECRET="CANARY-INTROSPECTION-SECRET-8d1f",
             AYRSHARE_MCP_TOKEN=TOKEN,
-            AGENCY_KEY=API_KEY,
-            ACME_KEY=PROFILE_KEY,
-            GLOBEX_KEY=GLOBEX_KEY,
+            **KEYS,
         )
         args = [
             "--transport",
@@ -138,7 +102,7 @@ async def hosted(module_emulator: RunningEmulator, tmp_path_factory: pytest.Temp
             "--auth",
             "oauth",
             "--tenants",
-            str(tenants_file(folder, issuer.issuer)),
+            str(the_team(folder, issuer.issuer)),
         ]
         args += ["--toolsets", TOOLSETS, "--audit"]
         async with serving_here(args, env) as (_, url, log), client_from(None) as http:
@@ -156,24 +120,6 @@ async def status_with(hosted: Hosted, token: str | None, *, source: str | None =
     async with client_from(source or f"127.1.{number // 250}.{number % 250 + 1}") as http:
         answer = await http.post(hosted.url + "/mcp", json=LIST_TOOLS, headers={**headers, **ACCEPT})
     return answer.status_code
-
-
-LIST_TOOLS = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "tools/list",
-    "params": {
-        "_meta": {
-            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-            "io.modelcontextprotocol/clientCapabilities": {},
-        }
-    },
-}
-ACCEPT = {
-    "Accept": "application/json, text/event-stream",
-    "MCP-Protocol-Version": "2026-07-28",
-    "Mcp-Method": "tools/list",
-}
 
 
 # --- finding where to sign in ------------------------------------------------------------------------------------
@@ -451,9 +397,9 @@ async def test_the_server_will_not_start_with_oauth_and_no_tenants_file(
 async def test_a_tenants_file_others_can_read_is_refused_at_start(
     module_emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    path = tenants_file(tmp_path, "https://auth.example.test")
+    path = the_team(tmp_path, "https://auth.example.test")
     os.chmod(path, 0o644)
-    env = server_env(module_emulator, tmp_path, AYRSHARE_MCP_TOKEN=TOKEN, AGENCY_KEY=API_KEY, ACME_KEY=PROFILE_KEY)
+    env = server_env(module_emulator, tmp_path, AYRSHARE_MCP_TOKEN=TOKEN, **KEYS)
     with pytest.raises(AccessError, match="chmod 600"):
         async with serving_here(["--transport", "streamable-http", "--tenants", str(path)], env):
             pass
