@@ -43,6 +43,7 @@ from tests.support import (
     http_session,
     memory_client,
     one_emulator_per_module,
+    run_cli,
     server_env,
     serving_here,
     settings_for,
@@ -490,3 +491,59 @@ async def test_a_call_on_this_machine_is_audited_as_local_with_the_account_as_a_
     assert lines[0]["caller"] == "local"
     assert lines[0]["profile"].startswith("account:")
     assert CANARY not in json.dumps(lines)
+
+
+# --- check, for a server hosted for a team -----------------------------------------------------------------------
+
+
+async def test_check_of_a_hosted_server_finds_the_issuer_and_asks_ayrshare_about_every_key_showing_four_characters(
+    hosted: Hosted, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = server_env(
+        emulator,
+        tmp_path,
+        AYRSHARE_MCP_OAUTH_ISSUER=hosted.issuer.issuer,
+        AYRSHARE_MCP_OAUTH_RESOURCE=RESOURCE,
+        AYRSHARE_MCP_TOKEN=TOKEN,
+        **KEYS,
+    )
+    code, stdout, _ = await run_cli("--auth", "oauth", "--tenants", str(the_team(tmp_path, "x")), "check", env=env)
+
+    assert code == 0, stdout
+    assert f"OAuth tokens from {hosted.issuer.issuer}" in stdout
+    assert "3 entries, 1 accounts" in stdout
+    assert f"account agency's key ...{API_KEY[-4:]}" in stdout
+    assert "profile acme-corp" in stdout
+    assert API_KEY not in stdout
+    assert PROFILE_KEY not in stdout
+
+
+async def test_check_of_a_hosted_server_fails_with_a_fix_for_an_unreachable_issuer_and_a_key_ayrshare_refuses(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = server_env(
+        emulator,
+        tmp_path,
+        AYRSHARE_MCP_OAUTH_ISSUER="http://127.0.0.1:9",
+        AYRSHARE_MCP_OAUTH_RESOURCE=RESOURCE,
+        AYRSHARE_MCP_TOKEN=TOKEN,
+        **{**KEYS, "AGENCY_KEY": "CANARY-UNKNOWN-KEY-55cc66dd"},
+    )
+    code, stdout, _ = await run_cli("--auth", "oauth", "--tenants", str(the_team(tmp_path, "x")), "check", env=env)
+
+    assert code == 1
+    assert "did not answer with its metadata" in stdout
+    assert "fix: Check AYRSHARE_MCP_OAUTH_ISSUER" in stdout
+    assert "Ayrshare did not accept account agency's key" in stdout
+    assert "CANARY-UNKNOWN-KEY-55cc66dd" not in stdout
+
+
+async def test_check_of_a_hosted_server_names_what_is_wrong_in_its_tenants_file(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    env = server_env(emulator, tmp_path, AYRSHARE_MCP_TOKEN=TOKEN)
+    code, stdout, _ = await run_cli("--tenants", str(the_team(tmp_path, "x")), "check", env=env)
+
+    assert code == 1
+    assert "Sign-in: the static access token only" in stdout
+    assert "AGENCY_KEY is not set" in stdout

@@ -217,23 +217,24 @@ class OAuthTokenVerifier:
                 if self._discovery_failed_at and now - self._discovery_failed_at < self._settings.jwks_refetch_seconds:
                     raise AuthServerError("its metadata could not be fetched a moment ago")
                 try:
-                    self._metadata = await discover(self._http, self._settings.issuer)
+                    self._metadata = await discover(self._settings.issuer, self._http)
                 except AuthServerError:
                     self._discovery_failed_at = now
                     raise
             return self._metadata
 
 
-async def discover(http: _Fetcher, issuer: str) -> dict[str, Any]:
+async def discover(issuer: str, http: _Fetcher | None = None) -> dict[str, Any]:
     """The metadata of `issuer`, whose own `issuer` must be the same string (RFC 8414 section 3.3: no mix-up).
 
     Raises:
         AuthServerError: neither well-known document answers, or one names another issuer.
     """
     problems = []
+    fetcher = http or _Fetcher(None)
     for url in metadata_urls(issuer):
         try:
-            metadata = await _get_json(http, url)
+            metadata = await _get_json(fetcher, url)
         except AuthServerError as exc:
             problems.append(str(exc))
             continue

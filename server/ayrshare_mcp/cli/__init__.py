@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if args.command == "check":
         from ayrshare_mcp.cli.check import run_check
 
-        sys.exit(run_check(settings))
+        sys.exit(run_check(settings, tenants_file=args.tenants, auth=args.auth))
     if args.command == "tools":
         from ayrshare_mcp.cli.tool_commands import print_tools
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 
+from ayrshare_mcp.access import AccessError, load_access_token
+from ayrshare_mcp.auth.config import OAuthConfigError, OAuthSettings, auth_mode
+from ayrshare_mcp.auth.tenants import TenantsError, TenantsFile, tenants_file_path
 from ayrshare_mcp.client import AyrshareClient, AyrshareError
 from ayrshare_mcp.client.errors import AyrshareConnectionError, AyrshareTimeoutError
 from ayrshare_mcp.credentials import (
@@ -42,8 +46,10 @@ def masked(secret: str) -> str:
     return f"...{secret[-4:]}" if len(secret) >= 12 else "(too short to show)"
 
 
-def run_check(settings: Settings) -> int:
-    findings = anyio.run(_check, settings)
+def run_check(settings: Settings, *, tenants_file: Path | None = None, auth: str | None = None) -> int:
+    """Check the configuration; a server hosted for a team (a tenants file, --auth oauth) is checked as such."""
+    path = tenants_file_path(settings.environ, tenants_file)
+    findings = anyio.run(_check_hosted, settings, path, auth) if path is not None else anyio.run(_check, settings)
     for finding in findings:
         sys.stdout.write(finding.line() + "\n")
     healthy = all(finding.ok for finding in findings)
@@ -72,6 +78,56 @@ async def _check(settings: Settings) -> list[Finding]:
         else:
             findings.append(Finding(True, "Profile key: none configured; calls act for the primary profile."))
     return findings
+
+
+async def _check_hosted(settings: Settings, path: Path, auth: str | None) -> list[Finding]:
+    """A server hosted for a team: its sign-in settings, its authorization server, its tenants file, and whether
+    Ayrshare accepts every key the file leads to."""
+    findings = await _sign_in_findings(settings, auth)
+    try:
+        token = load_access_token(settings.environ, None)
+        tenants = TenantsFile(path, settings.environ, static_token=token is not None).current
+    except (TenantsError, AccessError) as exc:
+        return [*findings, Finding(False, f"Tenants file: {path} is not usable.", str(exc))]
+    accounts = {tenant.account.name: tenant.account for tenant in tenants.people}
+    findings.append(Finding(True, f"Tenants file: {path}, {len(tenants.people)} entries, {len(accounts)} accounts."))
+    if settings.redis_url:
+        findings.append(await _redis_finding(settings.redis_url))
+    async with SharedClient(settings).borrow() as client:
+        for account in accounts.values():
+            key = Credentials(account.api_key)
+            findings.append(await _ask_ayrshare(client, key, f"account {account.name}'s key {masked(account.api_key)}"))
+            for name, profile_key in account.profiles.items():
+                if profile_key is not None:
+                    findings.append(await _ask_ayrshare(client, key.with_profile_key(profile_key), f"profile {name}"))
+    return findings
+
+
+async def _sign_in_findings(settings: Settings, auth: str | None) -> list[Finding]:
+    try:
+        if auth_mode(settings.environ, auth) != "oauth":
+            return [Finding(True, "Sign-in: the static access token only (--auth token).")]
+        oauth = OAuthSettings.from_environ(settings.environ)
+    except OAuthConfigError as exc:
+        return [Finding(False, "Sign-in: the OAuth settings are not usable.", str(exc))]
+    # Imported here: only a server that checks OAuth tokens loads the JOSE library.
+    from ayrshare_mcp.auth.tokens import AuthServerError, discover
+
+    try:
+        metadata = await discover(oauth.issuer)
+    except AuthServerError as exc:
+        return [
+            Finding(
+                False,
+                f"Sign-in: the authorization server {oauth.issuer} did not answer with its metadata ({exc}).",
+                "Check AYRSHARE_MCP_OAUTH_ISSUER: exactly the issuer the authorization server names, and reachable.",
+            )
+        ]
+    keys = oauth.jwks_url or metadata.get("jwks_uri")
+    return [
+        Finding(True, f"Sign-in: OAuth tokens from {oauth.issuer}, for {oauth.audience}; its keys at {keys}."),
+        Finding(True, f"Clients register this server's URL: {oauth.resource}"),
+    ]
 
 
 async def _redis_finding(url: str) -> Finding:
