@@ -32,6 +32,11 @@ class RawModernClient:
         self._http, self._url, self._headers = http, url + "/mcp", headers or {}
 
     async def call(self, name: str, args: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = (await self.call_raw(name, args, **extra)).json()
+        return payload
+
+    async def call_raw(self, name: str, args: dict[str, Any], **extra: Any) -> httpx2.Response:
+        """The HTTP answer to a tools/call, whatever its status."""
         meta = {
             "io.modelcontextprotocol/protocolVersion": MODERN,
             "io.modelcontextprotocol/clientCapabilities": {"elicitation": {"form": {}}},
@@ -50,9 +55,7 @@ class RawModernClient:
             "Mcp-Method": "tools/call",
             "Mcp-Name": name,
         }
-        answer = await self._http.post(self._url, json=body, headers=headers)
-        payload: dict[str, Any] = answer.json()
-        return payload
+        return await self._http.post(self._url, json=body, headers=headers)
 
     async def answer(self, name: str, args: dict[str, Any], state: str, yes: bool = True) -> dict[str, Any]:
         reply = {"action": "accept", "content": {"confirm": yes}}

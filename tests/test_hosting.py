@@ -151,7 +151,32 @@ async def test_a_person_granted_only_read_sees_only_read_tools_and_a_delete_name
 
     assert HISTORY in names
     assert DELETE not in names
+    # Challenged for the scope, the client sent her to sign in again; she still granted read only.
+    assert reader.sign_ins == 2
     assert emulator.app.received("/post", method="DELETE") == []
+
+
+async def test_a_person_who_grants_more_when_challenged_goes_on_without_starting_over(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    async with hosted(emulator, tmp_path) as (team,):
+        alice = team.auth.person("alice", scopes=["ayrshare:read"])
+        provider = team.auth.oauth_client(team.resource, alice)
+        with anyio.fail_after(WAIT):
+            async with (
+                httpx2.AsyncClient(auth=provider) as http,
+                Client(streamable_http_client(team.resource, http_client=http)) as client,
+            ):
+                before = {tool.name for tool in (await client.list_tools()).tools}
+                alice.scopes = None  # at the second sign-in she grants what the client asks
+                result = await client.call_tool(DELETE, {"id": "post-1"})
+                after = {tool.name for tool in (await client.list_tools()).tools}
+
+    assert DELETE not in before
+    assert DELETE in after
+    assert alice.sign_ins == 2
+    # The call went on to the tool itself: a result, about the post, not a refusal for want of a scope.
+    assert "scope" not in envelope_of(result).get("error", "")
 
 
 async def test_a_machine_client_signs_in_with_client_credentials_and_acts_for_its_entry(

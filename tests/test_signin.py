@@ -25,6 +25,7 @@ import httpx2
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from mcp import MCPError
 
 from ayrshare_mcp.access import AccessError
 from ayrshare_mcp.auth import scopes
@@ -261,6 +262,29 @@ async def test_a_call_outside_the_tokens_scopes_is_refused_naming_the_scope_and_
 
     assert "ayrshare:delete scope" in str(refused.value)
     assert emulator.app.requests == []
+
+
+async def test_a_2026_call_outside_the_tokens_scopes_gets_the_step_up_challenge_before_reaching_mcp(
+    hosted: Hosted, emulator: RunningEmulator
+) -> None:
+    token = hosted.issuer.token(scope="ayrshare:read ayrshare:write")
+    answer = await RawModernClient(hosted.http, hosted.url, hosted.bearer(token)).call_raw(DELETE, {"id": "post-1"})
+
+    assert answer.status_code == 403
+    challenge = answer.headers["www-authenticate"]
+    assert challenge.startswith(
+        'Bearer error="insufficient_scope", scope="ayrshare:delete ayrshare:read ayrshare:write"'
+    )
+    assert 'resource_metadata="https://mcp.example.test/.well-known/oauth-protected-resource/mcp"' in challenge
+    assert "ayrshare:delete scope" in answer.json()["error"]["message"]
+    assert emulator.app.requests == []
+
+
+async def test_a_2025_era_call_outside_the_tokens_scopes_is_an_mcp_error_naming_the_scope(hosted: Hosted) -> None:
+    token = hosted.issuer.token(scope="ayrshare:read")
+    async with http_session(hosted.url, headers=hosted.bearer(token), mode="legacy") as client:
+        with pytest.raises(MCPError, match="needs the ayrshare:delete scope"):
+            await client.call_tool(DELETE, {"id": "post-1"})
 
 
 async def test_profile_key_takes_a_name_and_the_named_profiles_key_goes_to_ayrshare(

@@ -42,6 +42,7 @@ from ayrshare_mcp.auth.tenants import TenantsError, TenantsFile, tenants_file_pa
 from ayrshare_mcp.credentials import server_key_configured
 from ayrshare_mcp.server import SharedClient, build_server, key_voucher
 from ayrshare_mcp.settings import Settings
+from ayrshare_mcp.tools import TOOLS_BY_NAME
 from ayrshare_mcp.transports.connections import ConnectionLimits, fit_to_descriptors, guarded_protocol
 from ayrshare_mcp.transports.forwarded import ClientAddress
 from ayrshare_mcp.transports.guards import HostOriginGuard
@@ -203,6 +204,7 @@ def http_app(
             tenants=gate.tenants,
             metadata_url=gate.metadata_url,
             open_paths=open_paths,
+            tool_scopes={spec.name: spec.scope for spec in TOOLS_BY_NAME.values() if spec.scope is not None},
         )
     app = ClientAddress(app, options.trusted_proxies)
     return HostOriginGuard(app, options.allowed_hosts)

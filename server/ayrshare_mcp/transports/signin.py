@@ -17,8 +17,9 @@ import logging
 import signal
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import anyio
 from mcp.server.auth.middleware.auth_context import auth_context_var
@@ -56,13 +57,16 @@ class SignIn:
         tenants: TenantsFile | None,
         metadata_url: str | None,
         open_paths: Iterable[str],
+        tool_scopes: Mapping[str, str] = MappingProxyType({}),
     ) -> None:
         self._app = app
         self._static = static_token.encode() if static_token else None
         self._verifier = verifier
         self._tenants = tenants
+        self._metadata_parameter = f', resource_metadata="{metadata_url}"' if metadata_url else ""
         challenge = f'Bearer resource_metadata="{metadata_url}"' if metadata_url else 'Bearer realm="ayrshare-mcp"'
         self._challenge = challenge
+        self._tool_scopes = dict(tool_scopes)
         self._open = frozenset(open_paths)
         self._failures = _Failures()
 
@@ -107,6 +111,9 @@ class SignIn:
                 f"This server reads Ayrshare keys from its tenants file, so it refuses {', '.join(sent)}. Leave the "
                 "header out, and name a profile with the Profile-Key argument (AYRSHARE_LIST_PROFILES lists yours).",
             )
+            return
+        if signed.user is not None and (needed := self._needed_scope(scope)) and needed not in signed.scopes:
+            await self._insufficient_scope(send, needed, signed.scopes)
             return
         scope = {**scope, SIGNED_IN: signed, "auth": AuthCredentials(sorted(signed.scopes))}
         if signed.user is None:
@@ -157,6 +164,26 @@ class SignIn:
                 "add you (that issuer and subject, or a group you are in) to it."
             )
         return SignedIn(holder, tenant.allowed(granted), user, tenant)
+
+    def _needed_scope(self, scope: Scope) -> str | None:
+        """The scope a tool call needs, when its request names the tool in its headers (protocol 2026-07-28 requires
+        `Mcp-Method` and `Mcp-Name`, and the SDK checks them against the body); None otherwise."""
+        if scope["method"] != "POST" or header(scope, b"mcp-method") != "tools/call":
+            return None
+        return self._tool_scopes.get(header(scope, b"mcp-name") or "")
+
+    async def _insufficient_scope(self, send: Send, needed: str, granted: frozenset[str]) -> None:
+        """403 with the challenge of the MCP authorization spec's scope step-up: a client that can asks the person
+        to grant `needed` (with what they granted already) and retries; the others show the message."""
+        wanted = " ".join(sorted({*granted, needed}))
+        challenge = f'Bearer error="insufficient_scope", scope="{wanted}"' + self._metadata_parameter
+        await respond(
+            send,
+            403,
+            f"This tool needs the {needed} scope, which your sign-in does not grant: sign in again granting it, or ask "
+            "the server's operator for it (the tenants file may limit your scopes).",
+            [(b"www-authenticate", challenge.encode())],
+        )
 
     async def _unauthorized(self, send: Send, *, presented: bool) -> None:
         challenge = self._challenge + (', error="invalid_token"' if presented else "")
