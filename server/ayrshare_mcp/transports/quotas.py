@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 THROTTLE = Throttle()
 
 SESSION_HEADER = b"mcp-session-id"
+# How long an SSE stream told its client left may take to end before it is cut off.
+SSE_END_SECONDS = 1.0
 # A session keeps its initialize for its whole life; real ones are a few hundred bytes.
 MAX_OPENING_BYTES = 64 * 1024
 # The SSE endpoint event names the stream's session: /messages/?session_id=<32 hex digits>.
@@ -325,17 +327,26 @@ class CallerQuotas:
                     self._book.streams[match[1].decode()], named = holding, True
             await send(message)
 
+        gone = anyio.Event()
         with anyio.CancelScope() as stream_scope:
 
             async def end() -> None:
+                # As if the client had left: the SDK then closes the connection's streams itself. Cancelling it
+                # instead would leave them to the garbage collector; that is only the fallback, for an app that does
+                # not listen for the client leaving.
+                gone.set()
+                with anyio.move_on_after(SSE_END_SECONDS):
+                    await ended.wait()
                 stream_scope.cancel()
 
+            ended = anyio.Event()
             holding.end = end
             try:
-                await self._app(scope, receive, watch)
+                await self._app(scope, _until(gone, receive), watch)
             finally:
+                ended.set()
                 self._book.forget(holding)
-        if stream_scope.cancelled_caught and started and not finished:
+        if (gone.is_set() or stream_scope.cancelled_caught) and started and not finished:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _touch_stream(self, scope: Scope) -> None:
@@ -500,3 +511,28 @@ async def _read_opening(receive: Receive, max_body: int) -> tuple[list[Message],
         raise _Unreadable from None
     opens = isinstance(payload, dict) and payload.get("method") == "initialize"
     return messages, len(body) if opens else None
+
+
+def _until(gone: anyio.Event, receive: Receive) -> Receive:
+    """`receive`, answering `http.disconnect` once `gone` is set: how an SSE stream is ended from this side."""
+
+    async def receive_until_gone() -> Message:
+        if gone.is_set():
+            return {"type": "http.disconnect"}
+        message: Message = {"type": "http.disconnect"}
+        async with anyio.create_task_group() as tg:
+
+            async def from_client() -> None:
+                nonlocal message
+                message = await receive()
+                tg.cancel_scope.cancel()
+
+            async def until_gone() -> None:
+                await gone.wait()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(from_client)
+            tg.start_soon(until_gone)
+        return message
+
+    return receive_until_gone
