@@ -216,6 +216,21 @@ async def test_with_redis_gone_an_approval_is_refused_saying_so_and_nothing_is_d
     assert deletes(emulator) == []
 
 
+async def test_with_redis_gone_nobody_is_asked_a_question_whose_answer_would_be_refused(
+    emulator: RunningEmulator, home: Path, own_redis: RunningRedis
+) -> None:
+    emulator.seed_post(schedule_date=LATER)
+    async with replicas(serving_here, emulator, home, own_redis.url) as (a, _), AsyncExitStack() as stack:
+        client = await modern(a, stack, elicitation=User())
+        own_redis.stop()
+        with anyio.fail_after(WAIT):
+            result = await client.session.call_tool(DELETE, {"deleteAllScheduled": True}, allow_input_required=True)
+
+    assert isinstance(result, types.CallToolResult), "a question was asked"
+    assert "unreachable" in envelope_of(result)["error"]
+    assert deletes(emulator) == []
+
+
 async def test_an_unreachable_redis_is_logged_once_not_per_call_and_its_password_never(
     emulator: RunningEmulator, home: Path, own_redis: RunningRedis
 ) -> None:

@@ -109,6 +109,11 @@ class SpentStates:
         digest = hashlib.sha256(state.encode()).hexdigest()
         return await self._state.claim(SPENT + digest, self._window)
 
+    async def ready(self) -> None:
+        """Raises StateUnavailable when an answer could not be spent: nobody is then asked a question whose answer
+        would be refused."""
+        await self._state.ping()
+
 
 def confirmer(
     ctx: ServerRequestContext[Any], params: types.CallToolRequestParams, spent: SpentStates, window: float
@@ -129,6 +134,7 @@ class _Confirmer:
             return Answer.CLIENT_UNKNOWN
         if not _can_elicit(ctx.session.client_capabilities):
             return Answer.NOBODY_TO_ASK
+        await self._spent.ready()
         if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
             return await _answer_from_retry(self._params, question, self._spent)
         if not ctx.session.can_send_request:
