@@ -91,6 +91,11 @@ def request_state_boundary(
     return RequestStateBoundary(security, default_audience=server_name)
 
 
+# The SDK accepts a sealed state until its expiry read on the verifying replica's clock, allowing this much skew
+# between replicas' clocks each way: a spent state is remembered for as long as any replica may still accept it.
+SEALED_CLOCK_SKEW_SECONDS = 120.0
+
+
 class SpentStates:
     """The request states already answered, remembered until they expire, so each approval is used once: in this
     process, or in the state replicas share."""
@@ -107,7 +112,7 @@ class SpentStates:
         """
         # SET NX with the approval's own lifetime: an expired state is refused by the boundary anyway.
         digest = hashlib.sha256(state.encode()).hexdigest()
-        return await self._state.claim(SPENT + digest, self._window)
+        return await self._state.claim(SPENT + digest, self._window + SEALED_CLOCK_SKEW_SECONDS)
 
     async def ready(self) -> None:
         """Raises StateUnavailable when an answer could not be spent: nobody is then asked a question whose answer

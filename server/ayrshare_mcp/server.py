@@ -11,6 +11,7 @@ client's capabilities come with each request).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from ayrshare_mcp.credentials import (
 )
 from ayrshare_mcp.prompts import PromptSpec, get_prompt, served_prompts
 from ayrshare_mcp.settings import Settings
-from ayrshare_mcp.state import open_state
+from ayrshare_mcp.state import StateUnavailable, open_state
 from ayrshare_mcp.tools import TOOLS_BY_NAME, TOOLSET_OF, instructions, served
 from ayrshare_mcp.tools.catalog import app_only, views
 from ayrshare_mcp.tools.envelope import with_notice
@@ -85,6 +86,9 @@ class SharedClient:
                     AyrshareClient.connect(self._settings, transport=self._transport, state=self.state)
                 )
                 self._stack.push_async_callback(self.state.aclose)
+                # Redis is met at start: its memory's epoch is learnt, and an unreachable one is logged once.
+                with contextlib.suppress(StateUnavailable):
+                    await self.state.ping()
             self._borrowers += 1
             client = self._client
         try:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ayrshare_mcp.credentials import is_unfilled, sandbox_environ
 from ayrshare_mcp.secret_files import SecretFileError, read_private_file
@@ -266,7 +266,27 @@ def _redis_url(env: Mapping[str, str]) -> str | None:
         raise ConfigError(f"{ENV_REDIS_URL} must name the socket's full path after unix://, {example}.")
     if parts.scheme != "unix" and not parts.hostname:
         raise ConfigError(f"{ENV_REDIS_URL} must name the Redis host, {example}.")
+    _check_redis_options(raw, parts.query)
     return raw
+
+
+# Options that would let anyone between this server and Redis answer for it: approvals and locks would be theirs.
+_TLS_OFF = {"ssl_cert_reqs": {"none", "optional"}, "ssl_check_hostname": {"false", "0", "no", "off"}}
+
+
+def _check_redis_options(raw: str, query: str) -> None:
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if value.lower() in _TLS_OFF.get(name, set()):
+            raise ConfigError(f"{ENV_REDIS_URL} turns TLS verification off ({name}): remove it, and trust Redis's "
+                              "certificate instead (ssl_ca_certs=/path/to/ca.pem).")  # fmt: skip
+    # Imported only when Redis is configured; its own reading of the options is the one that will be used.
+    from redis.asyncio.connection import parse_url
+
+    try:
+        parse_url(raw)
+    except ValueError as exc:
+        # Its message names the option and never the password.
+        raise ConfigError(f"{ENV_REDIS_URL}: {exc}") from None
 
 
 def _publish_mode(env: Mapping[str, str]) -> PublishMode:

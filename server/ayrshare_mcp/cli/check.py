@@ -27,7 +27,7 @@ from ayrshare_mcp.credentials import (
 from ayrshare_mcp.secret_files import SecretFileError, check_private_file
 from ayrshare_mcp.server import SharedClient
 from ayrshare_mcp.settings import ENV_REDIS_URL, Settings
-from ayrshare_mcp.state import StateUnavailable, open_state
+from ayrshare_mcp.state import StateUnavailable
 from ayrshare_mcp.tools.envelope import redact
 
 
@@ -70,7 +70,7 @@ async def _check(settings: Settings) -> list[Finding]:
         findings.append(Finding(True, f"API key: from the {credentials.source}, ending {masked(credentials.api_key)}."))
         findings.append(_x_pair_finding(credentials))
     if settings.redis_url:
-        findings.append(await _redis_finding(settings.redis_url))
+        findings.extend(await _redis_finding(settings.redis_url))
     async with SharedClient(settings).borrow() as client:
         findings.append(await _ask_ayrshare(client, Credentials(credentials.api_key), "the API key"))
         if credentials.profile_key:
@@ -92,7 +92,7 @@ async def _check_hosted(settings: Settings, path: Path, auth: str | None) -> lis
     accounts = {tenant.account.name: tenant.account for tenant in tenants.people}
     findings.append(Finding(True, f"Tenants file: {path}, {len(tenants.people)} entries, {len(accounts)} accounts."))
     if settings.redis_url:
-        findings.append(await _redis_finding(settings.redis_url))
+        findings.extend(await _redis_finding(settings.redis_url))
     async with SharedClient(settings).borrow() as client:
         for account in accounts.values():
             key = Credentials(account.api_key)
@@ -130,23 +130,44 @@ async def _sign_in_findings(settings: Settings, auth: str | None) -> list[Findin
     ]
 
 
-async def _redis_finding(url: str) -> Finding:
+async def _redis_finding(url: str) -> list[Finding]:
     # Imported here: a server without Redis never loads its client.
-    from ayrshare_mcp.state.redis_store import describe_url
+    from ayrshare_mcp.state.redis_store import RedisState, describe_url
 
-    state = open_state(url)
+    state = RedisState(url)
+    where = describe_url(url)
     try:
         await state.ping()
+        policy, appends = await state.keeping()
     except StateUnavailable:
-        return Finding(
-            False,
-            f"Redis at {describe_url(url)} ({ENV_REDIS_URL}) is unreachable: confirmations and publishing would be "
-            "refused.",
-            "Start Redis or check the URL's host, port and password, and that this machine may reach it.",
-        )
+        return [
+            Finding(
+                False,
+                f"Redis at {where} ({ENV_REDIS_URL}) is unreachable: confirmations and publishing would be refused.",
+                "Start Redis or check the URL's host, port and password, and that this machine may reach it.",
+            )
+        ]
     finally:
         await state.aclose()
-    return Finding(True, f"Redis at {describe_url(url)} answers: replicas pointed at it share one state.")
+    findings = [Finding(True, f"Redis at {where} answers: replicas pointed at it share one state.")]
+    if policy != "noeviction":
+        findings.append(
+            Finding(
+                False,
+                f"Redis may evict keys under memory pressure (maxmemory-policy {policy or 'unknown'}): a spent "
+                "approval or a record of a post already sent could be forgotten, and go out twice.",
+                "Set maxmemory-policy noeviction (in redis.conf, or your provider's parameter group).",
+            )
+        )
+    if not appends:
+        findings.append(
+            Finding(
+                True,
+                "Redis keeps nothing across a restart (appendonly no): after one, approvals are refused for 4 minutes "
+                "so that none is used twice. appendonly yes avoids that.",
+            )
+        )
+    return findings
 
 
 def _x_pair_finding(credentials: Credentials) -> Finding:

@@ -66,6 +66,8 @@ USER_FIELDS_KEPT = ("title", "activeSocialAccounts")
 # How long a post's idempotencyKey is remembered as submitted here (a derived key changes with the UTC day), and
 # how many accounts' facts (keys submitted, approvals honoured) are kept at most.
 SUBMITTED_SECONDS = 86_400.0
+# The longest a shared rate budget is kept: a monthly quota's month, and a day.
+MAX_BUDGET_SECONDS = 32 * 86_400.0
 # How long an account seen to hold posts for approval, or to ignore requiresApproval, is believed to: its plan may
 # change, and a post held for an account that no longer holds them would go out before it is cancelled.
 HELD_APPROVALS_SECONDS = 86_400.0
@@ -253,13 +255,15 @@ class AyrshareClient:
         async with self._state.lock(_SUBMITTING + name, self._lock_seconds):
             if await self._was_submitted(name):
                 raise AyrshareDuplicatePost(idempotency_key)
+            # Recorded before it is sent: a record that cannot be written afterwards (Redis gone a moment) would let
+            # the same act out again, and a comment or a message has no idempotency key at Ayrshare to stop it.
+            await self._state.put(_SUBMITTED + name, "1", SUBMITTED_SECONDS)
             try:
                 yield
             except BaseException as exc:
-                if not _created_nothing(exc):
-                    await self._record_submitted(name)
+                if _created_nothing(exc):
+                    await self._forget_submitted(name)
                 raise
-            await self._record_submitted(name)
 
     async def already_submitted(self, credentials: Credentials, idempotency_key: str) -> bool:
         """Whether this account submitted `idempotency_key` from here within the last day: asked before a person is,
@@ -278,17 +282,13 @@ class AyrshareClient:
     async def _was_submitted(self, name: str) -> bool:
         return await self._state.get(_SUBMITTED + name) is not None
 
-    async def _record_submitted(self, name: str) -> None:
-        # Recorded even as the call is cancelled: what was sent must be known to have been.
+    async def _forget_submitted(self, name: str) -> None:
+        # Even as the call is cancelled. If it cannot be forgotten, the same act is refused for a day: the safe way.
         with anyio.CancelScope(shield=True):
             try:
-                await self._state.put(_SUBMITTED + name, "1", SUBMITTED_SECONDS)
+                await self._state.forget(_SUBMITTED + name)
             except StateUnavailable as unavailable:
                 self._reached_state(unavailable)
-                logger.warning(
-                    "A submitted post could not be recorded in the shared state; its idempotencyKey still "
-                    "stands at Ayrshare."
-                )
 
     async def holds_for_approval(self, credentials: Credentials) -> bool | None:
         """Whether Ayrshare was seen to hold a post for approval for this account within the last day (True), or to
@@ -345,7 +345,9 @@ class AyrshareClient:
         lasts = max(budget.blocked_until, budget.window_started + RATE_WINDOW_SECONDS, budget.quota_until) - time.time()
         with anyio.CancelScope(shield=True):
             try:
-                merged = await self._state.merge_budget(_BUDGET + bucket, budget, max(1.0, lasts))
+                merged = await self._state.merge_budget(
+                    _BUDGET + bucket, budget, min(max(1.0, lasts), MAX_BUDGET_SECONDS)
+                )
             except StateUnavailable as unavailable:
                 self._reached_state(unavailable)
                 return

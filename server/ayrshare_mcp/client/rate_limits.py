@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import anyio
 
 from ayrshare_mcp.client.retry import MAX_PAUSE_SECONDS
 from ayrshare_mcp.state import Budget
+
+# More requests than any Ayrshare plan allows in a window: a count beyond it is no count.
+MAX_COUNT = 1_000_000
 
 RATE_WINDOW_SECONDS = 300.0
 # When Ayrshare's monthly post quotas reset (its help center): the 1st of each month, at 00:07 UTC.
@@ -88,6 +91,8 @@ class RateLimits:
             limit, used = int(headers["x-ratelimit-max"]), int(headers["x-ratelimit-count"])
         except (KeyError, ValueError):
             return
+        if not (0 <= used <= MAX_COUNT and 0 < limit <= MAX_COUNT):
+            return  # no budget Ayrshare has: nothing to go by, and nothing for replicas to share
         self._forget_the_idle()
         state = self._buckets.setdefault(bucket, _Bucket())
         now = self.clock()
@@ -132,7 +137,15 @@ class RateLimits:
         )
 
     def adopt(self, bucket: str, shared: Budget) -> None:
-        """Take in what another replica learnt of this profile's budget: the later window, the longer pauses."""
+        """Take in what another replica learnt of this profile's budget: the later window, the longer pauses, none
+        longer than any pause this replica would take itself (another replica's clock may be far ahead)."""
+        now = self.clock()
+        shared = replace(
+            shared,
+            window_started=min(shared.window_started, now),
+            blocked_until=min(shared.blocked_until, now + MAX_PAUSE_SECONDS),
+            quota_until=min(shared.quota_until, monthly_quota_reset(datetime.now(UTC)).timestamp() + 86_400),
+        )
         budget = (self.snapshot(bucket) or Budget()).merged(shared)
         if budget.limit or budget.blocked_until:
             self._forget_the_idle()

@@ -62,6 +62,10 @@ class SharedState(Protocol):
         """Remember `value` under `key` for `seconds`."""
         ...
 
+    async def forget(self, key: str) -> None:
+        """Forget what is under `key`."""
+        ...
+
     def lock(self, key: str, seconds: float) -> AbstractAsyncContextManager[None]:
         """Hold `key` against everyone sharing this state; a holder that vanishes loses it after `seconds`."""
         ...

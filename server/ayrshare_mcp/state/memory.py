@@ -40,6 +40,9 @@ class MemoryState:
         value, until = self._kind(key).get(key, ("", 0.0))
         return value if until > self._clock() else None
 
+    async def forget(self, key: str) -> None:
+        self._kind(key).pop(key, None)
+
     async def put(self, key: str, value: str, seconds: float) -> None:
         records = self._kind(key)
         now = self._clock()
