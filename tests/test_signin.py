@@ -17,6 +17,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,29 +87,29 @@ anyio_backend, emulator = one_emulator_per_module()
 
 @pytest.fixture(scope="module")
 async def hosted(module_emulator: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Hosted]:
-    folder = tmp_path_factory.mktemp("team")
-    async with token_issuer() as issuer:
-        env = server_env(
-            module_emulator,
-            folder,
-            AYRSHARE_MCP_OAUTH_ISSUER=issuer.issuer,
-            AYRSHARE_MCP_OAUTH_RESOURCE=RESOURCE,
-            AYRSHARE_MCP_OAUTH_CLIENT_ID="ayrshare-mcp",
-            AYRSHARE_MCP_OAUTH_CLIENT_SECRET="CANARY-INTROSPECTION-SECRET-8d1f",
-            AYRSHARE_MCP_TOKEN=TOKEN,
-            **KEYS,
-        )
-        args = [
-            "--transport",
-            "streamable-http",
-            "--auth",
-            "oauth",
-            "--tenants",
-            str(the_team(folder, issuer.issuer)),
-        ]
-        args += ["--toolsets", TOOLSETS, "--audit"]
-        async with serving_here(args, env) as (_, url, log), client_from(None) as http:
-            yield Hosted(url, issuer, log, http)
+    async with token_issuer() as issuer, hosted_on(module_emulator, tmp_path_factory.mktemp("team"), issuer) as up:
+        yield up
+
+
+@asynccontextmanager
+async def hosted_on(
+    emulator: RunningEmulator, folder: Path, issuer: TokenIssuer, transport: str = "streamable-http"
+) -> AsyncIterator[Hosted]:
+    """The server as the team runs it: OAuth from `issuer`, the team's tenants file, the static token beside."""
+    env = server_env(
+        emulator,
+        folder,
+        AYRSHARE_MCP_OAUTH_ISSUER=issuer.issuer,
+        AYRSHARE_MCP_OAUTH_RESOURCE=RESOURCE,
+        AYRSHARE_MCP_OAUTH_CLIENT_ID="ayrshare-mcp",
+        AYRSHARE_MCP_OAUTH_CLIENT_SECRET="CANARY-INTROSPECTION-SECRET-8d1f",
+        AYRSHARE_MCP_TOKEN=TOKEN,
+        **KEYS,
+    )
+    tenants = str(the_team(folder, issuer.issuer))
+    args = ["--transport", transport, "--auth", "oauth", "--tenants", tenants, "--toolsets", TOOLSETS, "--audit"]
+    async with serving_here(args, env) as (_, url, log), client_from(None) as http:
+        yield Hosted(url, issuer, log, http)
 
 
 _ADDRESSES = itertools.count(1)
@@ -143,6 +144,19 @@ async def test_the_protected_resource_metadata_names_the_issuer_and_every_scope(
     assert metadata["resource"] == RESOURCE
     assert metadata["authorization_servers"] == [hosted.issuer.issuer]
     assert metadata["scopes_supported"] == list(scopes.ALL)
+
+
+async def test_sse_clients_sign_in_the_same_way(hosted: Hosted, emulator: RunningEmulator, tmp_path: Path) -> None:
+    async with hosted_on(emulator, tmp_path, hosted.issuer, transport="sse") as sse:
+        unsigned = await sse.http.get(sse.url + "/sse", headers={"Accept": "text/event-stream"})
+        token = hosted.issuer.token(scope="ayrshare:read")
+        async with http_session(sse.url, transport="sse", headers=sse.bearer(token)) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+
+    assert unsigned.status_code == 401
+    assert "resource_metadata=" in unsigned.headers["www-authenticate"]
+    assert HISTORY in names
+    assert DELETE not in names
 
 
 # --- tokens that must not pass -----------------------------------------------------------------------------------
