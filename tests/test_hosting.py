@@ -28,7 +28,7 @@ from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuth
 from mcp.client.streamable_http import streamable_http_client
 
 from ayrshare_mcp.emulator import bind
-from tests.authorization_server import MACHINE, AuthorizationServer, MemoryTokenStorage, authorization_server
+from tests.authorization_server import MACHINE, AuthorizationServer, MemoryTokenStorage, Person, authorization_server
 from tests.envelope import envelope_of, fail, succeed
 from tests.modern import ACCEPT, LIST_TOOLS
 from tests.support import CANARY, PROFILE_KEY, TOKEN, RunningEmulator, client_from, server_env, serving_here
@@ -95,6 +95,17 @@ async def hosted(
                     yield [*teams, Team(other, auth)]
 
 
+@asynccontextmanager
+async def signed_in_as(team: Team, person: Person) -> AsyncIterator[Client]:
+    """An SDK client session on `team`'s server, signed in as `person` through the SDK's OAuth client."""
+    provider = team.auth.oauth_client(team.resource, person)
+    async with (
+        httpx2.AsyncClient(auth=provider) as http,
+        Client(streamable_http_client(team.resource, http_client=http)) as client,
+    ):
+        yield client
+
+
 async def tools_and_history(http: httpx2.AsyncClient, url: str, arguments: dict[str, Any]) -> tuple[set[str], Any]:
     async with Client(streamable_http_client(url, http_client=http)) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
@@ -139,12 +150,8 @@ async def test_a_person_granted_only_read_sees_only_read_tools_and_a_delete_name
 ) -> None:
     async with hosted(emulator, tmp_path) as (team,):
         reader = team.auth.person("alice", scopes=["ayrshare:read"])
-        provider = team.auth.oauth_client(team.resource, reader)
         with anyio.fail_after(WAIT):
-            async with (
-                httpx2.AsyncClient(auth=provider) as http,
-                Client(streamable_http_client(team.resource, http_client=http)) as client,
-            ):
+            async with signed_in_as(team, reader) as client:
                 names = {tool.name for tool in (await client.list_tools()).tools}
                 with pytest.raises(Exception, match="ayrshare:delete"):
                     await client.call_tool(DELETE, {"id": "post-1"})
@@ -161,12 +168,8 @@ async def test_a_person_who_grants_more_when_challenged_goes_on_without_starting
 ) -> None:
     async with hosted(emulator, tmp_path) as (team,):
         alice = team.auth.person("alice", scopes=["ayrshare:read"])
-        provider = team.auth.oauth_client(team.resource, alice)
         with anyio.fail_after(WAIT):
-            async with (
-                httpx2.AsyncClient(auth=provider) as http,
-                Client(streamable_http_client(team.resource, http_client=http)) as client,
-            ):
+            async with signed_in_as(team, alice) as client:
                 before = {tool.name for tool in (await client.list_tools()).tools}
                 alice.scopes = None  # at the second sign-in she grants what the client asks
                 result = await client.call_tool(DELETE, {"id": "post-1"})
@@ -201,12 +204,8 @@ async def test_a_profile_outside_the_persons_list_is_refused_and_nothing_is_sent
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     async with hosted(emulator, tmp_path) as (team,):
-        provider = team.auth.oauth_client(team.resource, team.auth.person("alice"))
         with anyio.fail_after(WAIT):
-            async with (
-                httpx2.AsyncClient(auth=provider) as http,
-                Client(streamable_http_client(team.resource, http_client=http)) as client,
-            ):
+            async with signed_in_as(team, team.auth.person("alice")) as client:
                 envelope = await fail(client, HISTORY, {"Profile-Key": "globex-inc"})
 
     assert "acme-corp" in envelope["error"]

@@ -173,6 +173,7 @@ def build_server(
     listing = types.ListToolsResult(tools=[spec.tool for spec in model_tools])
     # Hosts that render apps keep app-only tools from the model; any other host would put them in its context.
     app_listing = types.ListToolsResult(tools=[spec.tool for spec in (*model_tools, *view_tools)])
+    named = {spec.name: with_profile_names(spec.tool) for spec in (*model_tools, *view_tools)}
     pages = {uri: _view(uri, file) for uri, file in views(settings.toolsets).items()}
     resource_listing = types.ListResourcesResult(resources=[resource for resource, _ in pages.values()])
     offered = served_prompts(settings.toolsets, read_only=settings.read_only)
@@ -223,7 +224,11 @@ def build_server(
     ) -> types.ListToolsResult:
         tools = app_listing if view_tools and client_supports_apps(ctx) else listing
         signed = _signed_in(ctx)
-        return tools if signed is None else _as_seen_by(signed, tools, served_tools)
+        if signed is None:
+            return tools
+        allowed = [tool for tool in tools.tools if can_call(signed, tool.name)]
+        # Under a tenants file the same tools, but their Profile-Key takes a profile's name.
+        return types.ListToolsResult(tools=[named[tool.name] for tool in allowed] if signed.tenant else allowed)
 
     async def call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
@@ -235,7 +240,7 @@ def build_server(
         if spec.name not in model_names and not with_views:
             raise MCPError(types.INVALID_PARAMS, view_tool_only(spec.name))
         signed = _signed_in(ctx)
-        if signed is not None and spec.scope not in signed.scopes:
+        if signed is not None and not can_call(signed, spec.name):
             raise MCPError(types.INVALID_PARAMS, missing_scope(spec))
         headers = _http_headers(ctx)
         # What an upload may read: the allowed folders, and local files at all only when the caller is on this machine.
@@ -269,6 +274,7 @@ def build_server(
         return {name: spec for name, spec in offered.items() if all(can_call(signed, tool) for tool in spec.tools)}
 
     def can_call(signed: SignedIn, tool: str) -> bool:
+        """Whether a signed-in caller's scopes let them call `tool` (the one rule: listing, calls and prompts)."""
         return tool in served_tools and served_tools[tool].scope in signed.scopes
 
     async def list_prompts(
@@ -345,17 +351,6 @@ def _view(uri: str, file: str) -> tuple[types.Resource, str]:
 def _signed_in(ctx: ServerRequestContext[Any]) -> SignedIn | None:
     """Who signed in for the HTTP request that carried this call; None on stdio, in memory, and on an open server."""
     return signed_in_of(ctx.request.scope) if isinstance(ctx.request, Request) else None
-
-
-def _as_seen_by(
-    signed: SignedIn, listing: types.ListToolsResult, specs: Mapping[str, ToolSpec[Any]]
-) -> types.ListToolsResult:
-    """The tools a signed-in caller may call: those their scopes allow, with Profile-Key taking a profile's name
-    under a tenants file."""
-    allowed = [tool for tool in listing.tools if specs[tool.name].scope in signed.scopes]
-    if signed.tenant is not None:
-        allowed = [with_profile_names(tool) for tool in allowed]
-    return types.ListToolsResult(tools=allowed)
 
 
 def with_profile_names(tool: types.Tool) -> types.Tool:

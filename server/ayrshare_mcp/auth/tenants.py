@@ -119,7 +119,6 @@ class Tenants:
 
     people: tuple[Tenant, ...]
     group_claim: str = DEFAULT_GROUP_CLAIM
-    path: Path | None = None
 
     @property
     def static_entry(self) -> Tenant | None:
@@ -196,7 +195,7 @@ class _Reader:
             raise self.fail("people", "add at least one [[people]] entry saying who acts for which account.")
         tenants = tuple(self.tenant(index, entry, read) for index, entry in enumerate(people))
         self._check_unique(tenants)
-        return Tenants(tenants, group_claim=group_claim.strip(), path=self._path)
+        return Tenants(tenants, group_claim=group_claim.strip())
 
     def _table(self, value: object, where: str) -> dict[str, Any]:
         if not isinstance(value, dict) or not value:
@@ -218,7 +217,7 @@ class _Reader:
             )
         profiles: dict[str, str | None] = {}
         for profile, reference in self._table(table.get("profiles"), f"{where}.profiles").items():
-            if not _usable_name(profile):
+            if not _usable(profile):
                 raise self.fail(f"{where}.profiles", f"the profile name {profile[:64]!r} must be {_NAME_RULE}.")
             primary = reference == PRIMARY
             profiles[profile] = None if primary else self.secret(reference, f"{where}.profiles.{profile}")
@@ -240,7 +239,7 @@ class _Reader:
                 value = read_private_file(key_file, "key file", max_bytes=MAX_KEY_FILE_BYTES).strip()
             except SecretFileError as exc:
                 raise self.fail(where, str(exc)) from None
-        if is_placeholder(value) or not _usable_key(value):
+        if is_placeholder(value) or not _usable(value):
             raise self.fail(where, "the key it leads to is not usable: 5 to 200 visible ASCII characters. Copy it "
                             "again from the Ayrshare dashboard.")  # fmt: skip
         return value
@@ -319,12 +318,9 @@ class _Reader:
 _USABLE = re.compile(CREDENTIAL_PATTERN)
 
 
-def _usable_name(name: str) -> bool:
-    return _USABLE.match(name) is not None
-
-
-def _usable_key(value: str) -> bool:
-    return _USABLE.match(value) is not None
+def _usable(text: str) -> bool:
+    """The one rule for a key and for a profile's name alike (the Profile-Key argument takes either)."""
+    return _USABLE.match(text) is not None
 
 
 class TenantsFile:
